@@ -1,0 +1,187 @@
+import type { z } from 'zod';
+import type { FlowMessage } from './message.js';
+
+/** The four kinds of node. */
+export const NODE_KINDS = ['source', 'handler', 'cache', 'sink'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+/** Every node has this output port implicitly; it is not listed in `outputs`. */
+export const ERROR_PORT = 'error';
+export const DEFAULT_INPUT = 'in';
+export const DEFAULT_OUTPUT = 'out';
+
+export interface PortDefinition {
+  /** Stable id used in edges (`sourcePort` / `targetPort`). */
+  name: string;
+  label?: string;
+  description?: string;
+}
+
+/** How a config field is drawn in the editor; attached with `fieldUi.register(schema, hints)`. */
+export interface FieldUiHints {
+  label?: string;
+  help?: string;
+  placeholder?: string;
+  /** `code` opens a code editor; `secret` masks the value and stores it as a credential. */
+  widget?: 'text' | 'textarea' | 'code' | 'secret' | 'connection' | 'select' | 'json';
+  /** For `code`: the language of the editor. */
+  language?: 'javascript' | 'json' | 'sql';
+  /** For `connection`: the connection type to pick from (`kafka`, `redis`, `postgres`). */
+  connectionType?: string;
+  /** Fields that hold secrets must be `${env:NAME}` or `${cred:NAME}` references in a saved flow. */
+  secret?: boolean;
+  /** Order in the form (ascending); fields without one keep schema order. */
+  order?: number;
+  /** Shown only in the "advanced" part of the form. */
+  advanced?: boolean;
+}
+
+/** A migration of one node type's config from `typeVersion` N to N + 1. */
+export type ConfigMigration = (config: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * The browser-safe half of a node type: everything the palette, the forms and the validator need.
+ *
+ * @example
+ * const manifest = defineManifest({
+ *   type: 'filter', typeVersion: 1, kind: 'handler', label: 'Filter', category: 'transform',
+ *   description: 'Keeps the messages for which an expression is true',
+ *   inputs: [{ name: 'in' }], outputs: [{ name: 'out' }],
+ *   config: z.object({ expression: z.string().min(1) }),
+ * });
+ */
+export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
+  /** Stable kebab-case id, never renamed. */
+  type: string;
+  /** Current version of the config shape; older configs are migrated with `migrations`. */
+  typeVersion: number;
+  kind: NodeKind;
+  label: string;
+  description: string;
+  /** Palette group inside the kind, e.g. `kafka`, `transform`, `storage`, `testing`. */
+  category: string;
+  /** A short icon name the editor maps to a glyph. */
+  icon?: string;
+  /** Colour accent in the editor (CSS colour). */
+  color?: string;
+  inputs: readonly PortDefinition[];
+  outputs: readonly PortDefinition[];
+  /** zod schema of the config, with defaults; the runtime parses config with it before a node starts. */
+  config: Config;
+  /** `migrations[n]` turns a version-n config into a version-(n+1) config. */
+  migrations?: Readonly<Record<number, ConfigMigration>>;
+  /** Markdown shown in the editor's help panel. */
+  docs?: string;
+  /** Connection types this node can use (`kafka`, `redis`, `postgres`). */
+  connectionTypes?: readonly string[];
+}
+
+export function defineManifest<Config extends z.ZodType>(manifest: NodeManifest<Config>): NodeManifest<Config> {
+  return manifest;
+}
+
+/** Parsed config type of a manifest. */
+export type ConfigOf<M extends NodeManifest> = z.output<M['config']>;
+
+// ---------------------------------------------------------------------------------------------
+// Runtime half (types only: the implementations live in @tributary/nodes/runtime, node-only).
+// ---------------------------------------------------------------------------------------------
+
+export interface NodeLogger {
+  debug(message: string, data?: unknown): void;
+  info(message: string, data?: unknown): void;
+  warn(message: string, data?: unknown): void;
+  error(message: string, data?: unknown): void;
+}
+
+/** Custom figures a node reports beyond what the engine measures (lag, cache hits, pending writes). */
+export interface NodeStatsReporter {
+  /** Sets a gauge, e.g. `set('lag', 120)` or `set('lag', { 'orders-0': 12, 'orders-1': 3 })`. */
+  set(name: string, value: number | Readonly<Record<string, number>>): void;
+  /** Adds to a counter, e.g. `add('hits', 1)`. */
+  add(name: string, by?: number): void;
+}
+
+/** A durable key-value store (embedded LMDB, or Redis), opened through the context. */
+export interface KeyValueStore {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Number of entries (may be approximate for remote stores). */
+  size(): Promise<number>;
+}
+
+export interface NodeContext {
+  readonly flowId: string;
+  readonly nodeId: string;
+  readonly log: NodeLogger;
+  readonly stats: NodeStatsReporter;
+  /** Aborted when the flow stops; long waits must listen to it. */
+  readonly signal: AbortSignal;
+  /** Folder this flow may write to; file paths in configs are confined to it. */
+  readonly dataDir: string;
+  /** A flow-scoped durable store, shared by every node of the flow that opens the same name. */
+  openStore(name: string): KeyValueStore;
+  /** The resolved config of a connection (secrets substituted), by id. Throws if unknown. */
+  connection(id: string): Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Called when every message derived from an emitted batch was confirmed by a sink or dropped on
+ * purpose (`ok: true`), or when the flow stopped before that (`ok: false`: do not commit).
+ */
+export type AckCallback = (ok: boolean) => void;
+
+export interface SourceContext extends NodeContext {
+  /**
+   * Sends messages downstream. Resolves when downstream has room for more (backpressure): a source
+   * must await it before producing the next batch. `onAck` fires once the batch is fully processed.
+   */
+  emit(messages: readonly FlowMessage[], onAck?: AckCallback): Promise<void>;
+  /** Routes a message that could not be read (e.g. undecodable) to the error port, counted. */
+  emitError(error: unknown, message?: FlowMessage, onAck?: AckCallback): Promise<void>;
+}
+
+/** A source runs until it is finished (finite sources) or until `ctx.signal` aborts. */
+export interface SourceInstance {
+  readonly kind: 'source';
+  /** Resolves when the source has nothing more to send (finite) or has stopped. */
+  run(ctx: SourceContext): Promise<void>;
+  /** Frees resources after the flow drained (close consumers, commit offsets). */
+  close?(): Promise<void> | void;
+}
+
+/** Collects what one call of `process` produces; the engine routes it downstream as batches. */
+export interface Output {
+  /** Emits on the default output port, or on `port`. */
+  push(message: FlowMessage, port?: string): void;
+  /** Sends `message` (the input that failed) to the error port with the error, counted as an error. */
+  error(error: unknown, message: FlowMessage): void;
+  /** Counts a message as deliberately dropped (a filter's "no"); it is acked. */
+  drop(count?: number): void;
+}
+
+/**
+ * Handlers, caches and sinks process batches. A sink's `process` resolves only once its writes
+ * are durable: that is when the engine confirms the messages to their source.
+ */
+export interface ProcessorInstance {
+  readonly kind: 'processor';
+  process(batch: readonly FlowMessage[], out: Output, inputPort: string): void | Promise<void>;
+  /** Called on stop after the queues drained: flush producers, close files. */
+  close?(): Promise<void> | void;
+}
+
+export type NodeInstance = SourceInstance | ProcessorInstance;
+
+export type NodeFactory<Config> = (config: Config, ctx: NodeContext) => NodeInstance | Promise<NodeInstance>;
+
+/** The node-only half of a node type. */
+export interface NodeDefinition<M extends NodeManifest = NodeManifest> {
+  manifest: M;
+  create: NodeFactory<ConfigOf<M>>;
+}
+
+export function defineNode<M extends NodeManifest>(manifest: M, create: NodeFactory<ConfigOf<M>>): NodeDefinition<M> {
+  return { manifest, create };
+}
