@@ -185,3 +185,17 @@ export interface NodeDefinition<M extends NodeManifest = NodeManifest> {
 export function defineNode<M extends NodeManifest>(manifest: M, create: NodeFactory<ConfigOf<M>>): NodeDefinition<M> {
   return { manifest, create };
 }
+
+/** A shared settings type (a Kafka cluster, a Redis, a database) that nodes reference by id. */
+export interface ConnectionTypeManifest<Config extends z.ZodType = z.ZodType> {
+  type: string;
+  label: string;
+  description: string;
+  config: Config;
+}
+
+export function defineConnectionType<Config extends z.ZodType>(
+  manifest: ConnectionTypeManifest<Config>,
+): ConnectionTypeManifest<Config> {
+  return manifest;
+}

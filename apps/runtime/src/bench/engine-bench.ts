@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FlowDocument } from '@tributary/shared';
+import { createNodeRegistry } from '@tributary/nodes/runtime';
+import { startFlow } from '../engine/index.js';
+
+export interface EngineBenchResult {
+  scenario: string;
+  messages: number;
+  /** Messages emitted by the source per second of wall time (source start → last message confirmed). */
+  msgsPerSec: number;
+  /** Messages arriving at sinks per second (2× for fan-out). */
+  deliveredPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMB: number;
+  seconds: number;
+}
+
+const node = (id: string, type: string, config: Record<string, unknown>, x: number) => ({
+  id,
+  type,
+  typeVersion: 1,
+  position: { x, y: 0 },
+  config,
+});
+const edge = (source: string, target: string) => ({
+  id: `${source}->${target}`,
+  source,
+  sourcePort: 'out',
+  target,
+  targetPort: 'in',
+});
+
+const DOUBLE = 'return { value: msg.value * 2 };';
+
+/** sequence (N) → function (value * 2) → counter: the issue's headline flow. */
+export function linearFlow(count: number): FlowDocument {
+  return {
+    schemaVersion: 1,
+    id: 'bench-linear',
+    name: 'Bench: linear',
+    nodes: [
+      node('seq', 'sequence', { count }, 0),
+      node('double', 'function', { code: DOUBLE }, 200),
+      node('count', 'counter', {}, 400),
+    ],
+    edges: [edge('seq', 'double'), edge('double', 'count')],
+  };
+}
+
+/** sequence → two functions → one counter (Node-RED's fan-out scenario: the sink sees 2N). */
+export function fanoutFlow(count: number): FlowDocument {
+  return {
+    schemaVersion: 1,
+    id: 'bench-fanout',
+    name: 'Bench: fan-out',
+    nodes: [
+      node('seq', 'sequence', { count }, 0),
+      node('a', 'function', { code: DOUBLE }, 200),
+      node('b', 'function', { code: DOUBLE }, 200),
+      node('count', 'counter', {}, 400),
+    ],
+    edges: [edge('seq', 'a'), edge('seq', 'b'), edge('a', 'count'), edge('b', 'count')],
+  };
+}
+
+/** Runs a finite flow to completion with stats polled once a second, as the server does. */
+export async function benchFlow(scenario: string, flow: FlowDocument, sinkId: string): Promise<EngineBenchResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+  try {
+    const registry = createNodeRegistry();
+    const started = performance.now();
+    const run = await startFlow(flow, { registry, dataDir });
+    const poll = setInterval(() => run.stats(), 1000);
+    const result = await run.done;
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(poll);
+    if (result.state !== 'finished') throw new Error(`${scenario}: flow ended ${result.state}: ${result.reason ?? ''}`);
+    const stats = run.stats();
+    const source = stats.nodes.seq!;
+    const sink = stats.nodes[sinkId]!;
+    return {
+      scenario,
+      messages: source.out,
+      msgsPerSec: Math.round(source.out / seconds),
+      deliveredPerSec: Math.round(sink.in / seconds),
+      p50Ms: sink.latencyMs.p50,
+      p99Ms: sink.latencyMs.p99,
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      seconds: Math.round(seconds * 1000) / 1000,
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { runCommand } from './cli/run-command.js';
+import { validateCommand } from './cli/validate-command.js';
+
+const USAGE = `Tributary: flow-based streaming runtime
+
+Usage: tributary <command> [options]
+
+Commands:
+  run <flow.json>        run a flow headless, with live per-node stats
+  validate <flow.json>   check flow files; every problem with its JSON path
+  serve                  serve the API, live stats and the editor (see tributary serve --help)
+
+Run "tributary <command> --help" for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'validate':
+      return validateCommand(rest);
+    case 'serve': {
+      const { serveCommand } = await import('./serve.js');
+      return serveCommand(rest);
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,134 @@
+/**
+ * Small node types for engine tests: they exercise the engine's contract (acks, backpressure,
+ * errors) without depending on the real node implementations.
+ */
+import { z } from 'zod';
+import { createMessage, defineManifest, defineNode, type FlowMessage, type NodeDefinition } from '@tributary/shared';
+
+export const countSource = defineNode(
+  defineManifest({
+    type: 'test-count',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Count',
+    description: 'Emits 0..count-1 in batches, optionally asking for acks',
+    category: 'testing',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({
+      count: z.number().int().default(10),
+      batch: z.number().int().default(100),
+      withAcks: z.boolean().default(false),
+      keys: z.number().int().default(0),
+    }),
+  }),
+  (config) => ({
+    kind: 'source',
+    async run(ctx) {
+      for (let i = 0; i < config.count && !ctx.signal.aborted; i += config.batch) {
+        const batch: FlowMessage[] = [];
+        for (let j = i; j < Math.min(config.count, i + config.batch); j++) {
+          batch.push(createMessage({ value: j, key: config.keys > 0 ? `k${j % config.keys}` : null }));
+        }
+        const first = i;
+        await ctx.emit(batch, config.withAcks ? (ok) => acks.push({ first, size: batch.length, ok }) : undefined);
+      }
+    },
+  }),
+);
+
+/** Acks fired by test-count sources, in order of firing. Reset it between tests. */
+export const acks: { first: number; size: number; ok: boolean }[] = [];
+
+export const doubleHandler = defineNode(
+  defineManifest({
+    type: 'test-double',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Double',
+    description: 'value * 2; throws on values listed in failOn',
+    category: 'testing',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.object({ failOn: z.array(z.number()).default([]), dropOdd: z.boolean().default(false) }),
+  }),
+  (config) => {
+    const failOn = new Set(config.failOn);
+    return {
+      kind: 'processor',
+      process(batch, out) {
+        for (const msg of batch) {
+          const value = msg.value as number;
+          if (failOn.has(value)) out.error(new Error(`cannot double ${value}`), msg);
+          else if (config.dropOdd && value % 2 === 1) out.drop();
+          else out.push({ ...msg, value: value * 2 });
+        }
+      },
+    };
+  },
+);
+
+/** Every message any collect sink received, by node id. Reset it between tests. */
+export const collected = new Map<string, FlowMessage[]>();
+
+/** Sinks can be made slow or made to hang until `releaseHeld()`. */
+let held: (() => void)[] = [];
+export function releaseHeld(): void {
+  const waiting = held;
+  held = [];
+  for (const release of waiting) release();
+}
+
+export const collectSink = defineNode(
+  defineManifest({
+    type: 'test-collect',
+    typeVersion: 1,
+    kind: 'sink',
+    label: 'Collect',
+    description: 'Keeps what it receives in memory',
+    category: 'testing',
+    inputs: [{ name: 'in' }],
+    outputs: [],
+    config: z.object({
+      delayMs: z.number().default(0),
+      hold: z.boolean().default(false),
+      keep: z.boolean().default(true),
+    }),
+  }),
+  (config, ctx) => ({
+    kind: 'processor',
+    async process(batch) {
+      if (config.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.delayMs));
+      if (config.hold) await new Promise<void>((resolve) => held.push(resolve));
+      if (!config.keep) return;
+      const list = collected.get(ctx.nodeId) ?? [];
+      for (const msg of batch) list.push(msg);
+      collected.set(ctx.nodeId, list);
+    },
+  }),
+);
+
+export const failingSource = defineNode(
+  defineManifest({
+    type: 'test-fail-source',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Fail',
+    description: 'Emits one message, then throws',
+    category: 'testing',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({}),
+  }),
+  () => ({
+    kind: 'source',
+    async run(ctx) {
+      await ctx.emit([createMessage({ value: 1 })]);
+      throw new Error('connection refused');
+    },
+  }),
+);
+
+export const testRegistry: ReadonlyMap<string, NodeDefinition> = new Map(
+  [countSource, doubleHandler, collectSink, failingSource].map((d) => [d.manifest.type, d as NodeDefinition]),
+);
