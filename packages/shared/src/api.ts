@@ -43,13 +43,18 @@ export interface ConnectionTypeInfo extends Omit<ConnectionTypeManifest, 'config
   defaults: Record<string, unknown>;
 }
 
-function defaultsOf(schema: ConnectionTypeManifest['config'], jsonSchema: Record<string, unknown>): Record<string, unknown> {
+function defaultsOf(
+  schema: ConnectionTypeManifest['config'],
+  jsonSchema: Record<string, unknown>,
+): Record<string, unknown> {
   const parsed = schema.safeParse({});
-  if (parsed.success && parsed.data !== null && typeof parsed.data === 'object') return parsed.data as Record<string, unknown>;
+  if (parsed.success && parsed.data !== null && typeof parsed.data === 'object')
+    return parsed.data as Record<string, unknown>;
   // Required fields without defaults: start from the defaults that exist, the rest shows as problems.
   const out: Record<string, unknown> = {};
   const properties = (jsonSchema.properties ?? {}) as Record<string, { default?: unknown }>;
-  for (const [key, property] of Object.entries(properties)) if (property.default !== undefined) out[key] = property.default;
+  for (const [key, property] of Object.entries(properties))
+    if (property.default !== undefined) out[key] = property.default;
   return out;
 }
 

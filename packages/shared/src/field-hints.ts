@@ -21,7 +21,7 @@ const cache = new WeakMap<z.ZodType, readonly HintedField[]>();
 
 /** JSON Schema of a config (input side: what a user writes), as the editor's forms see it. */
 export function configJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }
 
 /**
@@ -35,7 +35,7 @@ export function hintedFields(schema: z.ZodType): readonly HintedField[] {
   let fields = cache.get(schema);
   if (!fields) {
     const found: HintedField[] = [];
-    walk(configJsonSchema(schema) as JsonSchema, [], found, 0);
+    walk(configJsonSchema(schema), [], found, 0);
     fields = found;
     cache.set(schema, fields);
   }
@@ -47,7 +47,8 @@ function walk(node: JsonSchema, path: string[], out: HintedField[], depth: numbe
   if (node.ui && path.length > 0) out.push({ path, ui: node.ui });
   for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, [...path, key], out, depth + 1);
   if (node.items) walk(node.items, [...path, '*'], out, depth + 1);
-  for (const list of [node.anyOf, node.oneOf, node.allOf]) for (const child of list ?? []) walk(child, path, out, depth + 1);
+  for (const list of [node.anyOf, node.oneOf, node.allOf])
+    for (const child of list ?? []) walk(child, path, out, depth + 1);
 }
 
 /** Values at a hinted path in a config, with their concrete paths. */

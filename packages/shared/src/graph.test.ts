@@ -16,7 +16,10 @@ const flow = {
 
 describe('graph rules', () => {
   it('orders nodes topologically and reports a cycle', () => {
-    expect(topologicalOrder(['sink', 'h2', 'h1', 'src'], flow.edges)).toEqual({ order: ['src', 'h1', 'h2', 'sink'], cycle: null });
+    expect(topologicalOrder(['sink', 'h2', 'h1', 'src'], flow.edges)).toEqual({
+      order: ['src', 'h1', 'h2', 'sink'],
+      cycle: null,
+    });
     expect(topologicalOrder(['a', 'b', 'c'], [e('a', 'b'), e('b', 'c'), e('c', 'b')]).cycle).toEqual(['b', 'c']);
   });
 

@@ -45,7 +45,13 @@ export function topologicalOrder(
     }
   }
   if (order.length === nodeIds.length) return { order, cycle: null };
-  return { order, cycle: findCycle(nodeIds.filter((id) => indegree.get(id)! > 0), next) };
+  return {
+    order,
+    cycle: findCycle(
+      nodeIds.filter((id) => indegree.get(id)! > 0),
+      next,
+    ),
+  };
 }
 
 function findCycle(candidates: string[], next: Map<string, string[]>): string[] {
@@ -85,7 +91,9 @@ export function downstreamOf(start: string, edges: readonly GraphEdge[]): Set<st
 export function upstreamOf(start: string, edges: readonly GraphEdge[]): Set<string> {
   return reach(
     start,
-    successors(edges.map((e) => ({ source: e.target, sourcePort: e.targetPort, target: e.source, targetPort: e.sourcePort }))),
+    successors(
+      edges.map((e) => ({ source: e.target, sourcePort: e.targetPort, target: e.source, targetPort: e.sourcePort })),
+    ),
   );
 }
 

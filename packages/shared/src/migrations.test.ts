@@ -20,7 +20,13 @@ describe('document migrations', () => {
     if (result.ok) {
       expect(result.flow.schemaVersion).toBe(1);
       expect(result.flow.nodes[0]).toMatchObject({ label: 'A', typeVersion: 1, config: { count: 3 } });
-      expect(result.flow.edges[0]).toEqual({ id: 'a-b', source: 'a', sourcePort: 'out', target: 'b', targetPort: 'in' });
+      expect(result.flow.edges[0]).toEqual({
+        id: 'a-b',
+        source: 'a',
+        sourcePort: 'out',
+        target: 'b',
+        targetPort: 'in',
+      });
     }
   });
 
@@ -37,6 +43,8 @@ describe('node config migrations', () => {
   });
 
   it('says which step is missing', () => {
-    expect(() => migrateNodeConfig({ ...tHandler, typeVersion: 3 }, 1, { expr: 'a' })).toThrow(/no config migration from typeVersion 2 to 3/);
+    expect(() => migrateNodeConfig({ ...tHandler, typeVersion: 3 }, 1, { expr: 'a' })).toThrow(
+      /no config migration from typeVersion 2 to 3/,
+    );
   });
 });

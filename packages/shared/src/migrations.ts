@@ -49,9 +49,7 @@ function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export type DocumentMigration =
-  | { ok: true; doc: unknown; from: number }
-  | { ok: false; message: string; from: number };
+export type DocumentMigration = { ok: true; doc: unknown; from: number } | { ok: false; message: string; from: number };
 
 /**
  * Brings a parsed document up to the current `schemaVersion`. Documents of the current version, and
@@ -61,7 +59,8 @@ export function migrateDocument(input: unknown): DocumentMigration {
   if (!isObject(input)) return { ok: true, doc: input, from: CURRENT_SCHEMA_VERSION };
   const raw = input.schemaVersion;
   const from = raw === undefined ? 0 : raw;
-  if (typeof from !== 'number' || !Number.isInteger(from)) return { ok: true, doc: input, from: CURRENT_SCHEMA_VERSION };
+  if (typeof from !== 'number' || !Number.isInteger(from))
+    return { ok: true, doc: input, from: CURRENT_SCHEMA_VERSION };
   if (from > CURRENT_SCHEMA_VERSION) {
     return {
       ok: false,

@@ -12,8 +12,17 @@ describe('serializeFlow', () => {
   it('writes fields in canonical order whatever order they came in, config keys sorted', () => {
     const doc = JSON.parse(text) as FlowDocument;
     const shuffled = {
-      edges: doc.edges.map((e) => ({ targetPort: e.targetPort, target: e.target, id: e.id, sourcePort: e.sourcePort, source: e.source })),
-      nodes: doc.nodes.map(({ config, ...n }) => ({ config: Object.fromEntries(Object.entries(config).reverse()), ...n })),
+      edges: doc.edges.map((e) => ({
+        targetPort: e.targetPort,
+        target: e.target,
+        id: e.id,
+        sourcePort: e.sourcePort,
+        source: e.source,
+      })),
+      nodes: doc.nodes.map(({ config, ...n }) => ({
+        config: Object.fromEntries(Object.entries(config).reverse()),
+        ...n,
+      })),
       name: doc.name,
       connections: doc.connections,
       settings: doc.settings,

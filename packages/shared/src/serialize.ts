@@ -8,7 +8,11 @@ const ORDER: Record<string, readonly string[]> = {
   position: ['x', 'y'],
 };
 
-function ordered(value: unknown, order?: readonly string[], child?: (key: string) => readonly string[] | undefined): unknown {
+function ordered(
+  value: unknown,
+  order?: readonly string[],
+  child?: (key: string) => readonly string[] | undefined,
+): unknown {
   if (Array.isArray(value)) return value.map((item) => ordered(item, order, child));
   if (value === null || typeof value !== 'object') return value;
   const source = value as Record<string, unknown>;

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { validateFlow, validateFlowText, type FlowDocument } from './index.js';
 import { catalog } from './testing/test-catalog.js';
 
-const fixture = () => JSON.parse(readFileSync(new URL('./__fixtures__/orders.flow.json', import.meta.url), 'utf8')) as FlowDocument;
+const fixture = () =>
+  JSON.parse(readFileSync(new URL('./__fixtures__/orders.flow.json', import.meta.url), 'utf8')) as FlowDocument;
 const problemsOf = (doc: unknown) => {
   const result = validateFlow(doc, catalog);
   return result.ok ? [] : result.problems;
@@ -56,7 +57,13 @@ describe('validateFlow', () => {
 
   it('finds cycles and names the nodes on them', () => {
     const doc = fixture();
-    doc.nodes.push({ id: 'again', type: 't-handler', typeVersion: 2, position: { x: 0, y: 0 }, config: { expression: '1' } });
+    doc.nodes.push({
+      id: 'again',
+      type: 't-handler',
+      typeVersion: 2,
+      position: { x: 0, y: 0 },
+      config: { expression: '1' },
+    });
     doc.edges.push(
       { id: 'a', source: 'enrich', sourcePort: 'other', target: 'again', targetPort: 'in' },
       { id: 'b', source: 'again', sourcePort: 'out', target: 'enrich', targetPort: 'in' },
@@ -102,7 +109,7 @@ describe('validateFlow', () => {
     doc.nodes[1] = { ...doc.nodes[1]!, typeVersion: 1, config: { expr: 'value + 1' } };
     const result = validateFlow(doc, catalog);
     expect(result.ok && result.flow.nodes[1]).toMatchObject({ typeVersion: 2, config: { expression: 'value + 1' } });
-    doc.nodes[1] = { ...doc.nodes[1]!, typeVersion: 3 };
+    doc.nodes[1] = { ...doc.nodes[1], typeVersion: 3 };
     expect(pick(doc)).toEqual([['E_TYPE_VERSION', '/nodes/1/typeVersion']]);
   });
 
@@ -127,7 +134,9 @@ describe('validateFlow', () => {
       position: { x: i, y: 0 },
       config: i === 0 ? {} : { expression: 'value' },
     }));
-    const edges = nodes.slice(1).map((n, i) => ({ id: `e${i}`, source: `n${i}`, sourcePort: 'out', target: n.id, targetPort: 'in' }));
+    const edges = nodes
+      .slice(1)
+      .map((n, i) => ({ id: `e${i}`, source: `n${i}`, sourcePort: 'out', target: n.id, targetPort: 'in' }));
     const result = validateFlow({ schemaVersion: 1, id: 'big', name: 'Big', nodes, edges }, catalog);
     expect(result.ok).toBe(true);
   });

@@ -16,12 +16,17 @@ export interface NodeCatalog {
 export type ValidationResult = { ok: true; flow: FlowDocument } | { ok: false; problems: FlowProblem[] };
 
 const byType = <T extends { type: string }>(list: ReadonlyMap<string, T> | readonly T[] | undefined) =>
-  list === undefined ? undefined : list instanceof Map ? (list as ReadonlyMap<string, T>) : new Map((list as readonly T[]).map((m) => [m.type, m]));
+  list === undefined
+    ? undefined
+    : list instanceof Map
+      ? (list as ReadonlyMap<string, T>)
+      : new Map((list as readonly T[]).map((m) => [m.type, m]));
 
 function zodProblems(error: z.ZodError, prefix: string, code: string, extra: Partial<FlowProblem> = {}): FlowProblem[] {
   return error.issues.map((issue) => {
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
     return { code, path: prefix + toPointer(issue.path), message, ...extra };
   });
 }
@@ -37,7 +42,8 @@ function zodProblems(error: z.ZodError, prefix: string, code: string, extra: Par
  */
 export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationResult {
   const migrated = migrateDocument(input);
-  if (!migrated.ok) return { ok: false, problems: [{ code: 'E_SCHEMA_VERSION', path: '/schemaVersion', message: migrated.message }] };
+  if (!migrated.ok)
+    return { ok: false, problems: [{ code: 'E_SCHEMA_VERSION', path: '/schemaVersion', message: migrated.message }] };
   const parsed = FlowDocumentSchema.safeParse(migrated.doc);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, '', 'E_SCHEMA') };
   const doc = parsed.data;
@@ -77,7 +83,8 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       return;
     }
     const result = type.config.safeParse(connection.config);
-    if (!result.success) problems.push(...zodProblems(result.error, `/connections/${i}/config`, 'E_CONNECTION_INVALID'));
+    if (!result.success)
+      problems.push(...zodProblems(result.error, `/connections/${i}/config`, 'E_CONNECTION_INVALID'));
     checkSecrets(type.config, connection.config, `/connections/${i}/config`, problems, {});
   });
 
@@ -103,11 +110,16 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       });
       return manifest;
     }
-    let config = node.config;
+    let config: Record<string, unknown>;
     try {
       config = migrateNodeConfig(manifest, node.typeVersion, node.config);
     } catch (error) {
-      problems.push({ code: 'E_TYPE_VERSION', path: `${at}/typeVersion`, message: (error as Error).message, nodeId: node.id });
+      problems.push({
+        code: 'E_TYPE_VERSION',
+        path: `${at}/typeVersion`,
+        message: (error as Error).message,
+        nodeId: node.id,
+      });
       return manifest;
     }
     const result = manifest.config.safeParse(config);
@@ -285,7 +297,9 @@ export function validateFlowText(text: string, catalog: NodeCatalog): Validation
 /** Turns a JSON parse failure into a message with the line and column a person can jump to. */
 export function describeJsonError(text: string, error: unknown): string {
   const position = jsonErrorOffset(text);
-  const reason = (error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+  const reason = (error as Error).message
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/, ".*" is not valid JSON$/s, '');
   if (position === null) return `not valid JSON: ${reason}`;
   const before = text.slice(0, position);
   const line = before.split('\n').length;
@@ -302,8 +316,13 @@ export function jsonErrorOffset(text: string): number | null {
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
   };
+  class SyntaxAt extends Error {
+    constructor(readonly offset: number) {
+      super(`JSON syntax error at ${offset}`);
+    }
+  }
   const fail = (): never => {
-    throw i;
+    throw new SyntaxAt(i);
   };
   const literal = (word: string) => {
     if (text.startsWith(word, i)) i += word.length;
@@ -375,7 +394,7 @@ export function jsonErrorOffset(text: string): number | null {
     value();
     ws();
     return i < text.length ? i : null;
-  } catch (offset) {
-    return typeof offset === 'number' ? offset : null;
+  } catch (error) {
+    return error instanceof SyntaxAt ? error.offset : null;
   }
 }

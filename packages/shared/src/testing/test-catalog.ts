@@ -11,9 +11,15 @@ export const tSource = defineManifest({
   inputs: [],
   outputs: [{ name: 'out' }],
   config: z.object({
-    connection: z.string().optional().meta({ ui: { widget: 'connection', connectionType: 'kafka' } }),
+    connection: z
+      .string()
+      .optional()
+      .meta({ ui: { widget: 'connection', connectionType: 'kafka' } }),
     count: z.number().int().min(0).default(10),
-    password: z.string().optional().meta({ ui: { secret: true } }),
+    password: z
+      .string()
+      .optional()
+      .meta({ ui: { secret: true } }),
   }),
 });
 
@@ -49,7 +55,10 @@ export const kafkaConnection = defineConnectionType({
   description: '',
   config: z.strictObject({
     brokers: z.array(z.string()).min(1),
-    password: z.string().optional().meta({ ui: { secret: true, widget: 'secret' } }),
+    password: z
+      .string()
+      .optional()
+      .meta({ ui: { secret: true, widget: 'secret' } }),
   }),
 });
 
