@@ -35,7 +35,8 @@ function must(cmd, args, options) {
 
 function checkNode() {
   const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: Tributary needs Node 20.19 or newer.`);
+  if (major < 20 || (major === 20 && minor < 19))
+    fail(`Node ${process.versions.node} is too old: Tributary needs Node 20.19 or newer.`);
 }
 
 /** pnpm: the one on PATH if it is the pinned version, else a local copy in .tools (no global install needed). */
@@ -70,11 +71,15 @@ function ensureChromium() {
   const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
   if (candidates.some((p) => existsSync(p))) return;
   if (!isRoot() || !existsSync('/usr/bin/apt-get')) {
-    fail('Chromium is needed for the editor tests: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.');
+    fail(
+      'Chromium is needed for the editor tests: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.',
+    );
   }
   step('installing Chromium from apt (once, ~1 min)');
   must('apt-get', ['update', '-qq']);
-  must('apt-get', ['install', '-y', '-qq', 'chromium', 'fonts-liberation'], { env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+  must('apt-get', ['install', '-y', '-qq', 'chromium', 'fonts-liberation'], {
+    env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /** Sums the vitest JSON reports so the run ends with one "N passed, N failed" line. */
@@ -89,7 +94,8 @@ function summarise() {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path, depth + 1);
-      else if (entry.name.startsWith('vitest') && entry.name.endsWith('.json') && dir.endsWith('test-results')) reports.push(path);
+      else if (entry.name.startsWith('vitest') && entry.name.endsWith('.json') && dir.endsWith('test-results'))
+        reports.push(path);
     }
   };
   walk(join(root, 'apps'), 0);
@@ -142,7 +148,17 @@ async function main() {
         must(process.execPath, [kafka, 'start']);
       }
       step('lint, typecheck and tests (turbo run lint typecheck test test:e2e)');
-      const status = run(pnpm, ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', 'test:e2e', '--concurrency=1', '--continue']);
+      const status = run(pnpm, [
+        'exec',
+        'turbo',
+        'run',
+        'lint',
+        'typecheck',
+        'test',
+        'test:e2e',
+        '--concurrency=1',
+        '--continue',
+      ]);
       step('checking formatting (prettier --check)');
       const format = run(pnpm, ['exec', 'prettier', '--check', '--log-level=warn', '.']);
       if (startedKafka && process.env.KEEP_KAFKA !== '1') run(process.execPath, [kafka, 'stop']);

@@ -34,7 +34,8 @@ function runChild(scenario: string, count: number): Promise<EngineBenchResult> {
   });
 }
 
-const median = <T>(items: T[], key: (t: T) => number): T => [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+const median = <T>(items: T[], key: (t: T) => number): T =>
+  [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
 
 interface NodeRedFigures {
   function?: number;
@@ -93,7 +94,9 @@ async function main(): Promise<void> {
   const want = (name: string) => !only || only.includes(name);
   const count = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
   const runs = Number(process.env.RUNS ?? 3);
-  const results: Record<string, unknown> = { meta: { date: new Date().toISOString(), node: process.version, messages: count, runs } };
+  const results: Record<string, unknown> = {
+    meta: { date: new Date().toISOString(), node: process.version, messages: count, runs },
+  };
   const lines: string[] = [];
 
   const sections: [string, Section][] = [
@@ -120,8 +123,12 @@ async function main(): Promise<void> {
         const ours = (out['engine-linear'] as { median: EngineBenchResult } | undefined)?.median.msgsPerSec;
         const oursFan = (out['engine-fanout'] as { median: EngineBenchResult } | undefined)?.median.msgsPerSec;
         const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(1)}×` : 'n/a');
-        lines.push(`node-red linear   function nodes ${fmt(nr.function)} msgs/s, native nodes ${fmt(nr.native)} msgs/s ${nr.note ?? ''}`);
-        lines.push(`node-red fan-out  function nodes ${fmt(nr.functionFanout)} msgs/s, native nodes ${fmt(nr.nativeFanout)} msgs/s`);
+        lines.push(
+          `node-red linear   function nodes ${fmt(nr.function)} msgs/s, native nodes ${fmt(nr.native)} msgs/s ${nr.note ?? ''}`,
+        );
+        lines.push(
+          `node-red fan-out  function nodes ${fmt(nr.functionFanout)} msgs/s, native nodes ${fmt(nr.nativeFanout)} msgs/s`,
+        );
         lines.push(
           `ratio linear:  ${ratio(ours, nr.native)} Node-RED native (target ≥ 10×), ${ratio(ours, nr.function)} Node-RED function; fan-out: ${ratio(oursFan, nr.nativeFanout)} native`,
         );
@@ -140,7 +147,11 @@ async function main(): Promise<void> {
         if (!fn) return;
         const r = (await fn()) as Record<string, number>;
         out.watchers = r;
-        lines.push(`watchers ${Object.entries(r).map(([k, v]) => `${k}=${fmt(v)}`).join('  ')}`);
+        lines.push(
+          `watchers ${Object.entries(r)
+            .map(([k, v]) => `${k}=${fmt(v)}`)
+            .join('  ')}`,
+        );
       },
     ],
     [
@@ -150,7 +161,11 @@ async function main(): Promise<void> {
         if (!fn) return;
         const r = (await fn()) as Record<string, number>;
         out.kafka = r;
-        lines.push(`kafka    ${Object.entries(r).map(([k, v]) => `${k}=${fmt(v)}`).join('  ')}`);
+        lines.push(
+          `kafka    ${Object.entries(r)
+            .map(([k, v]) => `${k}=${fmt(v)}`)
+            .join('  ')}`,
+        );
       },
     ],
     [

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { FlowProblem } from '@tributary/shared';
+import { describeJsonError, type FlowProblem } from '@tributary/shared';
 import { checkFlow, type NodeRegistry } from '../engine/index.js';
 
 export type LoadResult = ReturnType<typeof checkFlow> | { ok: false; problems: FlowProblem[] };
@@ -21,16 +21,4 @@ export async function loadFlowFile(path: string, registry: NodeRegistry): Promis
     return { ok: false, problems: [{ code: 'E_JSON_MALFORMED', path: '', message: describeJsonError(text, error) }] };
   }
   return checkFlow(doc, registry);
-}
-
-/** Turns V8's "at position N" into a line and column a person can jump to. */
-export function describeJsonError(text: string, error: unknown): string {
-  const message = (error as Error).message;
-  const match = /position (\d+)/.exec(message);
-  if (!match) return `not valid JSON: ${message}`;
-  const position = Number(match[1]);
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `not valid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
 }

@@ -47,7 +47,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const flow = loaded.flow;
   const json = values.json === true || !process.stdout.isTTY;
-  const sourceIds = new Set(flow.nodes.filter((n) => registry.get(n.type)?.manifest.kind === 'source').map((n) => n.id));
+  const sourceIds = new Set(
+    flow.nodes.filter((n) => registry.get(n.type)?.manifest.kind === 'source').map((n) => n.id),
+  );
   const view = json ? new JsonView() : new TableView(flow, sourceIds, values.quiet === true);
   const intervalMs = Number(values.interval ?? 1000);
   const durationS = values.duration === undefined ? undefined : Number(values.duration);
@@ -60,8 +62,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       registry,
       dataDir: resolve(values['data-dir'] ?? `.tributary/data/${flow.id}`),
       onLog: (entry) => view.log(entry),
-      onNodeError: (event) =>
-        json && view.event({ type: 'error', ...event }),
+      onNodeError: (event) => json && view.event({ type: 'error', ...event }),
     });
   } catch (error) {
     const node = error instanceof FlowStartError && error.nodeId ? ` (node ${error.nodeId})` : '';
@@ -107,7 +108,11 @@ interface View {
   event(event: Record<string, unknown>): void;
   stats(snapshot: FlowStatsSnapshot): void;
   notice(text: string): void;
-  finish(snapshot: FlowStatsSnapshot, result: { state: string; reason?: string; abandoned: number }, seconds: number): void;
+  finish(
+    snapshot: FlowStatsSnapshot,
+    result: { state: string; reason?: string; abandoned: number },
+    seconds: number,
+  ): void;
 }
 
 class JsonView implements View {
@@ -164,7 +169,10 @@ class TableView implements View {
 
   stats(snapshot: FlowStatsSnapshot): void {
     if (this.quiet) return;
-    this.last = [`\x1b[1m${this.flow.name || this.flow.id}\x1b[0m  up ${(snapshot.uptimeMs / 1000).toFixed(0)} s`, ...statsTable(this.flow, snapshot)];
+    this.last = [
+      `\x1b[1m${this.flow.name || this.flow.id}\x1b[0m  up ${(snapshot.uptimeMs / 1000).toFixed(0)} s`,
+      ...statsTable(this.flow, snapshot),
+    ];
     this.draw(this.last);
   }
 
@@ -183,7 +191,8 @@ class TableView implements View {
     );
     const rate = seconds > 0 ? emitted / seconds : 0;
     const state = result.state === 'failed' ? `\x1b[31mfailed\x1b[0m: ${result.reason ?? ''}` : result.state;
-    const abandoned = result.abandoned > 0 ? `, ${compact(result.abandoned)} messages abandoned at the drain timeout` : '';
+    const abandoned =
+      result.abandoned > 0 ? `, ${compact(result.abandoned)} messages abandoned at the drain timeout` : '';
     process.stdout.write(
       `${state} after ${seconds.toFixed(2)} s: ${compact(emitted)} messages from sources (${compact(Math.round(rate))} msg/s)${abandoned}\n`,
     );

@@ -15,7 +15,13 @@ function flow(nodes: NodeSpec[], edges: EdgeSpec[], settings?: FlowDocument['set
     id: 'test-flow',
     name: 'Test flow',
     ...(settings ? { settings } : {}),
-    nodes: nodes.map(([id, type, config]) => ({ id, type, typeVersion: 1, position: { x: 0, y: 0 }, config: config ?? {} })),
+    nodes: nodes.map(([id, type, config]) => ({
+      id,
+      type,
+      typeVersion: 1,
+      position: { x: 0, y: 0 },
+      config: config ?? {},
+    })),
     edges: edges.map(([source, target, sourcePort]) => ({
       id: `${source}:${sourcePort ?? 'out'}->${target}`,
       source,
@@ -41,10 +47,17 @@ beforeEach(() => {
 describe('engine: routing', () => {
   it('runs source → handler → sink in order and finishes when the source ends', async () => {
     const run = await start(
-      flow([['src', 'test-count', { count: 10_000, batch: 128 }], ['x2', 'test-double'], ['sink', 'test-collect']], [
-        ['src', 'x2'],
-        ['x2', 'sink'],
-      ]),
+      flow(
+        [
+          ['src', 'test-count', { count: 10_000, batch: 128 }],
+          ['x2', 'test-double'],
+          ['sink', 'test-collect'],
+        ],
+        [
+          ['src', 'x2'],
+          ['x2', 'sink'],
+        ],
+      ),
     );
     const result = await run.done;
     expect(result.state).toBe('finished');
@@ -55,14 +68,26 @@ describe('engine: routing', () => {
     expect(stats.nodes.sink!.in).toBe(10_000);
     expect(stats.edges['x2:out->sink']!.total).toBe(10_000);
     expect(stats.nodes.sink!.latencyMs.max).toBeGreaterThan(0);
+    expect([stats.nodes.src!.state, stats.nodes.x2!.state, stats.nodes.sink!.state]).toEqual([
+      'finished',
+      'finished',
+      'finished',
+    ]);
   });
 
   it('fans out without cloning: both branches get the very same message objects', async () => {
     const run = await start(
-      flow([['src', 'test-count', { count: 1000 }], ['a', 'test-collect'], ['b', 'test-collect']], [
-        ['src', 'a'],
-        ['src', 'b'],
-      ]),
+      flow(
+        [
+          ['src', 'test-count', { count: 1000 }],
+          ['a', 'test-collect'],
+          ['b', 'test-collect'],
+        ],
+        [
+          ['src', 'a'],
+          ['src', 'b'],
+        ],
+      ),
     );
     await run.done;
     const a = collected.get('a')!;
@@ -75,8 +100,15 @@ describe('engine: routing', () => {
   it('fans in from two sources and keeps each source’s order', async () => {
     const run = await start(
       flow(
-        [['s1', 'test-count', { count: 5000, batch: 50 }], ['s2', 'test-count', { count: 3000, batch: 70 }], ['sink', 'test-collect']],
-        [['s1', 'sink'], ['s2', 'sink']],
+        [
+          ['s1', 'test-count', { count: 5000, batch: 50 }],
+          ['s2', 'test-count', { count: 3000, batch: 70 }],
+          ['sink', 'test-collect'],
+        ],
+        [
+          ['s1', 'sink'],
+          ['s2', 'sink'],
+        ],
       ),
     );
     await run.done;
@@ -89,11 +121,18 @@ describe('engine: routing', () => {
   });
 
   it('skips disabled nodes and the edges through them', async () => {
-    const doc = flow([['src', 'test-count', { count: 100 }], ['x2', 'test-double'], ['sink', 'test-collect']], [
-      ['src', 'x2'],
-      ['x2', 'sink'],
-      ['src', 'sink'],
-    ]);
+    const doc = flow(
+      [
+        ['src', 'test-count', { count: 100 }],
+        ['x2', 'test-double'],
+        ['sink', 'test-collect'],
+      ],
+      [
+        ['src', 'x2'],
+        ['x2', 'sink'],
+        ['src', 'sink'],
+      ],
+    );
     doc.nodes[1]!.disabled = true;
     const run = await start(doc);
     await run.done;
@@ -101,7 +140,16 @@ describe('engine: routing', () => {
   });
 
   it('rejects an invalid flow with every problem and its path', async () => {
-    const doc = flow([['src', 'test-count', { count: 'many' }], ['sink', 'no-such-type']], [['src', 'sink'], ['src', 'ghost']]);
+    const doc = flow(
+      [
+        ['src', 'test-count', { count: 'many' }],
+        ['sink', 'no-such-type'],
+      ],
+      [
+        ['src', 'sink'],
+        ['src', 'ghost'],
+      ],
+    );
     const error: unknown = await start(doc).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlowValidationError);
     const paths = (error as FlowValidationError).problems.map((p) => p.path);
@@ -116,9 +164,16 @@ describe('engine: backpressure', () => {
     const capacity = 2048;
     const batch = 256;
     const run = await start(
-      flow([['src', 'test-count', { count: 5_000_000, batch }], ['sink', 'test-collect', { delayMs: 2, keep: false }]], [['src', 'sink']], {
-        queueCapacity: capacity,
-      }),
+      flow(
+        [
+          ['src', 'test-count', { count: 5_000_000, batch }],
+          ['sink', 'test-collect', { delayMs: 2, keep: false }],
+        ],
+        [['src', 'sink']],
+        {
+          queueCapacity: capacity,
+        },
+      ),
     );
     let worstAhead = 0;
     for (let i = 0; i < 20; i++) {
@@ -141,8 +196,15 @@ describe('engine: acks', () => {
   it('acks a source batch only once every derived message was confirmed by every sink', async () => {
     const run = await start(
       flow(
-        [['src', 'test-count', { count: 10, batch: 5, withAcks: true }], ['fast', 'test-collect'], ['slow', 'test-collect', { hold: true }]],
-        [['src', 'fast'], ['src', 'slow']],
+        [
+          ['src', 'test-count', { count: 10, batch: 5, withAcks: true }],
+          ['fast', 'test-collect'],
+          ['slow', 'test-collect', { hold: true }],
+        ],
+        [
+          ['src', 'fast'],
+          ['src', 'slow'],
+        ],
       ),
     );
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -161,14 +223,27 @@ describe('engine: acks', () => {
   it('acks messages a filter dropped and messages that went to an error port', async () => {
     const run = await start(
       flow(
-        [['src', 'test-count', { count: 20, batch: 10, withAcks: true }], ['x2', 'test-double', { dropOdd: true, failOn: [4] }], ['sink', 'test-collect'], ['dlq', 'test-collect']],
-        [['src', 'x2'], ['x2', 'sink'], ['x2', 'dlq', 'error']],
+        [
+          ['src', 'test-count', { count: 20, batch: 10, withAcks: true }],
+          ['x2', 'test-double', { dropOdd: true, failOn: [4] }],
+          ['sink', 'test-collect'],
+          ['dlq', 'test-collect'],
+        ],
+        [
+          ['src', 'x2'],
+          ['x2', 'sink'],
+          ['x2', 'dlq', 'error'],
+        ],
       ),
     );
     const result = await run.done;
     expect(result.state).toBe('finished');
     expect(acks.map((a) => a.ok)).toEqual([true, true]);
-    expect(values('sink')).toEqual(range(10, (i) => i * 2).filter((v) => v !== 4).map((v) => v * 2));
+    expect(values('sink')).toEqual(
+      range(10, (i) => i * 2)
+        .filter((v) => v !== 4)
+        .map((v) => v * 2),
+    );
     const dead = collected.get('dlq')!;
     expect(dead.map((m) => m.value)).toEqual([4]);
     expect(dead[0]!.meta.error).toMatchObject({ code: 'E_HANDLER_THREW', message: 'cannot double 4', nodeId: 'x2' });
@@ -179,7 +254,13 @@ describe('engine: acks', () => {
 
   it('does not ack (ok: false) what a drain timeout abandoned', async () => {
     const run = await start(
-      flow([['src', 'test-count', { count: 1000, batch: 100, withAcks: true }], ['sink', 'test-collect', { hold: true }]], [['src', 'sink']]),
+      flow(
+        [
+          ['src', 'test-count', { count: 1000, batch: 100, withAcks: true }],
+          ['sink', 'test-collect', { hold: true }],
+        ],
+        [['src', 'sink']],
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, 20));
     const stopping = run.stop({ drainTimeoutMs: 100 });
@@ -197,10 +278,17 @@ describe('engine: errors', () => {
     const logs: FlowLogEntry[] = [];
     const errors: NodeErrorEvent[] = [];
     const run = await start(
-      flow([['src', 'test-count', { count: 100 }], ['x2', 'test-double', { failOn: [3, 50] }], ['sink', 'test-collect']], [
-        ['src', 'x2'],
-        ['x2', 'sink'],
-      ]),
+      flow(
+        [
+          ['src', 'test-count', { count: 100 }],
+          ['x2', 'test-double', { failOn: [3, 50] }],
+          ['sink', 'test-collect'],
+        ],
+        [
+          ['src', 'x2'],
+          ['x2', 'sink'],
+        ],
+      ),
       { onLog: (e) => logs.push(e), onNodeError: (e) => errors.push(e) },
     );
     const result = await run.done;
@@ -209,14 +297,25 @@ describe('engine: errors', () => {
     expect(run.stats().nodes.x2!.errors).toBe(2);
     expect(errors.reduce((n, e) => n + e.count, 0)).toBe(2);
     expect(errors[0]).toMatchObject({ nodeId: 'x2', code: 'E_HANDLER_THREW' });
-    expect(logs.some((l) => l.level === 'error' && l.nodeId === 'x2' && l.message.includes('cannot double 3'))).toBe(true);
+    expect(logs.some((l) => l.level === 'error' && l.nodeId === 'x2' && l.message.includes('cannot double 3'))).toBe(
+      true,
+    );
   });
 
   it('marks the flow failed, naming the source, when a source throws', async () => {
     const states: string[] = [];
-    const run = await start(flow([['bad', 'test-fail-source'], ['sink', 'test-collect']], [['bad', 'sink']]), {
-      onStateChange: (s) => states.push(s),
-    });
+    const run = await start(
+      flow(
+        [
+          ['bad', 'test-fail-source'],
+          ['sink', 'test-collect'],
+        ],
+        [['bad', 'sink']],
+      ),
+      {
+        onStateChange: (s) => states.push(s),
+      },
+    );
     const result = await run.done;
     expect(result.state).toBe('failed');
     expect(result.reason).toContain('"bad"');
@@ -226,7 +325,15 @@ describe('engine: errors', () => {
   });
 
   it('stop is idempotent and ends an endless flow', async () => {
-    const run = await start(flow([['src', 'test-count', { count: 1e12 }], ['sink', 'test-collect', { keep: false }]], [['src', 'sink']]));
+    const run = await start(
+      flow(
+        [
+          ['src', 'test-count', { count: 1e12 }],
+          ['sink', 'test-collect', { keep: false }],
+        ],
+        [['src', 'sink']],
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const [a, b] = await Promise.all([run.stop(), run.stop()]);
     expect(a).toBe(b);

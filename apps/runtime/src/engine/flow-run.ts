@@ -288,7 +288,10 @@ export class FlowRunImpl implements FlowRun {
         try {
           node.instance = await definition.create(config as never, ctx);
         } catch (error) {
-          throw new FlowStartError(`node "${node.id}" (${doc.type}) failed to start: ${(error as Error).message}`, node.id);
+          throw new FlowStartError(
+            `node "${node.id}" (${doc.type}) failed to start: ${(error as Error).message}`,
+            node.id,
+          );
         }
       }
     } catch (error) {
@@ -343,6 +346,7 @@ export class FlowRunImpl implements FlowRun {
     if (!node.isSource) return ctx;
     const sourceCtx: SourceContext = {
       ...ctx,
+      ...(this.flow.settings?.batchSize === undefined ? {} : { batchSize: this.flow.settings.batchSize }),
       emit: (messages, onAck) => this.emitFromSource(node, messages, onAck),
       emitError: (error, message, onAck) => {
         const output = node.output;
@@ -355,7 +359,10 @@ export class FlowRunImpl implements FlowRun {
           timestamp: Date.now(),
           meta: {},
         };
-        output.error(Object.assign(new Error(text), { code: code === 'E_HANDLER_THREW' ? 'E_SOURCE_READ' : code }), failed);
+        output.error(
+          Object.assign(new Error(text), { code: code === 'E_HANDLER_THREW' ? 'E_SOURCE_READ' : code }),
+          failed,
+        );
         const ack: AckGroup | null = onAck ? { pending: 1, ok: true, callback: onAck } : null;
         const wait = this.deliver(node, output, ack, performance.now());
         this.release(ack);
@@ -551,10 +558,11 @@ export class FlowRunImpl implements FlowRun {
     this.publishError(node, code, message, 1, now);
   }
 
-  private flushFoldedErrors(): void {
+  /** Publishes folded repeats once their window passed (or at once, when the flow ends). */
+  private flushFoldedErrors(force = false): void {
     const now = Date.now();
     for (const node of this.nodes) {
-      if (node.foldedErrors > 0 && node.foldedError && now - node.lastErrorAt >= ERROR_EVENT_INTERVAL_MS) {
+      if (node.foldedErrors > 0 && node.foldedError && (force || now - node.lastErrorAt >= ERROR_EVENT_INTERVAL_MS)) {
         const { code, message } = node.foldedError;
         this.publishError(node, code, message, node.foldedErrors, now);
         node.foldedErrors = 0;
@@ -703,9 +711,10 @@ export class FlowRunImpl implements FlowRun {
     await this.closeInstances();
     this.closeStores();
     clearInterval(this.errorFlushTimer);
-    this.flushFoldedErrors();
+    this.flushFoldedErrors(true);
+    const end = state === 'finished' ? 'finished' : 'stopped';
     for (const node of this.nodes) {
-      if (node.counters.state !== 'failed' && node.counters.state !== 'finished') node.counters.state = 'stopped';
+      if (node.counters.state !== 'failed' && node.counters.state !== 'finished') node.counters.state = end;
     }
     const result: RunResult = { state, abandoned, ...(this.failure ? { reason: this.failure.reason } : {}) };
     this.setState(state, this.failure?.reason);

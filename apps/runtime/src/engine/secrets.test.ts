@@ -14,6 +14,8 @@ describe('resolveSecrets', () => {
 
   it('names the missing reference and where it is used', () => {
     expect(() => resolveSecrets({ a: [{ p: '${env:NOPE}' }] }, resolver)).toThrow(UnresolvedSecretError);
-    expect(() => resolveSecrets({ a: [{ p: '${env:NOPE}' }] }, resolver)).toThrow(/NOPE is not set \(referenced at \/a\/0\/p\)/);
+    expect(() => resolveSecrets({ a: [{ p: '${env:NOPE}' }] }, resolver)).toThrow(
+      /NOPE is not set \(referenced at \/a\/0\/p\)/,
+    );
   });
 });

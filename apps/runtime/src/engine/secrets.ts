@@ -30,7 +30,8 @@ export function resolveSecrets<T>(value: T, resolver: SecretResolver, path = '')
       return resolved;
     }) as T;
   }
-  if (Array.isArray(value)) return value.map((item, i) => resolveSecrets(item as unknown, resolver, `${path}/${i}`)) as T;
+  if (Array.isArray(value))
+    return value.map((item, i) => resolveSecrets(item as unknown, resolver, `${path}/${i}`)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) out[key] = resolveSecrets(item, resolver, `${path}/${key}`);
