@@ -117,7 +117,7 @@ class NodeOutput implements Output {
       (this.errors ??= []).push(message);
       return;
     }
-    const other = (this.other ??= new Map());
+    const other = (this.other ??= new Map<string, FlowMessage[]>());
     const list = other.get(port);
     if (list) list.push(message);
     else other.set(port, [message]);
@@ -286,7 +286,7 @@ export class FlowRunImpl implements FlowRun {
         const ctx = this.makeContext(node, connections);
         node.ctx = ctx;
         try {
-          node.instance = await definition.create(config as never, ctx);
+          node.instance = await definition.create(config, ctx);
         } catch (error) {
           throw new FlowStartError(
             `node "${node.id}" (${doc.type}) failed to start: ${(error as Error).message}`,
