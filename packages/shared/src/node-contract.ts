@@ -134,6 +134,11 @@ export type AckCallback = (ok: boolean) => void;
 
 export interface SourceContext extends NodeContext {
   /**
+   * Messages per batch the flow asks sources to emit at most (flow `settings.batchSize`); a source
+   * uses its own setting if it has one, else this, else its default.
+   */
+  readonly batchSize?: number;
+  /**
    * Sends messages downstream. Resolves when downstream has room for more (backpressure): a source
    * must await it before producing the next batch. `onAck` fires once the batch is fully processed.
    */

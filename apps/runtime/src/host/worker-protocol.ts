@@ -1,0 +1,57 @@
+import type {
+  EdgeTapEvent,
+  FlowDocument,
+  FlowLogEntry,
+  FlowProblem,
+  FlowStatsSnapshot,
+  NodeErrorEvent,
+} from '@tributary/shared';
+
+/**
+ * Cells of the shared activity buffer. The engine writes ACTIVE_NODE (index of the node in
+ * `flow.nodes` + 1 while that node's code runs, else 0) and BATCHES (bumped per batch); the worker
+ * bumps HEARTBEAT from a timer, so a heartbeat that stops moving means its event loop is blocked.
+ */
+export const CELL_ACTIVE_NODE = 0;
+export const CELL_BATCHES = 1;
+export const CELL_HEARTBEAT = 2;
+export const ACTIVITY_CELLS = 4;
+/** How often the worker bumps its heartbeat. */
+export const HEARTBEAT_MS = 100;
+
+export interface WorkerInit {
+  flow: FlowDocument;
+  dataDir: string;
+  /** Only the credentials this flow references. */
+  credentials: Record<string, string>;
+  /** Buffer of ACTIVITY_CELLS Int32 cells. */
+  activity: SharedArrayBuffer;
+  /** Edges tapped at start (taps survive restarts). */
+  taps: string[];
+  /** At most this many samples per second per tapped edge. */
+  tapRate: number;
+  /** At most this many log lines per second; the rest are counted and reported once a second. */
+  logRate: number;
+}
+
+export type MainToWorker =
+  | { type: 'stats' }
+  | { type: 'stop'; drainTimeoutMs?: number }
+  | { type: 'tap:start'; edgeId: string }
+  | { type: 'tap:stop'; edgeId: string };
+
+export interface RunOutcome {
+  state: 'finished' | 'stopped' | 'failed';
+  reason?: string;
+  nodeId?: string;
+  abandoned: number;
+}
+
+export type WorkerToMain =
+  | { type: 'started' }
+  | { type: 'start-failed'; message: string; nodeId?: string; problems?: FlowProblem[] }
+  | { type: 'stats'; snapshot: FlowStatsSnapshot }
+  | { type: 'log'; entry: FlowLogEntry }
+  | { type: 'node-error'; event: NodeErrorEvent }
+  | { type: 'tap'; event: EdgeTapEvent }
+  | { type: 'done'; outcome: RunOutcome; snapshot?: FlowStatsSnapshot };

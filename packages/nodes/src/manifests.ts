@@ -1,0 +1,65 @@
+/**
+ * Browser-safe entry (`@tributary/nodes/manifests`): every node type's manifest and every
+ * connection type. Imports only zod, @tributary/shared and the manifest halves: no `node:*`, no
+ * lmdb, kafkajs, ioredis or pg (registry.test.ts checks the built import graph).
+ */
+import type { ConnectionTypeManifest, NodeManifest } from '@tributary/shared';
+import { cacheManifest } from './cache/manifest.js';
+import { counterManifest } from './counter/manifest.js';
+import { fileManifest } from './file/manifest.js';
+import { filterManifest } from './filter/manifest.js';
+import { functionManifest } from './function/manifest.js';
+import { inlineManifest } from './inline/manifest.js';
+import { logManifest } from './log/manifest.js';
+import { mapManifest } from './map/manifest.js';
+import { sequenceManifest } from './sequence/manifest.js';
+import { timerManifest } from './timer/manifest.js';
+// --- Kafka (kafka-* folders and connections/kafka.ts): add the imports here --------------------
+// import { kafkaConnection } from './connections/kafka.js';
+// import { kafkaSourceManifest } from './kafka-source/manifest.js';
+// import { kafkaSinkManifest } from './kafka-sink/manifest.js';
+// --- end Kafka ----------------------------------------------------------------------------------
+
+export {
+  cacheManifest,
+  counterManifest,
+  fileManifest,
+  filterManifest,
+  functionManifest,
+  inlineManifest,
+  logManifest,
+  mapManifest,
+  sequenceManifest,
+  timerManifest,
+};
+
+/**
+ * Every installed node type, in palette order (sources, handlers, caches, sinks).
+ *
+ * @example
+ * const byType = new Map(nodeManifests.map((m) => [m.type, m]));
+ */
+export const nodeManifests: readonly NodeManifest[] = [
+  sequenceManifest,
+  timerManifest,
+  inlineManifest,
+  // --- Kafka: kafkaSourceManifest,
+  functionManifest,
+  filterManifest,
+  mapManifest,
+  cacheManifest,
+  logManifest,
+  fileManifest,
+  counterManifest,
+  // --- Kafka: kafkaSinkManifest,
+];
+
+/**
+ * Every connection type nodes can reference (`flow.connections[].type`).
+ *
+ * @example
+ * connectionTypes.map((c) => c.type) // ['kafka', …] once the Kafka nodes are in
+ */
+export const connectionTypes: readonly ConnectionTypeManifest[] = [
+  // --- Kafka: kafkaConnection,
+];

@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { configJsonSchema, ERROR_PORT } from '@tributary/shared';
+import { connectionTypes, nodeManifests } from './manifests.js';
+import { createNodeRegistry, nodeDefinitions } from './runtime.js';
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+type JsonSchema = {
+  properties?: Record<string, { description?: string; ui?: { help?: string } }>;
+  required?: string[];
+};
+
+describe('node registry', () => {
+  it('pairs every manifest with exactly one runtime, and nothing else', () => {
+    for (const manifest of nodeManifests) {
+      const runtimes = nodeDefinitions.filter((d) => d.manifest.type === manifest.type);
+      expect(runtimes, manifest.type).toHaveLength(1);
+      expect(runtimes[0]!.manifest, manifest.type).toBe(manifest);
+    }
+    expect(nodeDefinitions.map((d) => d.manifest)).toEqual(expect.arrayContaining([...nodeManifests]));
+    expect(nodeDefinitions).toHaveLength(nodeManifests.length);
+  });
+
+  it('uses unique kebab-case type ids', () => {
+    const types = nodeManifests.map((m) => m.type);
+    expect(new Set(types).size).toBe(types.length);
+    for (const type of types) expect(type).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+    for (const c of connectionTypes) expect(c.type).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+  });
+
+  it('declares ports that fit the node kind', () => {
+    for (const m of nodeManifests) {
+      if (m.kind === 'source') expect(m.inputs, m.type).toEqual([]);
+      else expect(m.inputs.length, m.type).toBeGreaterThan(0);
+      if (m.kind === 'sink') expect(m.outputs, m.type).toEqual([]);
+      const names = [...m.inputs, ...m.outputs].map((p) => p.name);
+      expect(new Set(names).size, m.type).toBe(names.length);
+      // The error port is implicit on every node.
+      expect(
+        m.outputs.map((p) => p.name),
+        m.type,
+      ).not.toContain(ERROR_PORT);
+    }
+  });
+
+  it('describes every config field, and accepts {} or fails only on documented required fields', () => {
+    for (const m of nodeManifests) {
+      const schema = configJsonSchema(m.config) as JsonSchema;
+      for (const [field, property] of Object.entries(schema.properties ?? {})) {
+        expect(property.description ?? property.ui?.help, `${m.type}.${field} has no description`).toBeTruthy();
+      }
+      const result = m.config.safeParse({});
+      if (result.success) continue;
+      for (const issue of result.error.issues) {
+        const field = String(issue.path[0]);
+        expect(issue.path, `${m.type}: {} fails on ${issue.path.join('.')}`).toHaveLength(1);
+        expect(schema.required ?? [], `${m.type}: {} fails on a field not marked required`).toContain(field);
+        expect(issue.message, `${m.type}.${field}`).toMatch(/^required: /);
+      }
+    }
+  });
+
+  it('builds a registry by type id, from all nodes or a subset, and refuses duplicates', () => {
+    const registry = createNodeRegistry();
+    expect([...registry.keys()]).toEqual(nodeManifests.map((m) => m.type));
+    const subset = createNodeRegistry(nodeDefinitions.slice(0, 2));
+    expect(subset.size).toBe(2);
+    expect(() => createNodeRegistry([nodeDefinitions[0]!, nodeDefinitions[0]!])).toThrow(/defined twice/);
+  });
+
+  it('has connection types with a config schema', () => {
+    for (const c of connectionTypes) expect(c.config).toBeInstanceOf(z.ZodType);
+  });
+});
+
+/** Static and dynamic import specifiers of an ES module's source. */
+function importsOf(source: string): string[] {
+  // Commented-out imports (the marked Kafka lines) do not count: drop block and whole-line comments.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const specifiers: string[] = [];
+  const patterns = [
+    /\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  for (const pattern of patterns) for (const match of code.matchAll(pattern)) specifiers.push(match[1]!);
+  return specifiers;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+describe('browser entry (dist/manifests.js)', () => {
+  it('imports nothing node-only: only zod and @tributary/shared, transitively', () => {
+    const entry = join(packageRoot, 'dist', 'manifests.js');
+    // Normally `turbo test` builds first; a stale or missing build is rebuilt so the check is honest.
+    if (!existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(packageRoot, 'src'))) {
+      execFileSync(join(packageRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+        cwd: packageRoot,
+      });
+    }
+    const sharedEntry = join(packageRoot, 'node_modules', '@tributary', 'shared', 'dist', 'index.js');
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const queue = [entry];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const specifier of importsOf(readFileSync(file, 'utf8'))) {
+        if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
+        else if (specifier === '@tributary/shared') queue.push(sharedEntry);
+        else bare.add(specifier);
+      }
+    }
+    // Sanity: the walk did reach the manifests and the shared package.
+    expect([...seen].some((f) => f.endsWith(join('function', 'manifest.js')))).toBe(true);
+    expect(seen.has(sharedEntry)).toBe(true);
+    const forbidden = [...bare].filter((s) => s !== 'zod' && !s.startsWith('zod/'));
+    expect(forbidden).toEqual([]);
+    expect([...seen].filter((f) => /[\\/](runtime|testing)[\\/.]|lmdb|safe-path|compile|pacing/.test(f))).toEqual([]);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Node-only entry (`@tributary/nodes/runtime`): the runtime half of every node type, the registry
+ * the engine runs from, and the helpers it shares with nodes (the embedded LMDB store).
+ */
+import type { NodeDefinition } from '@tributary/shared';
+import { cacheNode } from './cache/runtime.js';
+import { counterNode } from './counter/runtime.js';
+import { fileNode } from './file/runtime.js';
+import { filterNode } from './filter/runtime.js';
+import { functionNode } from './function/runtime.js';
+import { inlineNode } from './inline/runtime.js';
+import { logNode } from './log/runtime.js';
+import { mapNode } from './map/runtime.js';
+import { sequenceNode } from './sequence/runtime.js';
+import { timerNode } from './timer/runtime.js';
+// --- Kafka (kafka-* folders): add the imports here ---------------------------------------------
+// import { kafkaSourceNode } from './kafka-source/runtime.js';
+// import { kafkaSinkNode } from './kafka-sink/runtime.js';
+// --- end Kafka ----------------------------------------------------------------------------------
+
+export {
+  cacheNode,
+  counterNode,
+  fileNode,
+  filterNode,
+  functionNode,
+  inlineNode,
+  logNode,
+  mapNode,
+  sequenceNode,
+  timerNode,
+};
+export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
+export { NodeConfigError, UserCodeError } from './lib/compile.js';
+export { resolveInside } from './lib/safe-path.js';
+export { RatePacer, sleep } from './lib/pacing.js';
+export { toMessage, MessageResultError, type MessageLike } from './lib/message-like.js';
+export type { FunctionContext } from './function/runtime.js';
+export type { TimerTick } from './timer/runtime.js';
+
+/**
+ * The runtime half of every installed node type, in the same order as `nodeManifests`.
+ *
+ * @example
+ * const engineRegistry = createNodeRegistry(); // all of them
+ */
+export const nodeDefinitions: readonly NodeDefinition[] = [
+  sequenceNode,
+  timerNode,
+  inlineNode,
+  // --- Kafka: kafkaSourceNode,
+  functionNode,
+  filterNode,
+  mapNode,
+  cacheNode,
+  logNode,
+  fileNode,
+  counterNode,
+  // --- Kafka: kafkaSinkNode,
+];
+
+/**
+ * Node types by type id, for the engine. Pass a subset (or extra test nodes) to scope a registry.
+ * Throws on a duplicate type id.
+ *
+ * @example
+ * const registry = createNodeRegistry();
+ * registry.get('function')?.manifest.label // 'Function'
+ */
+export function createNodeRegistry(
+  definitions: readonly NodeDefinition[] = nodeDefinitions,
+): ReadonlyMap<string, NodeDefinition> {
+  const registry = new Map<string, NodeDefinition>();
+  for (const definition of definitions) {
+    const type = definition.manifest.type;
+    if (registry.has(type)) throw new Error(`node type "${type}" is defined twice`);
+    registry.set(type, definition);
+  }
+  return registry;
+}

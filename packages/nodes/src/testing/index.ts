@@ -1,0 +1,22 @@
+/**
+ * Test helpers for node types (`@tributary/nodes/testing`): run one node with a real context.
+ * Node-only; shipped in dist because the runtime's tests use it too.
+ */
+export {
+  runNode,
+  parseConfig,
+  messages,
+  ConfigParseError,
+  type MessageInput,
+  type RecordedError,
+  type RunNodeOptions,
+  type RunNodeResult,
+} from './run-node.js';
+export {
+  createTestContext,
+  type LogRecord,
+  type LogLevelName,
+  type StatValue,
+  type TestContext,
+  type TestContextOptions,
+} from './test-context.js';
