@@ -341,3 +341,29 @@ describe('engine: errors', () => {
     expect(run.stats().nodes.src!.state).toBe('stopped');
   });
 });
+
+describe('engine: message tap', () => {
+  it('samples live messages on an edge, counting what it skipped, and stops when unsubscribed', async () => {
+    const run = await start(
+      flow(
+        [
+          ['src', 'test-count', { count: 1e12, batch: 100 }],
+          ['sink', 'test-collect', { keep: false }],
+        ],
+        [['src', 'sink']],
+      ),
+    );
+    const events: { value: unknown; skipped: number }[] = [];
+    const off = run.tap('src:out->sink', (e) => events.push({ value: e.message.value, skipped: e.skipped }));
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    off();
+    const seen = events.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await run.stop();
+    expect(seen).toBeGreaterThanOrEqual(2);
+    expect(seen).toBeLessThanOrEqual(5); // at most one sample per 100 ms
+    expect(events.length).toBe(seen);
+    expect(events[1]!.skipped).toBeGreaterThan(0);
+    expect(() => run.tap('nope', () => undefined)).toThrow(/not part of the running flow/);
+  });
+});

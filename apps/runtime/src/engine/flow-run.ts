@@ -34,6 +34,8 @@ const CLOSE_TIMEOUT_MS = 5_000;
 const YIELD_EVERY_MS = 8;
 /** `node:error` events per node are folded into one per this many ms. */
 const ERROR_EVENT_INTERVAL_MS = 200;
+/** A tap samples at most ten messages a second per edge: enough for any viewer, free for the flow. */
+const TAP_INTERVAL_MS = 100;
 
 export type StoreOpener = (dir: string, name: string) => KeyValueStore & { close(): Promise<void> | void };
 
@@ -50,6 +52,9 @@ interface RunEdge {
   lastTotal: number;
   lastAt: number;
   readonly taps: Set<(event: EdgeTapEvent) => void>;
+  /** Tap sampling: events are built at most every TAP_INTERVAL_MS; the rest is counted as skipped. */
+  tapLastAt: number;
+  tapSkipped: number;
 }
 
 interface RunNode {
@@ -264,6 +269,8 @@ export class FlowRunImpl implements FlowRun {
         lastTotal: 0,
         lastAt: performance.now(),
         taps: new Set(),
+        tapLastAt: 0,
+        tapSkipped: 0,
       };
       this.edges.set(edge.id, runEdge);
       target.inEdges.push(runEdge);
@@ -589,13 +596,20 @@ export class FlowRunImpl implements FlowRun {
   private tapBatch(edge: RunEdge, batch: Batch): void {
     const first = batch.messages[0];
     if (first === undefined) return;
+    const now = Date.now();
+    if (now - edge.tapLastAt < TAP_INTERVAL_MS) {
+      edge.tapSkipped += batch.messages.length;
+      return;
+    }
+    edge.tapLastAt = now;
     const event: EdgeTapEvent = {
       flowId: this.flowId,
       edgeId: edge.id,
-      at: Date.now(),
+      at: now,
       message: { key: first.key, value: first.value, headers: { ...first.headers }, timestamp: first.timestamp },
-      skipped: batch.messages.length - 1,
+      skipped: edge.tapSkipped + batch.messages.length - 1,
     };
+    edge.tapSkipped = 0;
     for (const listener of edge.taps) listener(event);
   }
 
