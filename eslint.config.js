@@ -7,7 +7,15 @@ import globals from 'globals';
 import { defineConfig, globalIgnores } from 'eslint/config';
 
 export default defineConfig(
-  globalIgnores(['**/dist/**', '**/coverage/**', '**/test-results/**', '**/.cache/**', '**/*.config.{js,mjs,ts}', 'scripts/**', '**/e2e/fixtures/**']),
+  globalIgnores([
+    '**/dist/**',
+    '**/coverage/**',
+    '**/test-results/**',
+    '**/.cache/**',
+    '**/*.config.{js,mjs,ts}',
+    'scripts/**',
+    '**/e2e/fixtures/**',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
