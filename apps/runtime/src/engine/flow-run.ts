@@ -23,6 +23,7 @@ import {
 } from '@tributary/shared';
 import { BatchQueue, type AckGroup, type Batch } from './batch-queue.js';
 import { NodeCounters } from './node-stats.js';
+import { RateWindow } from './rate-window.js';
 import { envResolver, resolveSecrets, type SecretResolver } from './secrets.js';
 import type { FlowRun, NodeRegistry, RunResult, StartFlowOptions, StopOptions } from './types.js';
 
@@ -49,8 +50,7 @@ interface RunEdge {
   readonly targetPort: string;
   readonly queue: BatchQueue;
   total: number;
-  lastTotal: number;
-  lastAt: number;
+  readonly rates: RateWindow;
   readonly taps: Set<(event: EdgeTapEvent) => void>;
   /** Tap sampling: events are built at most every TAP_INTERVAL_MS; the rest is counted as skipped. */
   tapLastAt: number;
@@ -266,8 +266,7 @@ export class FlowRunImpl implements FlowRun {
           }
         }),
         total: 0,
-        lastTotal: 0,
-        lastAt: performance.now(),
+        rates: new RateWindow(),
         taps: new Set(),
         tapLastAt: 0,
         tapSkipped: 0,
@@ -635,14 +634,11 @@ export class FlowRunImpl implements FlowRun {
     const edges: Record<string, EdgeStats> = {};
     const now = performance.now();
     for (const edge of this.edges.values()) {
-      const dt = (now - edge.lastAt) / 1000;
       edges[edge.id] = {
         total: edge.total,
-        rate1s: dt > 0 ? Math.round(((edge.total - edge.lastTotal) / dt) * 10) / 10 : 0,
+        rate1s: edge.rates.rate(edge.total, now, 1000),
         queueFill: Math.min(1, edge.queue.size / edge.queue.capacity),
       };
-      edge.lastTotal = edge.total;
-      edge.lastAt = now;
     }
     return { flowId: this.flowId, at: Date.now(), uptimeMs: Date.now() - this.startedAt, nodes, edges };
   }

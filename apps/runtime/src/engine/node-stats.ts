@@ -1,9 +1,9 @@
 import type { LatencySummary, NodeRunState, NodeStats } from '@tributary/shared';
 import { BUCKET_COUNT, Histogram, bucketUpperMicros } from './histogram.js';
+import { RateWindow } from './rate-window.js';
 
 const SLOT_MS = 5_000;
 const SLOTS = 12; // 12 × 5 s: percentiles cover about the last minute
-const RATE_WINDOW_MS = 60_000;
 
 /**
  * Counters of one node. The engine bumps the plain number fields on the hot path (once per batch);
@@ -22,9 +22,7 @@ export class NodeCounters {
   private readonly windowSum = new Histogram();
   private slotStart = performance.now();
 
-  private lastCount = 0;
-  private lastAt = performance.now();
-  private readonly history: { at: number; count: number }[] = [];
+  private readonly rates = new RateWindow();
 
   /** Records `count` messages that are `ageMs` old as this node finishes with them. */
   recordLatency(ageMs: number, count: number): void {
@@ -35,23 +33,16 @@ export class NodeCounters {
     const now = performance.now();
     this.rotate(now);
     const count = isSource ? this.out : this.in;
-    const dt = (now - this.lastAt) / 1000;
-    const rate1s = dt > 0 ? (count - this.lastCount) / dt : 0;
-    this.lastCount = count;
-    this.lastAt = now;
-    this.history.push({ at: now, count });
-    while (this.history.length > 1 && now - this.history[0]!.at > RATE_WINDOW_MS) this.history.shift();
-    const first = this.history[0]!;
-    const span = (now - first.at) / 1000;
-    const rate1m = span > 0 ? (count - first.count) / span : rate1s;
+    const rate1s = this.rates.rate(count, now, 1000);
+    const rate1m = this.rates.rate(count, now, 60_000);
     return {
       state: this.state,
       in: this.in,
       out: this.out,
       errors: this.errors,
       dropped: this.dropped,
-      rate1s: round(rate1s),
-      rate1m: round(rate1m),
+      rate1s,
+      rate1m,
       latencyMs: this.latency(),
       queues,
       custom: { ...this.custom },
