@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, FlowDocument, FlowStatsSnapshot, ServerToClientEvents } from '@tributary/shared';
 import { startServer, type RuntimeServer } from '../server.js';
+import { benchPipeline } from './engine-bench.js';
 
 const FLOW_ID = 'bench-watchers';
 const WARMUP_MS = 3_000;
@@ -22,31 +23,19 @@ const CLIENTS = 5;
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 function benchFlow(): FlowDocument {
-  const node = (id: string, type: string, config: Record<string, unknown>, x: number) => ({
-    id,
-    type,
-    typeVersion: 1,
-    position: { x, y: 0 },
-    config,
-  });
-  const edge = (source: string, target: string) => ({
-    id: `${source}->${target}`,
-    source,
-    sourcePort: 'out',
-    target,
-    targetPort: 'in',
-  });
-  return {
-    schemaVersion: 1,
-    id: FLOW_ID,
-    name: 'Watchers benchmark',
-    nodes: [
-      node('numbers', 'sequence', {}, 0),
-      node('work', 'function', { code: 'return msg;' }, 200),
-      node('sink', 'counter', {}, 400),
+  return benchPipeline(
+    FLOW_ID,
+    'Watchers benchmark',
+    [
+      ['numbers', 'sequence', {}],
+      ['work', 'function', { code: 'return msg;' }],
+      ['sink', 'counter', {}],
     ],
-    edges: [edge('numbers', 'work'), edge('work', 'sink')],
-  };
+    [
+      ['numbers', 'work'],
+      ['work', 'sink'],
+    ],
+  );
 }
 
 /** Messages per second into the sink between the first and the last snapshot of a window. */

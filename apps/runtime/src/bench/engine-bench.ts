@@ -18,52 +18,74 @@ export interface EngineBenchResult {
   seconds: number;
 }
 
-const node = (id: string, type: string, config: Record<string, unknown>, x: number) => ({
-  id,
-  type,
-  typeVersion: 1,
-  position: { x, y: 0 },
-  config,
-});
-const edge = (source: string, target: string) => ({
-  id: `${source}->${target}`,
-  source,
-  sourcePort: 'out',
-  target,
-  targetPort: 'in',
-});
+/**
+ * A benchmark flow from `[id, type, config]` nodes (laid out left to right) and `[source, target]`
+ * edges on the default ports.
+ */
+export function benchPipeline(
+  id: string,
+  name: string,
+  nodes: [id: string, type: string, config: Record<string, unknown>][],
+  edges: [source: string, target: string][],
+): FlowDocument {
+  return {
+    schemaVersion: 1,
+    id,
+    name,
+    nodes: nodes.map(([nodeId, type, config], i) => ({
+      id: nodeId,
+      type,
+      typeVersion: 1,
+      position: { x: i * 200, y: 0 },
+      config,
+    })),
+    edges: edges.map(([source, target]) => ({
+      id: `${source}->${target}`,
+      source,
+      sourcePort: 'out',
+      target,
+      targetPort: 'in',
+    })),
+  };
+}
 
 const DOUBLE = 'return { value: msg.value * 2 };';
 
 /** sequence (N) → function (value * 2) → counter: the issue's headline flow. */
 export function linearFlow(count: number): FlowDocument {
-  return {
-    schemaVersion: 1,
-    id: 'bench-linear',
-    name: 'Bench: linear',
-    nodes: [
-      node('seq', 'sequence', { count }, 0),
-      node('double', 'function', { code: DOUBLE }, 200),
-      node('count', 'counter', {}, 400),
+  return benchPipeline(
+    'bench-linear',
+    'Bench: linear',
+    [
+      ['seq', 'sequence', { count }],
+      ['double', 'function', { code: DOUBLE }],
+      ['count', 'counter', {}],
     ],
-    edges: [edge('seq', 'double'), edge('double', 'count')],
-  };
+    [
+      ['seq', 'double'],
+      ['double', 'count'],
+    ],
+  );
 }
 
 /** sequence → two functions → one counter (Node-RED's fan-out scenario: the sink sees 2N). */
 export function fanoutFlow(count: number): FlowDocument {
-  return {
-    schemaVersion: 1,
-    id: 'bench-fanout',
-    name: 'Bench: fan-out',
-    nodes: [
-      node('seq', 'sequence', { count }, 0),
-      node('a', 'function', { code: DOUBLE }, 200),
-      node('b', 'function', { code: DOUBLE }, 200),
-      node('count', 'counter', {}, 400),
+  return benchPipeline(
+    'bench-fanout',
+    'Bench: fan-out',
+    [
+      ['seq', 'sequence', { count }],
+      ['a', 'function', { code: DOUBLE }],
+      ['b', 'function', { code: DOUBLE }],
+      ['count', 'counter', {}],
     ],
-    edges: [edge('seq', 'a'), edge('seq', 'b'), edge('a', 'count'), edge('b', 'count')],
-  };
+    [
+      ['seq', 'a'],
+      ['seq', 'b'],
+      ['a', 'count'],
+      ['b', 'count'],
+    ],
+  );
 }
 
 /** Runs a finite flow to completion with stats polled once a second, as the server does. */
