@@ -1,400 +1,529 @@
 import type { z } from 'zod';
-import { hintedFields, valuesAt } from './field-hints.js';
-import { FlowDocumentSchema, type FlowDocument } from './flow-document.js';
-import { outputPorts, topologicalOrder } from './graph.js';
+import { compileHints, valuesAt, type HintedField } from './field-hints.js';
+import {
+  ConnectionSchema,
+  FlowDocumentSchema,
+  FlowEdgeSchema,
+  FlowNodeSchema,
+  type Connection,
+  type FlowDocument,
+  type FlowEdge,
+  type FlowNode,
+} from './flow-document.js';
+import { findCycles, inputPorts, manifestMap, outputPorts } from './graph.js';
+import { parseJsonText } from './json-text.js';
 import { migrateDocument, migrateNodeConfig } from './migrations.js';
 import { ERROR_PORT, type ConnectionTypeManifest, type NodeManifest } from './node-contract.js';
-import { pointerSegment, toPointer, type FlowProblem } from './problems.js';
+import { toPointer, type FlowProblem, type ProblemCode } from './problems.js';
 import { isSecretReference } from './secrets.js';
 
-/** The node and connection types a flow is checked against. */
+/** The node and connection types a flow is checked against (lists or maps keyed by `type`). */
 export interface NodeCatalog {
   nodeTypes: ReadonlyMap<string, NodeManifest> | readonly NodeManifest[];
-  connectionTypes?: ReadonlyMap<string, ConnectionTypeManifest> | readonly ConnectionTypeManifest[];
+  /** When left out, connections are not checked against their types (an unknown type is no problem). */
+  connectionTypes?: readonly ConnectionTypeManifest[] | ReadonlyMap<string, ConnectionTypeManifest>;
 }
 
 export type ValidationResult = { ok: true; flow: FlowDocument } | { ok: false; problems: FlowProblem[] };
 
-const byType = <T extends { type: string }>(list: ReadonlyMap<string, T> | readonly T[] | undefined) =>
-  list === undefined
-    ? undefined
-    : list instanceof Map
-      ? (list as ReadonlyMap<string, T>)
-      : new Map((list as readonly T[]).map((m) => [m.type, m]));
+type Extra = Pick<FlowProblem, 'nodeId' | 'edgeId' | 'connectionId'>;
 
-function zodProblems(error: z.ZodError, prefix: string, code: string, extra: Partial<FlowProblem> = {}): FlowProblem[] {
-  return error.issues.map((issue) => {
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys')
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
-    return { code, path: prefix + toPointer(issue.path), message, ...extra };
-  });
+/** An item of one of the document's lists, with its index in the document (for pointers). */
+interface Indexed<T> {
+  value: T;
+  index: number;
+}
+
+/** What the structure check could make of a document. */
+interface Structure {
+  /** The whole document, when its shape is right. */
+  doc?: FlowDocument;
+  /** Well-formed items (all of them when `doc` is set), so graph checks can go on after shape problems. */
+  nodes: Indexed<FlowNode>[];
+  edges: Indexed<FlowEdge>[];
+  connections: Indexed<Connection>[];
+  /** Ids of nodes that are present but malformed: edges to them are not "to a missing node". */
+  malformedNodeIds: Set<string>;
+  problems: FlowProblem[];
+  /** A problem after which nothing else can be said (a newer schemaVersion). */
+  fatal: boolean;
 }
 
 /**
- * Checks a flow document (already parsed from JSON) and returns every problem, each with a code, a
- * JSON pointer and a plain message. On success, `flow` has every node's config migrated to its
- * current `typeVersion` and parsed by its schema (defaults filled in).
+ * zod issues as flow problems: one per issue (one per unknown key), each with a JSON pointer under
+ * `prefix`. A failed union reports the issues of the alternative that came closest.
+ */
+export function zodProblems(error: z.ZodError, prefix: string, code: ProblemCode, extra: Extra = {}): FlowProblem[] {
+  const out: FlowProblem[] = [];
+  addIssues(error.issues, [], prefix, code, extra, out);
+  return out;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function addIssues(
+  issues: readonly Issue[],
+  base: readonly PropertyKey[],
+  prefix: string,
+  code: ProblemCode,
+  extra: Extra,
+  out: FlowProblem[],
+): void {
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        out.push({ code, path: prefix + toPointer([...path, key]), message: `unknown field: ${key}`, ...extra });
+      continue;
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branch = closestBranch(issue.errors);
+      if (branch) {
+        addIssues(branch, path, prefix, code, extra, out);
+        continue;
+      }
+    }
+    out.push({ code, path: prefix + toPointer(path), message: issueMessage(issue, path), ...extra });
+  }
+}
+
+/** The union alternative that failed deeper than its root with the fewest issues, if any did. */
+function closestBranch(branches: readonly (readonly Issue[])[]): readonly Issue[] | undefined {
+  const candidates = branches.filter(
+    (b) => b.length > 0 && !b.some((i) => i.path.length === 0 && i.code === 'invalid_type'),
+  );
+  return candidates.sort((a, b) => a.length - b.length)[0];
+}
+
+function issueMessage(issue: Issue, path: readonly PropertyKey[]): string {
+  // zod's default for a missing field reads "expected string, received undefined": say "required".
+  if (issue.code === 'invalid_type' && issue.input === undefined && /^Invalid input: expected /.test(issue.message)) {
+    const field = path[path.length - 1];
+    const what = typeof field === 'string' ? `"${field}" is required` : 'a value is required';
+    return `${what} (expected ${issue.expected})`;
+  }
+  return issue.message;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+const OWNER_KEY = { nodes: 'nodeId', edges: 'edgeId', connections: 'connectionId' } as const;
+
+/** The node, edge or connection a pointer into the document points into, when its id can be read. */
+function ownerOf(doc: Record<string, unknown>, path: string): Extra {
+  const match = /^\/(nodes|edges|connections)\/(\d+)(\/|$)/.exec(path);
+  if (!match) return {};
+  const list = doc[match[1]!];
+  const item: unknown = Array.isArray(list) ? list[Number(match[2])] : undefined;
+  const id = isObject(item) ? item.id : undefined;
+  return typeof id === 'string' ? { [OWNER_KEY[match[1] as keyof typeof OWNER_KEY]]: id } : {};
+}
+
+/** Migrations, then the document schema; on shape problems, keeps every item that is well formed. */
+function checkStructure(input: unknown): Structure {
+  const structure: Structure = {
+    nodes: [],
+    edges: [],
+    connections: [],
+    malformedNodeIds: new Set(),
+    problems: [],
+    fatal: false,
+  };
+  const migrated = migrateDocument(input);
+  if (!migrated.ok) {
+    structure.problems.push({ code: migrated.code, path: '/schemaVersion', message: migrated.message });
+    structure.fatal = true;
+    return structure;
+  }
+  // reportInput lets issueMessage tell a missing field from a wrong one.
+  const parsed = FlowDocumentSchema.safeParse(migrated.doc, { reportInput: true });
+  if (parsed.success) {
+    const doc = parsed.data;
+    structure.doc = doc;
+    structure.nodes = doc.nodes.map((value, index) => ({ value, index }));
+    structure.edges = doc.edges.map((value, index) => ({ value, index }));
+    structure.connections = (doc.connections ?? []).map((value, index) => ({ value, index }));
+    return structure;
+  }
+  const raw = migrated.doc;
+  const problems = zodProblems(parsed.error, '', 'E_SCHEMA');
+  if (isObject(raw)) for (const problem of problems) Object.assign(problem, ownerOf(raw, problem.path));
+  structure.problems.push(...problems);
+  if (!isObject(raw)) return structure;
+  const salvage = <T>(list: unknown, schema: z.ZodType<T>, onBad?: (item: unknown) => void): Indexed<T>[] => {
+    if (!Array.isArray(list)) return [];
+    const kept: Indexed<T>[] = [];
+    list.forEach((item, index) => {
+      const result = schema.safeParse(item);
+      if (result.success) kept.push({ value: result.data, index });
+      else onBad?.(item);
+    });
+    return kept;
+  };
+  structure.nodes = salvage(raw.nodes, FlowNodeSchema, (item) => {
+    if (isObject(item) && typeof item.id === 'string') structure.malformedNodeIds.add(item.id);
+  });
+  structure.edges = salvage(raw.edges, FlowEdgeSchema);
+  structure.connections = salvage(raw.connections, ConnectionSchema);
+  return structure;
+}
+
+/**
+ * Checks only the shape of a flow document (after document migrations): enough to save a draft
+ * whose node configs are not finished. `flow` is the migrated document, configs untouched.
+ *
+ * @example
+ * const parsed = parseFlowDocument(body);
+ * if (!parsed.ok) return res.status(400).json({ error: { code: 'E_FLOW_INVALID', problems: parsed.problems } });
+ */
+export function parseFlowDocument(input: unknown): ValidationResult {
+  const structure = checkStructure(input);
+  return structure.doc && structure.problems.length === 0
+    ? { ok: true, flow: structure.doc }
+    : { ok: false, problems: structure.problems };
+}
+
+/**
+ * Checks a flow document (already parsed from JSON) against the installed node and connection
+ * types, and returns every problem at once, each with a stable code (`PROBLEM_CODES`), a JSON
+ * pointer and a plain message. Older documents are migrated first (`migrateDocument`).
+ *
+ * Checked: the document's shape (unknown fields included), node types and their `typeVersion`,
+ * duplicate ids and edges, edge ends and ports (`error` is an output of every node), no inputs
+ * into sources and no outputs from sinks (their `error` port excepted), cycles, each node's config
+ * against its type's schema (after its `typeVersion` migrations), connection references and
+ * connection configs, and secrets written in clear where a `${env:…}` / `${cred:…}` reference
+ * belongs. A disabled node is not run, so its config is not required to be complete; its secrets
+ * are still checked.
+ *
+ * On success `flow` is the document with every node's config migrated to the current
+ * `typeVersion` and parsed by its schema (defaults filled in), and each connection's config parsed
+ * by its type's schema when connection types were given.
  *
  * @example
  * const result = validateFlow(JSON.parse(text), { nodeTypes: nodeManifests, connectionTypes });
- * if (!result.ok) for (const p of result.problems) console.log(`${p.path}: ${p.message} [${p.code}]`);
+ * if (result.ok) await startFlow(result.flow);
+ * else for (const p of result.problems) console.log(`${p.path}: ${p.message} [${p.code}]`);
  */
 export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationResult {
-  const migrated = migrateDocument(input);
-  if (!migrated.ok)
-    return { ok: false, problems: [{ code: 'E_SCHEMA_VERSION', path: '/schemaVersion', message: migrated.message }] };
-  const parsed = FlowDocumentSchema.safeParse(migrated.doc);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, '', 'E_SCHEMA') };
-  const doc = parsed.data;
-  const nodeTypes = byType(catalog.nodeTypes)!;
-  const connectionTypes = byType(catalog.connectionTypes);
-  const problems: FlowProblem[] = [];
+  const structure = checkStructure(input);
+  if (structure.fatal) return { ok: false, problems: structure.problems };
+  const problems = structure.problems;
+  const nodeTypes = manifestMap(catalog.nodeTypes);
+  const connectionTypes = catalog.connectionTypes === undefined ? undefined : manifestMap(catalog.connectionTypes);
 
-  const firstIndex = (kind: 'nodes' | 'edges' | 'connections', items: readonly { id: string }[]) => {
-    const seen = new Map<string, number>();
-    items.forEach((item, i) => {
-      const first = seen.get(item.id);
-      if (first === undefined) seen.set(item.id, i);
-      else
-        problems.push({
-          code: 'E_DUPLICATE_ID',
-          path: `/${kind}/${i}/id`,
-          message: `id "${item.id}" is already used by /${kind}/${first}`,
-        });
-    });
-    return seen;
-  };
-  const nodeIndex = firstIndex('nodes', doc.nodes);
-  firstIndex('edges', doc.edges);
-  const connections = doc.connections ?? [];
-  const connectionIndex = firstIndex('connections', connections);
+  const nodeIndex = firstIds('nodes', structure.nodes, problems, (id) => ({ nodeId: id }));
+  firstIds('edges', structure.edges, problems, (id) => ({ edgeId: id }));
+  firstIds('connections', structure.connections, problems, (id) => ({ connectionId: id }));
+  // A duplicated connection id resolves to its first definition (the duplicate is reported above).
+  const connectionById = new Map<string, Connection>();
+  for (const { value } of structure.connections) if (!connectionById.has(value.id)) connectionById.set(value.id, value);
 
-  // Connections: their own schema, and secrets by reference only.
-  connections.forEach((connection, i) => {
-    const type = connectionTypes?.get(connection.type);
-    if (!connectionTypes) return;
+  const parsedConnections = new Map<number, Record<string, unknown>>();
+  for (const { value: connection, index } of structure.connections) {
+    if (!connectionTypes) continue;
+    const at = `/connections/${index}`;
+    const extra: Extra = { connectionId: connection.id };
+    const type = connectionTypes.get(connection.type);
     if (!type) {
       problems.push({
         code: 'E_UNKNOWN_CONNECTION_TYPE',
-        path: `/connections/${i}/type`,
-        message: `unknown connection type "${connection.type}" (known: ${[...connectionTypes.keys()].join(', ')})`,
+        path: `${at}/type`,
+        message: `unknown connection type "${connection.type}"${suggest(connection.type, [...connectionTypes.keys()])}`,
+        ...extra,
       });
-      return;
+      continue;
     }
-    const result = type.config.safeParse(connection.config);
-    if (!result.success)
-      problems.push(...zodProblems(result.error, `/connections/${i}/config`, 'E_CONNECTION_INVALID'));
-    checkSecrets(type.config, connection.config, `/connections/${i}/config`, problems, {});
-  });
+    const result = type.config.safeParse(connection.config, { reportInput: true });
+    if (result.success) parsedConnections.set(index, result.data as Record<string, unknown>);
+    else problems.push(...zodProblems(result.error, `${at}/config`, 'E_CONNECTION_INVALID', extra));
+    const hints = compileHints(type.config);
+    checkSecrets(hints.secrets, connection.config, `${at}/config`, problems, extra);
+  }
 
-  // Nodes: known type, version, config schema, secrets, connection references.
-  const manifests: (NodeManifest | undefined)[] = doc.nodes.map((node, i) => {
+  const manifests = new Map<number, NodeManifest>();
+  const parsedNodes = new Map<number, FlowNode>();
+  for (const { value: node, index } of structure.nodes) {
+    const at = `/nodes/${index}`;
+    const extra: Extra = { nodeId: node.id };
     const manifest = nodeTypes.get(node.type);
     if (!manifest) {
       problems.push({
         code: 'E_UNKNOWN_NODE_TYPE',
-        path: `/nodes/${i}/type`,
+        path: `${at}/type`,
         message: `unknown node type "${node.type}"${suggest(node.type, [...nodeTypes.keys()])}`,
-        nodeId: node.id,
+        ...extra,
       });
-      return undefined;
+      continue;
     }
-    const at = `/nodes/${i}`;
+    manifests.set(index, manifest);
     if (node.typeVersion > manifest.typeVersion) {
       problems.push({
         code: 'E_TYPE_VERSION',
         path: `${at}/typeVersion`,
-        message: `${node.type} typeVersion ${node.typeVersion} is newer than the installed one (${manifest.typeVersion})`,
-        nodeId: node.id,
+        message: `"${node.type}" typeVersion ${node.typeVersion} is newer than the installed one (${manifest.typeVersion}): upgrade the node type`,
+        ...extra,
       });
-      return manifest;
+      continue;
     }
     let config: Record<string, unknown>;
     try {
       config = migrateNodeConfig(manifest, node.typeVersion, node.config);
     } catch (error) {
+      problems.push({ code: 'E_CONFIG_MIGRATION', path: `${at}/config`, message: (error as Error).message, ...extra });
+      continue;
+    }
+    const hints = compileHints(manifest.config);
+    if (hints.error !== undefined) {
       problems.push({
-        code: 'E_TYPE_VERSION',
-        path: `${at}/typeVersion`,
-        message: (error as Error).message,
-        nodeId: node.id,
+        code: 'E_NODE_TYPE_INVALID',
+        path: `${at}/type`,
+        message: `node type "${node.type}" has a config schema that cannot be inspected: ${hints.error}`,
+        ...extra,
       });
-      return manifest;
     }
-    const result = manifest.config.safeParse(config);
-    if (!result.success) {
-      problems.push(...zodProblems(result.error, `${at}/config`, 'E_CONFIG_INVALID', { nodeId: node.id }));
-    } else {
-      node.config = result.data as Record<string, unknown>;
-      node.typeVersion = manifest.typeVersion;
+    checkSecrets(hints.secrets, config, `${at}/config`, problems, extra);
+    const result = manifest.config.safeParse(config, { reportInput: true });
+    if (result.success) {
+      parsedNodes.set(index, {
+        ...node,
+        typeVersion: manifest.typeVersion,
+        config: result.data as Record<string, unknown>,
+      });
+    } else if (!node.disabled) {
+      const found = zodProblems(result.error, `${at}/config`, 'E_CONFIG_INVALID', extra);
+      // Paths and names are those of the current version: say so when the file has an older one.
+      if (node.typeVersion < manifest.typeVersion)
+        for (const p of found) p.message += ` (config upgraded from typeVersion ${node.typeVersion})`;
+      problems.push(...found);
     }
-    checkSecrets(manifest.config, config, `${at}/config`, problems, { nodeId: node.id });
-    for (const field of hintedFields(manifest.config)) {
-      if (field.ui.widget !== 'connection') continue;
-      for (const { path, value } of valuesAt(config, field.path)) {
-        if (typeof value !== 'string' || value === '') continue;
-        const pointer = `${at}/config${toPointer(path)}`;
-        const index = connectionIndex.get(value);
-        if (index === undefined) {
-          problems.push({
-            code: 'E_CONNECTION_MISSING',
-            path: pointer,
-            message: `connection "${value}" is not defined in this flow's connections`,
-            nodeId: node.id,
-          });
-        } else if (field.ui.connectionType && connections[index]!.type !== field.ui.connectionType) {
-          problems.push({
-            code: 'E_CONNECTION_TYPE',
-            path: pointer,
-            message: `connection "${value}" is a ${connections[index]!.type} connection; this field needs ${field.ui.connectionType}`,
-            nodeId: node.id,
-          });
-        }
-      }
-    }
-    return manifest;
-  });
+    if (!node.disabled) checkConnectionRefs(hints.connections, config, `${at}/config`, connectionById, problems, extra);
+  }
 
-  // Edges: ends exist, ports exist, kinds allow them.
-  const graphEdges: typeof doc.edges = [];
-  doc.edges.forEach((edge, i) => {
-    const at = `/edges/${i}`;
+  const graphEdges: FlowEdge[] = [];
+  const edgeIndexByKey = new Map<string, number>();
+  for (const { value: edge, index } of structure.edges) {
+    const at = `/edges/${index}`;
+    const extra: Extra = { edgeId: edge.id };
     let ok = true;
-    const end = (side: 'source' | 'target') => {
-      const index = nodeIndex.get(edge[side]);
-      if (index === undefined) {
-        problems.push({
-          code: 'E_EDGE_MISSING_NODE',
-          path: `${at}/${side}`,
-          message: `${side} node "${edge[side]}" is not in this flow`,
-          edgeId: edge.id,
-        });
+    const end = (side: 'source' | 'target'): NodeManifest | undefined => {
+      const id = edge[side];
+      const i = nodeIndex.get(id);
+      if (i === undefined) {
         ok = false;
+        if (!structure.malformedNodeIds.has(id))
+          problems.push({
+            code: 'E_EDGE_MISSING_NODE',
+            path: `${at}/${side}`,
+            message: `${side} node "${id}" is not in this flow`,
+            ...extra,
+          });
         return undefined;
       }
-      return manifests[index];
+      return manifests.get(i);
     };
     const sm = end('source');
     const tm = end('target');
     if (sm) {
       if (sm.kind === 'sink' && edge.sourcePort !== ERROR_PORT) {
+        ok = false;
         problems.push({
           code: 'E_SINK_HAS_OUTPUT',
           path: `${at}/source`,
-          message: `"${edge.source}" is a sink: sinks have no outputs (only "error" may be wired)`,
-          edgeId: edge.id,
+          message: `"${edge.source}" is a sink (${sm.label}): sinks have no outputs, only "error" can be wired`,
+          ...extra,
           nodeId: edge.source,
         });
-        ok = false;
       } else if (!outputPorts(sm).includes(edge.sourcePort)) {
+        ok = false;
         problems.push({
           code: 'E_EDGE_MISSING_PORT',
           path: `${at}/sourcePort`,
-          message: `${sm.type} has no output "${edge.sourcePort}" (outputs: ${outputPorts(sm).join(', ')})`,
-          edgeId: edge.id,
+          message: `"${edge.source}" (${sm.label}) has no output "${edge.sourcePort}"; its outputs: ${outputPorts(sm).join(', ')}`,
+          ...extra,
         });
-        ok = false;
       }
     }
     if (tm) {
       if (tm.kind === 'source') {
+        ok = false;
         problems.push({
           code: 'E_SOURCE_HAS_INPUT',
           path: `${at}/target`,
-          message: `"${edge.target}" is a source: sources have no inputs`,
-          edgeId: edge.id,
+          message: `"${edge.target}" is a source (${tm.label}): sources have no inputs`,
+          ...extra,
           nodeId: edge.target,
         });
+      } else if (!inputPorts(tm).includes(edge.targetPort)) {
         ok = false;
-      } else if (!tm.inputs.some((p) => p.name === edge.targetPort)) {
         problems.push({
           code: 'E_EDGE_MISSING_PORT',
           path: `${at}/targetPort`,
-          message: `${tm.type} has no input "${edge.targetPort}" (inputs: ${tm.inputs.map((p) => p.name).join(', ') || 'none'})`,
-          edgeId: edge.id,
+          message: `"${edge.target}" (${tm.label}) has no input "${edge.targetPort}"; its inputs: ${inputPorts(tm).join(', ') || 'none'}`,
+          ...extra,
         });
-        ok = false;
       }
     }
+    const key = JSON.stringify([edge.source, edge.sourcePort, edge.target, edge.targetPort]);
+    const first = edgeIndexByKey.get(key);
+    if (first === undefined) edgeIndexByKey.set(key, index);
+    else {
+      ok = false;
+      problems.push({
+        code: 'E_DUPLICATE_EDGE',
+        path: at,
+        message: `edge "${edge.id}" repeats /edges/${first}: both join ${edge.source}.${edge.sourcePort} to ${edge.target}.${edge.targetPort}`,
+        ...extra,
+      });
+    }
     if (ok) graphEdges.push(edge);
-  });
+  }
 
-  const { cycle } = topologicalOrder(
-    doc.nodes.map((n) => n.id),
+  const edgeAt = new Map(structure.edges.map((e) => [e.value, e.index]));
+  for (const cycle of findCycles(
+    structure.nodes.map((n) => n.value.id),
     graphEdges,
-  );
-  if (cycle) {
-    const onCycle = new Set(cycle);
-    const closing = doc.edges.findIndex((e) => e.source === cycle[cycle.length - 1] && onCycle.has(e.target));
+  )) {
+    const last = cycle[cycle.length - 1]!;
+    const closing = graphEdges.find((e) => e.source === last && e.target === cycle[0])!;
     problems.push({
       code: 'E_CYCLE',
-      path: closing >= 0 ? `/edges/${closing}` : '/edges',
-      message: `these nodes form a loop: ${[...cycle, cycle[0]].join(' → ')} (flows must be acyclic)`,
-      ...(closing >= 0 ? { edgeId: doc.edges[closing]!.id } : {}),
+      path: `/edges/${edgeAt.get(closing)!}`,
+      message:
+        cycle.length === 1
+          ? `node "${cycle[0]}" feeds itself (flows must be acyclic)`
+          : `these nodes form a loop: ${[...cycle, cycle[0]].join(' → ')} (flows must be acyclic)`,
+      nodeId: cycle[0],
+      edgeId: closing.id,
     });
   }
 
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, flow: doc };
+  if (problems.length > 0 || !structure.doc) return { ok: false, problems };
+  const doc = structure.doc;
+  const flow: FlowDocument = {
+    ...doc,
+    nodes: doc.nodes.map((node, i) => parsedNodes.get(i) ?? node),
+    ...(doc.connections
+      ? {
+          connections: doc.connections.map((c, i) => {
+            const config = parsedConnections.get(i);
+            return config ? { ...c, config } : c;
+          }),
+        }
+      : {}),
+  };
+  return { ok: true, flow };
+}
+
+/** Reports repeated ids in one list; returns each id's first index. */
+function firstIds(
+  list: 'nodes' | 'edges' | 'connections',
+  items: readonly Indexed<{ id: string }>[],
+  problems: FlowProblem[],
+  extra: (id: string) => Extra,
+): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const { value, index } of items) {
+    const seen = first.get(value.id);
+    if (seen === undefined) first.set(value.id, index);
+    else
+      problems.push({
+        code: 'E_DUPLICATE_ID',
+        path: `/${list}/${index}/id`,
+        message: `id "${value.id}" is already used by /${list}/${seen}`,
+        ...extra(value.id),
+      });
+  }
+  return first;
 }
 
 function checkSecrets(
-  schema: z.ZodType,
+  fields: readonly HintedField[],
   config: unknown,
   prefix: string,
   problems: FlowProblem[],
-  extra: Partial<FlowProblem>,
+  extra: Extra,
 ): void {
-  for (const field of hintedFields(schema)) {
-    if (!field.ui.secret && field.ui.widget !== 'secret') continue;
+  for (const field of fields) {
     for (const { path, value } of valuesAt(config, field.path)) {
       if (value === undefined || value === null || value === '' || isSecretReference(value)) continue;
       problems.push({
         code: 'E_SECRET_IN_CLEAR',
-        path: prefix + path.map((s) => '/' + pointerSegment(s)).join(''),
-        message: 'a secret must not be written in the flow: use ${env:NAME} or ${cred:NAME}',
+        path: prefix + toPointer(path),
+        message: `a secret must not be written in the flow: use a reference such as \${env:NAME} or \${cred:NAME}`,
         ...extra,
       });
     }
   }
 }
 
-function suggest(name: string, known: string[]): string {
-  const close = known.filter((k) => k.includes(name) || name.includes(k) || distance(k, name) <= 2);
+function checkConnectionRefs(
+  fields: readonly HintedField[],
+  config: unknown,
+  prefix: string,
+  connections: ReadonlyMap<string, Connection>,
+  problems: FlowProblem[],
+  extra: Extra,
+): void {
+  for (const field of fields) {
+    for (const { path, value } of valuesAt(config, field.path)) {
+      if (typeof value !== 'string' || value === '') continue; // the config schema says whether it is required
+      const connection = connections.get(value);
+      const wanted = field.ui.connectionType;
+      if (!connection) {
+        problems.push({
+          code: 'E_CONNECTION_MISSING',
+          path: prefix + toPointer(path),
+          message: `connection "${value}" is not defined in this flow's connections${wanted ? ` (add a ${wanted} connection)` : ''}`,
+          ...extra,
+        });
+      } else if (wanted && connection.type !== wanted) {
+        problems.push({
+          code: 'E_CONNECTION_TYPE',
+          path: prefix + toPointer(path),
+          message: `connection "${value}" is a ${connection.type} connection; this field needs a ${wanted} connection`,
+          ...extra,
+        });
+      }
+    }
+  }
+}
+
+function suggest(name: string, known: readonly string[]): string {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  const close = known.filter(
+    (k) => editDistance(k, name) <= limit || (name.length >= 3 && (k.includes(name) || name.includes(k))),
+  );
   return close.length > 0 ? ` (did you mean ${close.map((c) => `"${c}"`).join(' or ')}?)` : '';
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Optimal string alignment distance: Levenshtein where swapping two neighbours counts as one edit. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /**
- * Like `validateFlow`, from the raw text of a file: malformed JSON is reported with its line and column.
+ * `validateFlow` from the raw text of a file: malformed JSON is an `E_JSON_MALFORMED` problem
+ * whose message gives the line and column.
  *
  * @example
- * const result = validateFlowText(readFileSync('flow.json', 'utf8'), catalog);
+ * const result = validateFlowText(await readFile('orders.flow.json', 'utf8'), catalog);
  */
 export function validateFlowText(text: string, catalog: NodeCatalog): ValidationResult {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, problems: [{ code: 'E_JSON_MALFORMED', path: '', message: describeJsonError(text, error) }] };
-  }
-  return validateFlow(doc, catalog);
-}
-
-/** Turns a JSON parse failure into a message with the line and column a person can jump to. */
-export function describeJsonError(text: string, error: unknown): string {
-  const position = jsonErrorOffset(text);
-  const reason = (error as Error).message
-    .replace(/ in JSON at position \d+.*$/s, '')
-    .replace(/, ".*" is not valid JSON$/s, '');
-  if (position === null) return `not valid JSON: ${reason}`;
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `not valid JSON at line ${line}, column ${column}: ${reason}`;
-}
-
-/**
- * Offset of the first syntax error in `text` (a small recursive-descent scan: engines do not all
- * report a position), or null when none is found.
- */
-export function jsonErrorOffset(text: string): number | null {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  class SyntaxAt extends Error {
-    constructor(readonly offset: number) {
-      super(`JSON syntax error at ${offset}`);
-    }
-  }
-  const fail = (): never => {
-    throw new SyntaxAt(i);
-  };
-  const literal = (word: string) => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail();
-  };
-  const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 0x20) fail();
-      i++;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  const number = () => {
-    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!match || match[0] === '' || match[0] === '-') fail();
-    i += match![0].length;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else number();
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : null;
-  } catch (error) {
-    return error instanceof SyntaxAt ? error.offset : null;
-  }
+  const parsed = parseJsonText(text);
+  return parsed.ok ? validateFlow(parsed.value, catalog) : { ok: false, problems: [parsed.problem] };
 }

@@ -49,6 +49,55 @@ export const tSink = defineManifest({
   config: z.object({ path: z.string().default('out.jsonl') }),
 });
 
+/** Free-form config: a record, and an array of objects with a secret inside. */
+export const tMap = defineManifest({
+  type: 't-map',
+  typeVersion: 1,
+  kind: 'handler',
+  label: 'Test map',
+  description: '',
+  category: 'testing',
+  inputs: [{ name: 'in' }],
+  outputs: [{ name: 'out' }],
+  config: z.strictObject({
+    mapping: z.record(z.string(), z.string()).default({}),
+    servers: z
+      .array(
+        z.object({
+          host: z.string(),
+          token: z
+            .string()
+            .optional()
+            .meta({ ui: { widget: 'secret' } }),
+        }),
+      )
+      .default([]),
+    cache: z
+      .string()
+      .optional()
+      .meta({ ui: { widget: 'connection', connectionType: 'redis' } }),
+  }),
+});
+
+/** A node type at version 3 whose 2 → 3 step is missing (a packaging bug the validator must name). */
+export const tBroken = defineManifest({
+  type: 't-broken',
+  typeVersion: 3,
+  kind: 'handler',
+  label: 'Test broken',
+  description: '',
+  category: 'testing',
+  inputs: [{ name: 'in' }],
+  outputs: [{ name: 'out' }],
+  config: z.object({}),
+  migrations: {
+    1: (config) => {
+      if (config.explode) throw new Error('cannot read "explode"');
+      return config;
+    },
+  },
+});
+
 export const kafkaConnection = defineConnectionType({
   type: 'kafka',
   label: 'Kafka',
@@ -70,6 +119,6 @@ export const redisConnection = defineConnectionType({
 });
 
 export const catalog: NodeCatalog = {
-  nodeTypes: [tSource, tHandler, tSink],
+  nodeTypes: [tSource, tHandler, tSink, tMap, tBroken],
   connectionTypes: [kafkaConnection, redisConnection],
 };
