@@ -48,7 +48,15 @@ function ensurePnpm() {
   step(`installing pnpm ${PNPM_VERSION} into .tools/ (once)`);
   mkdirSync(join(root, '.tools'), { recursive: true });
   writeFileSync(join(root, '.tools/package.json'), '{ "private": true }\n');
-  must('npm', ['install', '--prefix', join(root, '.tools'), '--no-audit', '--no-fund', '--allow-scripts=pnpm', `pnpm@${PNPM_VERSION}`]);
+  must('npm', [
+    'install',
+    '--prefix',
+    join(root, '.tools'),
+    '--no-audit',
+    '--no-fund',
+    '--allow-scripts=pnpm',
+    `pnpm@${PNPM_VERSION}`,
+  ]);
   return local;
 }
 

@@ -14,11 +14,9 @@ import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
-// --- Kafka (kafka-* folders and connections/kafka.ts): add the imports here --------------------
-// import { kafkaConnection } from './connections/kafka.js';
-// import { kafkaSourceManifest } from './kafka-source/manifest.js';
-// import { kafkaSinkManifest } from './kafka-sink/manifest.js';
-// --- end Kafka ----------------------------------------------------------------------------------
+import { kafkaConnection } from './connections/kafka.js';
+import { kafkaSourceManifest } from './kafka-source/manifest.js';
+import { kafkaSinkManifest } from './kafka-sink/manifest.js';
 
 export {
   cacheManifest,
@@ -43,7 +41,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   sequenceManifest,
   timerManifest,
   inlineManifest,
-  // --- Kafka: kafkaSourceManifest,
+  kafkaSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -51,15 +49,13 @@ export const nodeManifests: readonly NodeManifest[] = [
   logManifest,
   fileManifest,
   counterManifest,
-  // --- Kafka: kafkaSinkManifest,
+  kafkaSinkManifest,
 ];
 
 /**
  * Every connection type nodes can reference (`flow.connections[].type`).
  *
  * @example
- * connectionTypes.map((c) => c.type) // ['kafka', …] once the Kafka nodes are in
+ * connectionTypes.map((c) => c.type) // ['kafka']
  */
-export const connectionTypes: readonly ConnectionTypeManifest[] = [
-  // --- Kafka: kafkaConnection,
-];
+export const connectionTypes: readonly ConnectionTypeManifest[] = [kafkaConnection];

@@ -13,10 +13,8 @@ import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
-// --- Kafka (kafka-* folders): add the imports here ---------------------------------------------
-// import { kafkaSourceNode } from './kafka-source/runtime.js';
-// import { kafkaSinkNode } from './kafka-sink/runtime.js';
-// --- end Kafka ----------------------------------------------------------------------------------
+import { kafkaSourceNode } from './kafka-source/runtime.js';
+import { kafkaSinkNode } from './kafka-sink/runtime.js';
 
 export {
   cacheNode,
@@ -48,7 +46,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   sequenceNode,
   timerNode,
   inlineNode,
-  // --- Kafka: kafkaSourceNode,
+  kafkaSourceNode,
   functionNode,
   filterNode,
   mapNode,
@@ -56,7 +54,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   logNode,
   fileNode,
   counterNode,
-  // --- Kafka: kafkaSinkNode,
+  kafkaSinkNode,
 ];
 
 /**

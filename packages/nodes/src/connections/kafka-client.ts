@@ -1,0 +1,82 @@
+/**
+ * Node-only: turns a flow's `kafka` connection into a kafkajs client. Used by kafka-source and
+ * kafka-sink; never imported by manifests (kafkajs must stay out of the editor's bundle).
+ */
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { NodeContext } from '@tributary/shared';
+import { NodeConfigError } from '../lib/compile.js';
+import { kafkaConnectionConfig, type KafkaConnectionConfig } from './kafka.js';
+
+/**
+ * The parsed config of connection `id` (defaults filled in); a NodeConfigError naming the field
+ * when it does not fit the `kafka` connection schema.
+ *
+ * @example
+ * kafkaConnectionOf(ctx, 'local-kafka').brokers // ['127.0.0.1:9092']
+ */
+export function kafkaConnectionOf(ctx: NodeContext, id: string): KafkaConnectionConfig {
+  const raw = ctx.connection(id);
+  const parsed = kafkaConnectionConfig.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '/'}: ${issue.message}`);
+  throw new NodeConfigError(`connection "${id}" is not a valid Kafka connection: ${problems.join('; ')}`, 'connection');
+}
+
+function tlsOptions(ssl: KafkaConnectionConfig['ssl']): boolean | ConnectionOptions {
+  if (typeof ssl === 'boolean') return ssl;
+  return {
+    rejectUnauthorized: ssl.rejectUnauthorized,
+    ...(ssl.ca === undefined ? {} : { ca: [ssl.ca] }),
+    ...(ssl.cert === undefined ? {} : { cert: ssl.cert }),
+    ...(ssl.key === undefined ? {} : { key: ssl.key }),
+  };
+}
+
+function saslOptions(sasl: NonNullable<KafkaConnectionConfig['sasl']>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
+/**
+ * A kafkajs client for a connection. kafkajs's own log lines go to the node's log: warnings and
+ * errors only (kafkajs logs transient protocol errors it retries as ERROR, so both become `warn`;
+ * failures that matter reach the node as thrown errors).
+ *
+ * @example
+ * const kafka = createKafkaClient(kafkaConnectionOf(ctx, config.connection), ctx, 'source');
+ * const consumer = kafka.consumer({ groupId: 'orders' });
+ */
+export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeContext, role: string): Kafka {
+  const log = ctx.log;
+  const config: KafkaConfig = {
+    brokers: connection.brokers,
+    clientId: `${connection.clientId}-${role}`,
+    ssl: tlsOptions(connection.ssl),
+    connectionTimeout: connection.connectionTimeoutMs,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }: LogEntry) => {
+        const { message, ...data } = entry;
+        const text = `kafkajs ${namespace}: ${message}`;
+        if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(text, data);
+        else log.debug(text, data);
+      },
+  };
+  if (connection.sasl) config.sasl = saslOptions(connection.sasl);
+  return new Kafka(config);
+}
+
+/** Readable text for a kafkajs failure to reach the cluster, naming the brokers. */
+export function describeKafkaError(error: unknown, connection: KafkaConnectionConfig): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `Kafka at ${connection.brokers.join(', ')}: ${message}`;
+}

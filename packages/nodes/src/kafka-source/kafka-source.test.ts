@@ -1,0 +1,349 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AckCallback, FlowMessage, SourceContext } from '@tributary/shared';
+import {
+  closeBrokerHelpers,
+  committedOffsets,
+  createTopic,
+  eventually,
+  produce,
+  requireBroker,
+  TEST_CONNECTION,
+  testConnections,
+  uniqueName,
+} from '../connections/kafka-test-broker.js';
+import { createTestContext, parseConfig, runNode } from '../testing/index.js';
+import { kafkaSourceNode } from './runtime.js';
+
+afterAll(closeBrokerHelpers);
+
+interface Emitted {
+  batch: FlowMessage[];
+  onAck: AckCallback | undefined;
+}
+
+/**
+ * Runs a kafka-source with a hand-made SourceContext, so a test decides when (and whether, and in
+ * which order) each emitted batch is confirmed, and can look at stats while the source runs.
+ */
+async function drive(config: Record<string, unknown>, onEmit?: (index: number) => Promise<void> | void) {
+  const controller = new AbortController();
+  const test = createTestContext({ connections: testConnections, signal: controller.signal });
+  const instance = await kafkaSourceNode.create(
+    parseConfig(kafkaSourceNode.manifest, { connection: TEST_CONNECTION, ...config }),
+    test.ctx,
+  );
+  if (instance.kind !== 'source') throw new Error('kafka-source must be a source');
+  const emitted: Emitted[] = [];
+  const errors: { error: unknown; message: FlowMessage | undefined; onAck: AckCallback | undefined }[] = [];
+  const ctx: SourceContext = {
+    ...test.ctx,
+    async emit(batch, onAck) {
+      emitted.push({ batch: [...batch], onAck });
+      await onEmit?.(emitted.length - 1);
+    },
+    async emitError(error, message, onAck) {
+      errors.push({ error, message, onAck });
+      await Promise.resolve();
+    },
+  };
+  const running = instance.run(ctx);
+  let stopped = false;
+  return {
+    emitted,
+    errors,
+    stats: test.stats,
+    values: () => emitted.flatMap((e) => e.batch.map((m) => m.value)),
+    /** Stops like the engine: abort, wait for `run`, then `close` (which commits what is confirmed). */
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      controller.abort();
+      await running;
+      await instance.close?.();
+      await test.close();
+    },
+  };
+}
+
+const values = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ value: JSON.stringify(from + i) }));
+
+// Unique topics and groups per test: they run side by side (each waits mostly on the broker).
+describe.concurrent('kafka-source', () => {
+  // Every test here fails (never skips) with how to start the broker when none answers.
+  beforeEach(async () => {
+    await requireBroker();
+  });
+
+  it('emits records with key, value, headers, timestamp and meta, and commits them once confirmed', async ({
+    expect,
+  }) => {
+    const topic = uniqueName('src-basic');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, [
+      {
+        key: 'k1',
+        value: JSON.stringify({ id: 1 }),
+        headers: { source: 'test', multi: ['a', 'b'] },
+        timestamp: '1700000000000',
+      },
+      { key: null, value: JSON.stringify([1, 2]) },
+      { key: 'k3', value: null },
+    ]);
+
+    const result = await runNode(
+      kafkaSourceNode,
+      { connection: TEST_CONNECTION, topics: [topic], groupId, startFrom: 'earliest', commitIntervalMs: 0 },
+      { connections: testConnections, until: { messages: 3 }, timeoutMs: 25_000 },
+    );
+
+    expect(result.timedOut).toBe(false);
+    const out = result.outputs.out ?? [];
+    expect(out.map((m) => m.value)).toEqual([{ id: 1 }, [1, 2], null]);
+    expect(out[0]).toMatchObject({
+      key: 'k1',
+      headers: { source: 'test', multi: 'b' },
+      timestamp: 1700000000000,
+      meta: { topic, partition: 0, offset: '0' },
+    });
+    expect(out[1]!.key).toBeNull();
+    expect(out[2]!.meta.offset).toBe('2');
+    // close() committed the confirmed offsets: the group resumes after the last record.
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: 3 });
+    expect(result.stats.committed).toEqual({ [`${topic}-0`]: 3 });
+    expect(result.stats.lag).toEqual({ [`${topic}-0`]: 0 });
+    expect(result.stats.partitions).toBe(1);
+  });
+
+  it('commits only below the lowest unconfirmed offset when confirmations come out of order', async ({ expect }) => {
+    const topic = uniqueName('src-order');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, values(6));
+    const config = { topics: [topic], groupId, startFrom: 'earliest', batchSize: 2, commitIntervalMs: 0 };
+
+    const first = await drive(config);
+    await eventually('3 batches', () => first.emitted.length === 3);
+    expect(first.values()).toEqual([0, 1, 2, 3, 4, 5]);
+    // Offsets 4-5 and 0-1 confirmed, 2-3 never (the flow stopped first): only 0-1 may be committed.
+    first.emitted[2]!.onAck!(true);
+    first.emitted[0]!.onAck!(true);
+    first.emitted[1]!.onAck!(false);
+    await first.stop();
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: 2 });
+
+    // The next member of the group starts from the committed offset: 2-5 come again, 0-1 do not.
+    const second = await drive(config);
+    await eventually('offsets 2-5 again', () => second.values().length === 4);
+    expect(second.values()).toEqual([2, 3, 4, 5]);
+    for (const e of second.emitted) e.onAck!(true);
+    await second.stop();
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: 6 });
+  });
+
+  it('sends an undecodable record to the error port and commits it once that is handled', async ({ expect }) => {
+    const topic = uniqueName('src-poison');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, [{ value: '{"ok":1}' }, { key: 'bad', value: '{not json' }, { value: '{"ok":3}' }]);
+
+    const source = await drive({ topics: [topic], groupId, startFrom: 'earliest', commitIntervalMs: 0 });
+    await eventually('2 good records and 1 error', () => source.values().length === 2 && source.errors.length === 1);
+    expect(source.values()).toEqual([{ ok: 1 }, { ok: 3 }]);
+    const poison = source.errors[0]!;
+    expect((poison.error as { code?: string }).code).toBe('E_DECODE');
+    expect((poison.error as Error).message).toMatch(/not valid JSON/);
+    expect(poison.message).toMatchObject({
+      key: 'bad',
+      value: '{not json',
+      meta: { topic, partition: 0, offset: '1' },
+    });
+
+    // The good ones are confirmed; the error is not handled yet, so the commit stops below it.
+    for (const e of source.emitted) e.onAck!(true);
+    await eventually(
+      'commit of offset 1',
+      () => (source.stats.committed as Record<string, number>)?.[`${topic}-0`] === 1,
+    );
+    poison.onAck!(true);
+    await source.stop();
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: 3 });
+  });
+
+  it('reads text with the string codec and hands bytes that are not UTF-8 to the error port as base64', async ({
+    expect,
+  }) => {
+    const topic = uniqueName('src-string');
+    await createTopic(topic);
+    const invalid = Buffer.from([0xff, 0xfe, 0x41]);
+    await produce(topic, [{ value: 'héllo' }, { value: invalid }]);
+
+    const result = await runNode(
+      kafkaSourceNode,
+      {
+        connection: TEST_CONNECTION,
+        topics: [topic],
+        groupId: uniqueName('g'),
+        startFrom: 'earliest',
+        codec: 'string',
+      },
+      { connections: testConnections, until: { messages: 1 }, timeoutMs: 25_000 },
+    );
+    expect(result.outputs.out?.map((m) => m.value)).toEqual(['héllo']);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]!.message).toMatchObject({
+      value: invalid.toString('base64'),
+      meta: { valueEncoding: 'base64' },
+    });
+  });
+
+  it('hands bytes through with the bytes codec', async ({ expect }) => {
+    const topic = uniqueName('src-bytes');
+    await createTopic(topic);
+    await produce(topic, [{ value: Buffer.from([0, 1, 2, 255]) }]);
+    const result = await runNode(
+      kafkaSourceNode,
+      { connection: TEST_CONNECTION, topics: [topic], groupId: uniqueName('g'), startFrom: 'earliest', codec: 'bytes' },
+      { connections: testConnections, until: { messages: 1 }, timeoutMs: 25_000 },
+    );
+    const value = result.outputs.out?.[0]?.value;
+    expect(Buffer.isBuffer(value)).toBe(true);
+    expect([...(value as Buffer)]).toEqual([0, 1, 2, 255]);
+  });
+
+  it('at-most-once commits before sending on, so unconfirmed records are not read again', async ({ expect }) => {
+    const topic = uniqueName('src-amo');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, values(4));
+
+    const source = await drive({ topics: [topic], groupId, startFrom: 'earliest', delivery: 'at-most-once' });
+    await eventually('4 records', () => source.values().length === 4);
+    // Nothing is ever confirmed (at-most-once sends no confirmation callback at all).
+    expect(source.emitted.every((e) => e.onAck === undefined)).toBe(true);
+    await source.stop();
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: 4 });
+  });
+
+  it('reads from two topics and reports lag and committed offsets per partition', async ({ expect }) => {
+    const a = uniqueName('src-multi-a');
+    const b = uniqueName('src-multi-b');
+    await createTopic(a);
+    await createTopic(b, 2);
+    await produce(a, values(2));
+    await produce(b, [
+      { value: '10', partition: 0 },
+      { value: '11', partition: 1 },
+    ]);
+    const result = await runNode(
+      kafkaSourceNode,
+      { connection: TEST_CONNECTION, topics: [a, b], groupId: uniqueName('g'), startFrom: 'earliest' },
+      { connections: testConnections, until: { messages: 4 }, timeoutMs: 25_000 },
+    );
+    expect(result.outputs.out?.map((m) => m.value).sort((x, y) => Number(x) - Number(y))).toEqual([0, 1, 10, 11]);
+    expect(result.stats.partitions).toBe(3);
+    expect(result.stats.committed).toEqual({ [`${a}-0`]: 2, [`${b}-0`]: 1, [`${b}-1`]: 1 });
+  });
+
+  it('starts at the end with startFrom latest when the group has no committed offset', async ({ expect }) => {
+    const topic = uniqueName('src-latest');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, [{ value: '"old"' }]);
+    const source = await drive({ topics: [topic], groupId, startFrom: 'latest' });
+    await eventually('the partition assignment', () => source.stats.partitions === 1);
+    // Assigned, but the start position is fixed only by the first fetch: produce until a new record arrives.
+    await eventually('a position at the end', async () => {
+      await produce(topic, [{ value: '"new"' }]);
+      return source.values().length > 0;
+    });
+    expect(source.values()).not.toContain('old');
+    expect(source.values()[0]).toBe('new');
+    await source.stop();
+  });
+
+  it('pauses a partition while the flow is saturated and reports the lag', async ({ expect }) => {
+    const topic = uniqueName('src-pause');
+    await createTopic(topic);
+    await produce(topic, values(6));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const source = await drive(
+      { topics: [topic], groupId: uniqueName('g'), startFrom: 'earliest', batchSize: 2 },
+      // The first emit meets backpressure: the engine has no room until `release`.
+      (index) => (index === 0 ? gate : undefined),
+    );
+    await eventually('the first batch', () => source.emitted.length === 1);
+    await eventually('the pause', () => source.stats.pauses === 1);
+    expect(source.emitted).toHaveLength(1);
+    expect(source.stats.lag).toEqual({ [`${topic}-0`]: 4 });
+    release();
+    await eventually('the rest', () => source.values().length === 6);
+    expect(source.values()).toEqual([0, 1, 2, 3, 4, 5]);
+    await eventually('lag 0', () => (source.stats.lag as Record<string, number>)[`${topic}-0`] === 0);
+    await source.stop();
+  });
+
+  it('does not commit confirmations for a partition it lost in a rebalance', async ({ expect }) => {
+    const topic = uniqueName('src-rebalance');
+    const groupId = uniqueName('g');
+    await createTopic(topic, 2);
+    await produce(topic, [
+      ...values(3).map((m) => ({ ...m, partition: 0 })),
+      ...values(3, 10).map((m) => ({ ...m, partition: 1 })),
+    ]);
+    const config = { topics: [topic], groupId, startFrom: 'earliest', commitIntervalMs: 0, sessionTimeoutMs: 10_000 };
+
+    const a = await drive(config);
+    await eventually('member A reading both partitions', () => a.values().length === 6);
+    // The partition count is reported on the next stats tick, which can trail the data under load.
+    await eventually('member A owning both partitions', () => a.stats.partitions === 2);
+
+    // B joins: A gives one partition away. B never confirms anything, so it commits nothing itself.
+    const b = await drive(config);
+    await eventually('the rebalance', () => a.stats.partitions === 1 && b.stats.partitions === 1, 30_000);
+    await eventually('B reading its partition from the start', () => b.values().length === 3, 30_000);
+    const lost = b.emitted[0]!.batch[0]!.meta.partition!;
+    const kept = 1 - lost;
+
+    // Now A's confirmations arrive, for both partitions: only the one it still owns is committed.
+    for (const e of a.emitted) e.onAck!(true);
+    await a.stop();
+    const committed = await committedOffsets(groupId, topic);
+    expect(committed[kept]).toBe(3);
+    expect(committed[lost]).toBe(-1);
+    await b.stop();
+  }, 60_000);
+
+  it('fails with a clear error when the connection is not a valid Kafka connection', async ({ expect }) => {
+    const test = createTestContext({ connections: { kafka: { brokers: ['no-port'] } } });
+    try {
+      expect(() =>
+        kafkaSourceNode.create(
+          parseConfig(kafkaSourceNode.manifest, { connection: 'kafka', topics: ['t'], groupId: 'g' }),
+          test.ctx,
+        ),
+      ).toThrow(/connection "kafka" is not a valid Kafka connection: brokers.0: a broker is host:port/);
+    } finally {
+      await test.close();
+    }
+  });
+});
+
+describe('kafka-source config', () => {
+  it('requires a connection, topics and a group id, and fills in safe defaults', () => {
+    expect(() => parseConfig(kafkaSourceNode.manifest, {})).toThrow(
+      /connection: required.*\n.*topics: required.*\n.*groupId: required/s,
+    );
+    const config = parseConfig(kafkaSourceNode.manifest, { connection: 'k', topics: ['orders'], groupId: 'g' });
+    expect(config).toMatchObject({
+      startFrom: 'latest',
+      codec: 'json',
+      delivery: 'at-least-once',
+      commitIntervalMs: 1000,
+    });
+    expect(() =>
+      parseConfig(kafkaSourceNode.manifest, { connection: 'k', topics: ['bad topic'], groupId: 'g' }),
+    ).toThrow(/topic name/);
+  });
+});

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { defineManifest } from '@tributary/shared';
+import { kafkaConnectionField } from '../connections/kafka.js';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, required, ui } from '../lib/schema.js';
+
+/** Kafka's own limit for topic names: letters, digits, `.`, `_`, `-`, at most 249 characters. */
+const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+export const kafkaSourceManifest = defineManifest({
+  type: 'kafka-source',
+  typeVersion: 1,
+  kind: 'source',
+  label: 'Kafka source',
+  description: 'Consumes one or more Kafka topics in a consumer group, committing offsets once messages are handled',
+  category: 'kafka',
+  icon: 'kafka',
+  inputs: [],
+  outputs: [{ name: 'out', label: 'records' }],
+  connectionTypes: ['kafka'],
+  docs: `
+Reads *Topics* as a member of the consumer group *Group id*: run the same flow in several places
+with the same group and Kafka spreads the partitions over them. Each message carries the record's
+key, value (decoded with *Codec*), headers and timestamp; \`meta\` holds \`topic\`, \`partition\`
+and \`offset\`.
+
+**Delivery.** \`at-least-once\` (default) commits, per partition, only the offset below which every
+message has been confirmed by the sinks (or dropped on purpose), so nothing is lost if the flow
+stops or crashes; some messages may be seen twice after a restart. \`at-most-once\` commits each
+batch before sending it on: nothing is seen twice, but a crash can lose what was in flight.
+
+**Start from** applies only when the group has no committed offset for a partition; otherwise the
+group resumes where it left off.
+
+A record the codec cannot read (invalid JSON, invalid UTF-8 for \`string\`) goes to the **error**
+port with its raw value (base64 in \`value\` and \`meta.valueEncoding: 'base64'\` when it is not
+text); its offset is committed once that is handled. A slow flow pauses the partitions it is
+behind on instead of buffering.
+
+Stats: \`lag\` (messages behind the end, per \`topic-partition\`), \`lagSeconds\` (age of the last
+record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition).
+`.trim(),
+  config: z.strictObject({
+    connection: kafkaConnectionField(),
+    topics: z
+      .array(z.string().trim().regex(TOPIC, 'a topic name is 1-249 letters, digits, ".", "_" or "-"'), {
+        error: required('one or more topics to read, e.g. ["orders"]'),
+      })
+      .min(1, 'required: one or more topics to read')
+      .describe('Topics to consume')
+      .meta(ui({ label: 'Topics', placeholder: 'orders', order: 1 })),
+    groupId: z
+      .string({ error: required('the consumer group id, e.g. orders-enrichment') })
+      .trim()
+      .min(1, 'required: the consumer group id')
+      .describe('Consumer group: members of one group share the partitions, and the group keeps the offsets')
+      .meta(ui({ label: 'Group id', placeholder: 'orders-enrichment', order: 2 })),
+    startFrom: z
+      .enum(['earliest', 'latest'])
+      .default('latest')
+      .describe('Where to start on a partition the group has no committed offset for')
+      .meta(ui({ label: 'Start from', widget: 'select', order: 3 })),
+    codec: z
+      .enum(['json', 'string', 'bytes'])
+      .default('json')
+      .describe('How record values are read: json (parsed), string (UTF-8 text) or bytes (a Buffer)')
+      .meta(ui({ label: 'Codec', widget: 'select', order: 4 })),
+    delivery: z
+      .enum(['at-least-once', 'at-most-once'])
+      .default('at-least-once')
+      .describe('at-least-once: commit after the flow confirmed; at-most-once: commit before sending on')
+      .meta(ui({ label: 'Delivery', widget: 'select', order: 5 })),
+    batchSize: z
+      .int()
+      .min(1)
+      .max(MAX_BATCH_SIZE)
+      .optional()
+      .describe(`Most messages per batch (default: the flow's batch size, else ${DEFAULT_BATCH_SIZE})`)
+      .meta(ui({ label: 'Batch size', advanced: true, order: 6 })),
+    commitIntervalMs: z
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000)
+      .describe('How often confirmed offsets are committed, in ms (0: after every confirmation)')
+      .meta(ui({ label: 'Commit interval (ms)', advanced: true, order: 7 })),
+    sessionTimeoutMs: z
+      .int()
+      .min(6000)
+      .max(300_000)
+      .default(30_000)
+      .describe('The group drops a member it has not heard from for this long, in ms')
+      .meta(ui({ label: 'Session timeout (ms)', advanced: true, order: 8 })),
+  }),
+});
