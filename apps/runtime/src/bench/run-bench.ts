@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     [
       'kafka',
       async (out) => {
-        const fn = await optional('kafka-bench', 'runKafkaBench');
+        const fn = await optional('kafka-pipeline', 'runKafkaBench');
         if (!fn) return;
         const r = (await fn()) as Record<string, number>;
         out.kafka = r;

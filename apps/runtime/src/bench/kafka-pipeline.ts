@@ -1,0 +1,194 @@
+/**
+ * Kafka pipelines on a real broker, shared by the end-to-end test and `pnpm bench`:
+ * kafka-source → function (value × 2) → kafka-sink run by the engine, and the same work as a
+ * hand-written kafkajs consume → transform → produce loop (at-least-once: commit after produce).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
+import type { FlowDocument } from '@tributary/shared';
+import { createNodeRegistry } from '@tributary/nodes/runtime';
+import { startFlow } from '../engine/index.js';
+
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+export function kafkaClient(clientId = 'tributary-bench'): Kafka {
+  return new Kafka({ brokers: BROKERS, clientId, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+}
+
+/** Connects an admin client, or fails with what to do about a missing broker. */
+export async function connectAdmin(kafka: Kafka): Promise<Admin> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return admin;
+  } catch (error) {
+    throw new Error(
+      `no Kafka broker answers on ${BROKERS.join(',')}: start one with \`pnpm kafka start\` or set KAFKA_BROKERS (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+/** Creates a topic and fills it with `count` JSON messages `{ n }` (keys spread over partitions). */
+export async function seedTopic(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  count: number,
+  partitions = 6,
+): Promise<void> {
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  const chunk = 5_000;
+  for (let i = 0; i < count; i += chunk) {
+    const messages = [];
+    for (let n = i; n < Math.min(count, i + chunk); n++)
+      messages.push({ key: `k${n % 64}`, value: JSON.stringify({ n }) });
+    await producer.send({ topic, messages, compression: CompressionTypes.None });
+  }
+  await producer.disconnect();
+}
+
+/** Sum of the topic's high watermarks: how many messages it holds. */
+export async function topicSize(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+export function pipelineFlow(
+  input: string,
+  output: string,
+  groupId: string,
+  code = 'return { value: { n: msg.value.n * 2 } };',
+): FlowDocument {
+  return {
+    schemaVersion: 1,
+    id: 'kafka-pipeline',
+    name: 'Kafka pipeline',
+    connections: [{ id: 'local', type: 'kafka', config: { brokers: BROKERS } }],
+    nodes: [
+      {
+        id: 'in',
+        type: 'kafka-source',
+        typeVersion: 1,
+        position: { x: 0, y: 0 },
+        config: { connection: 'local', topics: [input], groupId, startFrom: 'earliest' },
+      },
+      { id: 'double', type: 'function', typeVersion: 1, position: { x: 200, y: 0 }, config: { code } },
+      {
+        id: 'out',
+        type: 'kafka-sink',
+        typeVersion: 1,
+        position: { x: 400, y: 0 },
+        config: { connection: 'local', topic: output },
+      },
+    ],
+    edges: [
+      { id: 'in->double', source: 'in', sourcePort: 'out', target: 'double', targetPort: 'in' },
+      { id: 'double->out', source: 'double', sourcePort: 'out', target: 'out', targetPort: 'in' },
+    ],
+  };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Runs the Tributary pipeline until the sink confirmed `count` messages; returns seconds taken. */
+export async function runTributaryPipeline(input: string, output: string, count: number, timeoutMs = 120_000) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
+  const started = performance.now();
+  const run = await startFlow(pipelineFlow(input, output, uniqueName('g')), {
+    registry: createNodeRegistry(),
+    dataDir,
+  });
+  try {
+    await waitFor('the sink to confirm every message', () => (run.stats().nodes.out?.in ?? 0) >= count, timeoutMs);
+    const seconds = (performance.now() - started) / 1000;
+    const stats = run.stats();
+    return { seconds, stats };
+  } finally {
+    await run.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The hand-written baseline: what people write today with kafkajs. */
+export async function runHandWrittenLoop(
+  kafka: Kafka,
+  input: string,
+  output: string,
+  count: number,
+  timeoutMs = 120_000,
+) {
+  const consumer = kafka.consumer({ groupId: uniqueName('hand') });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await Promise.all([consumer.connect(), producer.connect()]);
+  await consumer.subscribe({ topics: [input], fromBeginning: true });
+  let done = 0;
+  const started = performance.now();
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      const messages = batch.messages.map((m) => ({
+        key: m.key,
+        value: JSON.stringify({ n: (JSON.parse(m.value!.toString()) as { n: number }).n * 2 }),
+      }));
+      await producer.send({ topic: output, messages, acks: -1 });
+      const last = batch.messages[batch.messages.length - 1]!;
+      resolveOffset(last.offset);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
+      ]);
+      done += batch.messages.length;
+      await heartbeat();
+    },
+  });
+  try {
+    await waitFor('the hand-written loop', () => done >= count, timeoutMs);
+    return { seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await consumer.disconnect();
+    await producer.disconnect();
+  }
+}
+
+/** `pnpm bench` section: both pipelines on the same broker, same input, in the same run. */
+export async function runKafkaBench(): Promise<Record<string, number>> {
+  const count = Number(process.env.KAFKA_BENCH_MESSAGES ?? 200_000);
+  const kafka = kafkaClient();
+  const admin = await connectAdmin(kafka);
+  try {
+    const input = uniqueName('bench-in');
+    await seedTopic(kafka, admin, input, count);
+    const hand = await runHandWrittenLoop(kafka, input, uniqueName('bench-hand-out'), count);
+    const ours = await runTributaryPipeline(input, uniqueName('bench-trib-out'), count);
+    const handRate = count / hand.seconds;
+    const oursRate = count / ours.seconds;
+    return {
+      messages: count,
+      hand_written_msgs_per_s: Math.round(handRate),
+      tributary_msgs_per_s: Math.round(oursRate),
+      tributary_vs_hand_written_pct: Math.round((oursRate / handRate) * 1000) / 10,
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
