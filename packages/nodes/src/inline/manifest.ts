@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { inlineMessageProblems, isInlineMessage } from '../lib/inline-items.js';
-import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, MAX_TIMER_MS, required, ui } from '../lib/schema.js';
+import { batchSizeField, DEFAULT_BATCH_SIZE, MAX_TIMER_MS, required, ui } from '../lib/schema.js';
 
 export const inlineManifest = defineManifest({
   type: 'inline',
@@ -56,12 +56,9 @@ The list is sent *Repeat* times (or forever), as fast as the flow takes it, or o
       .default(0)
       .describe('Pause between messages in ms; 0 sends them as fast as the flow takes them')
       .meta(ui({ label: 'Interval (ms)', order: 4 })),
-    batchSize: z
-      .int()
-      .min(1)
-      .max(MAX_BATCH_SIZE)
-      .optional()
-      .describe(`Most messages per batch when there is no interval (default: the flow's, else ${DEFAULT_BATCH_SIZE})`)
-      .meta(ui({ label: 'Batch size', advanced: true, order: 5 })),
+    batchSize: batchSizeField(
+      5,
+      `Most messages per batch when there is no interval (default: the flow's, else ${DEFAULT_BATCH_SIZE})`,
+    ),
   }),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { kafkaConnectionField } from '../connections/kafka.js';
-import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, required, ui } from '../lib/schema.js';
+import { batchSizeField, required, ui } from '../lib/schema.js';
 
 /** Kafka's own limit for topic names: letters, digits, `.`, `_`, `-`, at most 249 characters. */
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -69,13 +69,7 @@ record read, per partition, 0 when caught up), \`committed\` (last committed off
       .default('at-least-once')
       .describe('at-least-once: commit after the flow confirmed; at-most-once: commit before sending on')
       .meta(ui({ label: 'Delivery', widget: 'select', order: 5 })),
-    batchSize: z
-      .int()
-      .min(1)
-      .max(MAX_BATCH_SIZE)
-      .optional()
-      .describe(`Most messages per batch (default: the flow's batch size, else ${DEFAULT_BATCH_SIZE})`)
-      .meta(ui({ label: 'Batch size', advanced: true, order: 6 })),
+    batchSize: batchSizeField(6),
     commitIntervalMs: z
       .int()
       .min(0)

@@ -2,6 +2,7 @@
  * Browser-safe helpers for manifests: UI hints, readable "required" messages and shared limits.
  * Imports nothing node-only (manifests.ts and every manifest.ts may use it).
  */
+import { z } from 'zod';
 import type { FieldUiHints } from '@tributary/shared';
 
 /** Messages per emitted batch when neither the node nor the flow sets one. */
@@ -30,4 +31,18 @@ export function ui(hints: FieldUiHints): { ui: FieldUiHints } {
  */
 export function required(what: string): (issue: { input?: unknown }) => string | undefined {
   return (issue) => (issue.input === undefined ? `required: ${what}` : undefined);
+}
+
+/** The optional per-source batch size field every source offers (falls back to the flow's setting). */
+export function batchSizeField(
+  order: number,
+  description = `Most messages per batch (default: the flow's batch size, else ${DEFAULT_BATCH_SIZE})`,
+) {
+  return z
+    .int()
+    .min(1)
+    .max(MAX_BATCH_SIZE)
+    .optional()
+    .describe(description)
+    .meta(ui({ label: 'Batch size', advanced: true, order }));
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { parseKeyTemplate } from '../lib/key-template.js';
-import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, ui } from '../lib/schema.js';
+import { batchSizeField, ui } from '../lib/schema.js';
 
 export const sequenceManifest = defineManifest({
   type: 'sequence',
@@ -56,12 +56,6 @@ have no key.
       .optional()
       .describe('Key template, e.g. sensor-{index % 4}; leave empty for messages without a key')
       .meta(ui({ label: 'Key', placeholder: 'sensor-{index % 4}', order: 5 })),
-    batchSize: z
-      .int()
-      .min(1)
-      .max(MAX_BATCH_SIZE)
-      .optional()
-      .describe(`Most messages per batch (default: the flow's batch size, else ${DEFAULT_BATCH_SIZE})`)
-      .meta(ui({ label: 'Batch size', advanced: true, order: 6 })),
+    batchSize: batchSizeField(6),
   }),
 });
