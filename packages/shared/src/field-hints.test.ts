@@ -58,6 +58,12 @@ describe('UI hints', () => {
     ]);
   });
 
+  it('are type-checked against FieldUiHints, since a misspelt hint is silently ignored at run time', () => {
+    // @ts-expect-error `scret` is not a hint (`pnpm typecheck` fails if this compiles)
+    const misspelt = z.string().meta({ ui: { scret: true } });
+    expect(compileHints(z.object({ password: misspelt })).secrets).toEqual([]);
+  });
+
   it('are computed once per schema', () => {
     const schema = z.object({ a: z.string().meta({ ui: { secret: true } }) });
     expect(compileHints(schema)).toBe(compileHints(schema));

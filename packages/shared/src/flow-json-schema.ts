@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { FlowDocumentSchema } from './flow-document.js';
 
-/** The published JSON Schema of flow documents (committed as flow.schema.json). */
+/**
+ * The published JSON Schema of flow documents (committed as `flow.schema.json`, exported as
+ * `@tributary/shared/flow.schema.json`), generated from `FlowDocumentSchema`. It checks a file's
+ * shape only: node configs are checked by each node type (`validateFlow`).
+ *
+ * @example
+ * const schema = flowJsonSchema(); // { $id, title, type: 'object', properties: { schemaVersion, id, … } }
+ * // Editors: map "*.flow.json" to node_modules/@tributary/shared/flow.schema.json (e.g. VS Code's json.schemas).
+ */
 export function flowJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(FlowDocumentSchema, { io: 'input' }) as Record<string, unknown>;
   return {
@@ -13,6 +21,7 @@ export function flowJsonSchema(): Record<string, unknown> {
   };
 }
 
+/** `flowJsonSchema()` as the committed file's text (2-space indent, trailing newline). */
 export function flowJsonSchemaText(): string {
   return JSON.stringify(flowJsonSchema(), null, 2) + '\n';
 }

@@ -2,7 +2,7 @@
  * `@tributary/shared`: the contracts between the editor, the runtime and the node types. Browser
  * safe (its only dependency is zod).
  *
- * - the flow document (`FlowDocumentSchema`, `serializeFlow`, `migrateDocument`, `flow.schema.json`);
+ * - the flow document (`FlowDocumentSchema`, `serializeFlow` / `parseFlowJson`, `migrateDocument`, `flow.schema.json`);
  * - checking it (`validateFlow`, `validateFlowText`, `parseFlowDocument`, `PROBLEM_CODES`);
  * - graph rules (`canConnect`, `topologicalOrder`, `findCycles`, `downstreamOf`);
  * - the node contract (`defineManifest`, `defineNode`, `defineConnectionType`) and UI hints;

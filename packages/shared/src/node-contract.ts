@@ -17,7 +17,14 @@ export interface PortDefinition {
   description?: string;
 }
 
-/** How a config field is drawn in the editor; attached with `fieldUi.register(schema, hints)`. */
+/**
+ * How a config field is drawn in the editor, and what the validator checks about it. Attached
+ * with zod's `.meta({ ui: hints })`; it shows up as a `ui` key in the config's JSON Schema, where
+ * the editor (`NodeTypeInfo.configSchema`) and `validateFlow` (`compileHints`) read it.
+ *
+ * @example
+ * z.string().meta({ ui: { widget: 'connection', connectionType: 'kafka', label: 'Cluster' } })
+ */
 export interface FieldUiHints {
   label?: string;
   help?: string;
@@ -34,6 +41,15 @@ export interface FieldUiHints {
   order?: number;
   /** Shown only in the "advanced" part of the form. */
   advanced?: boolean;
+}
+
+// Types `.meta({ ui })` everywhere this package is imported: a misspelt hint (say `scret: true`,
+// which would let a password be saved in clear) fails to compile instead of being ignored.
+declare module 'zod' {
+  interface GlobalMeta {
+    /** Editor hints of a config field (see `FieldUiHints`). */
+    ui?: FieldUiHints;
+  }
 }
 
 /** A migration of one node type's config from `typeVersion` N to N + 1. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { migrateDocument, serializeFlow, validateFlowText, type FlowDocument } from './index.js';
+import { migrateDocument, parseFlowJson, serializeFlow, validateFlowText, type FlowDocument } from './index.js';
 import { catalog } from './testing/test-catalog.js';
 
 const dir = new URL('./__fixtures__/', import.meta.url);
@@ -80,5 +80,48 @@ describe('serializeFlow', () => {
   it('writes a migrated v0 document as the committed v1 file', () => {
     const migrated = migrateDocument(JSON.parse(read('legacy-v0.flow.json')));
     expect(migrated.ok && serializeFlow(migrated.doc as FlowDocument)).toBe(read('legacy-v0.migrated.flow.json'));
+  });
+});
+
+describe('parseFlowJson', () => {
+  it.each(['orders.flow.json', 'kitchen-sink.flow.json', 'legacy-v0.migrated.flow.json'])(
+    'pairs with serializeFlow: load → save is byte-identical through the schema: %s',
+    (name) => {
+      const text = read(name);
+      const loaded = parseFlowJson(text);
+      expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+      expect(loaded.ok && serializeFlow(loaded.flow)).toBe(text);
+    },
+  );
+
+  it('loads an older document as the current version', () => {
+    const loaded = parseFlowJson(read('legacy-v0.flow.json'));
+    expect(loaded.ok && serializeFlow(loaded.flow)).toBe(read('legacy-v0.migrated.flow.json'));
+  });
+
+  it('keeps node configs as written: checking them against node types is validateFlow’s job', () => {
+    const text = read('orders.flow.json').replace('"count": 5', '"count": "five", "colour": "red"');
+    const loaded = parseFlowJson(text);
+    expect(loaded.ok && loaded.flow.nodes[0]!.config).toEqual({
+      connection: 'local-kafka',
+      count: 'five',
+      colour: 'red',
+    });
+    // Nothing is dropped or reordered on the way through: the file's own canonical form comes back.
+    expect(loaded.ok && serializeFlow(loaded.flow)).toBe(serializeFlow(JSON.parse(text) as FlowDocument));
+  });
+
+  it('reports malformed JSON with its line and column, and a wrong shape with JSON pointers', () => {
+    const malformed = parseFlowJson('{\n  "id": "x",\n}');
+    expect(malformed.ok ? [] : malformed.problems.map((p) => [p.code, p.path])).toEqual([['E_JSON_MALFORMED', '']]);
+    expect(malformed.ok || malformed.problems[0]!.message).toMatch(/^not valid JSON at line 3, column 1: /);
+    const text = read('orders.flow.json').replace(
+      '"name": "Orders enrichment"',
+      '"name": "Orders enrichment",\n  "owner": "me"',
+    );
+    expect(parseFlowJson(text)).toEqual({
+      ok: false,
+      problems: [{ code: 'E_SCHEMA', path: '/owner', message: 'unknown field: owner' }],
+    });
   });
 });

@@ -1,4 +1,6 @@
 import type { FlowDocument } from './flow-document.js';
+import { parseJsonText } from './json-text.js';
+import { parseFlowDocument, type ValidationResult } from './validate-flow.js';
 
 /** Field order of the document's own objects; free-form objects (config, settings …) sort their keys. */
 export const CANONICAL_KEY_ORDER = {
@@ -76,4 +78,23 @@ function write(value: unknown, order: Order, itemOrder: Order, indent: string): 
  */
 export function serializeFlow(doc: FlowDocument): string {
   return write(doc, CANONICAL_KEY_ORDER.document, undefined, '') + '\n';
+}
+
+/**
+ * The reading half of `serializeFlow`: the text of a flow file to a flow document. Malformed JSON
+ * is an `E_JSON_MALFORMED` problem with the line and column; an older document is migrated to the
+ * current `schemaVersion`; then the document's shape is checked (`parseFlowDocument`: unknown
+ * fields are problems, node configs are left as written and not checked against node types, so
+ * a draft loads). `serializeFlow(parseFlowJson(text).flow) === text` for any text `serializeFlow`
+ * wrote. To check a flow against the installed node types as well, use `validateFlowText`.
+ *
+ * @example
+ * const loaded = parseFlowJson(await readFile('orders.flow.json', 'utf8'));
+ * if (!loaded.ok) throw new Error(loaded.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+ * loaded.flow.name = 'Orders (copy)';
+ * await writeFile('orders-copy.flow.json', serializeFlow(loaded.flow));
+ */
+export function parseFlowJson(text: string): ValidationResult {
+  const parsed = parseJsonText(text);
+  return parsed.ok ? parseFlowDocument(parsed.value) : { ok: false, problems: [parsed.problem] };
 }

@@ -150,9 +150,15 @@ describe('validateFlow reports every problem at once', () => {
     doc.colour = 'blue';
     doc.shade = 'dark';
     doc.nodes[0]!.position = { x: 'left', y: 0 };
+    doc.nodes[1]!.typeVersion = 1.5;
     delete doc.nodes[2]!.typeVersion;
     expect(problemsOf(doc).map(({ code, path, message }) => ({ code, path, message }))).toEqual([
       { code: 'E_SCHEMA', path: '/nodes/0/position/x', message: 'Invalid input: expected number, received string' },
+      {
+        code: 'E_SCHEMA',
+        path: '/nodes/1/typeVersion',
+        message: 'Invalid input: expected a whole number, received 1.5',
+      },
       { code: 'E_SCHEMA', path: '/nodes/2/typeVersion', message: '"typeVersion" is required (expected number)' },
       { code: 'E_SCHEMA', path: '/colour', message: 'unknown field: colour' },
       { code: 'E_SCHEMA', path: '/shade', message: 'unknown field: shade' },
@@ -162,6 +168,27 @@ describe('validateFlow reports every problem at once', () => {
   it('reports a document that is not an object at all', () => {
     expect(pick('a flow')).toEqual([['E_SCHEMA', '']]);
     expect(pick({ schemaVersion: 1, id: 'x', name: 'x', nodes: 'none', edges: [] })).toEqual([['E_SCHEMA', '/nodes']]);
+  });
+
+  it('refuses "__proto__" keys in configs instead of losing them (zod copies configs key by key)', () => {
+    const text = fixtureText('orders')
+      .replace('"count": 5', '"count": 5, "__proto__": { "count": 9 }')
+      .replace('"brokers": [', '"extra": { "__proto__": {} }, "brokers": [');
+    const result = validateFlowText(text, { nodeTypes: catalog.nodeTypes });
+    expect(result.ok ? [] : result.problems).toEqual([
+      {
+        code: 'E_SCHEMA',
+        path: '/nodes/0/config/__proto__',
+        message: '"__proto__" cannot be used as a field name',
+        nodeId: 'orders',
+      },
+      {
+        code: 'E_SCHEMA',
+        path: '/connections/0/config/extra/__proto__',
+        message: '"__proto__" cannot be used as a field name',
+        connectionId: 'local-kafka',
+      },
+    ]);
   });
 
   it('escapes JSON pointer segments', () => {

@@ -102,6 +102,13 @@ function issueMessage(issue: Issue, path: readonly PropertyKey[]): string {
     const what = typeof field === 'string' ? `"${field}" is required` : 'a value is required';
     return `${what} (expected ${issue.expected})`;
   }
+  // "expected int, received number" for 1.5 reads like a contradiction.
+  if (
+    issue.code === 'invalid_type' &&
+    typeof issue.input === 'number' &&
+    issue.message.startsWith('Invalid input: expected int,')
+  )
+    return `Invalid input: expected a whole number, received ${issue.input}`;
   return issue.message;
 }
 
@@ -119,6 +126,44 @@ function ownerOf(doc: Record<string, unknown>, path: string): Extra {
   const item: unknown = Array.isArray(list) ? list[Number(match[2])] : undefined;
   const id = isObject(item) ? item.id : undefined;
   return typeof id === 'string' ? { [OWNER_KEY[match[1] as keyof typeof OWNER_KEY]]: id } : {};
+}
+
+/**
+ * `__proto__` keys inside node and connection configs. `JSON.parse` keeps them as plain keys, but
+ * copying the object (as zod does) drops them or turns them into the copy's prototype: the value
+ * would be lost on save, or read where it was never written. The document's own objects are strict,
+ * so zod already reports the key there.
+ */
+function protoKeyProblems(doc: unknown): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  if (!isObject(doc)) return problems;
+  for (const list of ['nodes', 'connections'] as const) {
+    const items = doc[list];
+    if (!Array.isArray(items)) continue;
+    items.forEach((item: unknown, index) => {
+      if (!isObject(item) || !isObject(item.config)) return;
+      const extra = typeof item.id === 'string' ? { [OWNER_KEY[list]]: item.id } : {};
+      const prefix = `/${list}/${index}/config`;
+      const segments: string[] = []; // the pointer is only built for a key that is reported
+      const visit = (value: unknown): void => {
+        if (value === null || typeof value !== 'object' || segments.length > 256) return;
+        for (const key of Object.keys(value)) {
+          segments.push(key);
+          if (key === '__proto__')
+            problems.push({
+              code: 'E_SCHEMA',
+              path: prefix + toPointer(segments),
+              message: '"__proto__" cannot be used as a field name',
+              ...extra,
+            });
+          else visit((value as Record<string, unknown>)[key]);
+          segments.pop();
+        }
+      };
+      visit(item.config);
+    });
+  }
+  return problems;
 }
 
 /** Migrations, then the document schema; on shape problems, keeps every item that is well formed. */
@@ -139,6 +184,8 @@ function checkStructure(input: unknown): Structure {
   }
   // reportInput lets issueMessage tell a missing field from a wrong one.
   const parsed = FlowDocumentSchema.safeParse(migrated.doc, { reportInput: true });
+  // zod copies records (configs) key by key, and a `__proto__` key does not survive the copy.
+  structure.problems.push(...protoKeyProblems(migrated.doc));
   if (parsed.success) {
     const doc = parsed.data;
     structure.doc = doc;
@@ -149,8 +196,8 @@ function checkStructure(input: unknown): Structure {
   }
   const raw = migrated.doc;
   const problems = zodProblems(parsed.error, '', 'E_SCHEMA');
+  structure.problems.unshift(...problems);
   if (isObject(raw)) for (const problem of problems) Object.assign(problem, ownerOf(raw, problem.path));
-  structure.problems.push(...problems);
   if (!isObject(raw)) return structure;
   const salvage = <T>(list: unknown, schema: z.ZodType<T>, onBad?: (item: unknown) => void): Indexed<T>[] => {
     if (!Array.isArray(list)) return [];
