@@ -14,6 +14,9 @@ import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
+import { postgresConnection } from './connections/postgres.js';
+import { redisConnection } from './connections/redis.js';
+// Kafka (another engineer's part): its connection type and nodes.
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
 import { kafkaSinkManifest } from './kafka-sink/manifest.js';
@@ -30,6 +33,7 @@ export {
   sequenceManifest,
   timerManifest,
 };
+export { postgresConnection, redisConnection };
 
 /**
  * Every installed node type, in palette order (sources, handlers, caches, sinks).
@@ -56,6 +60,10 @@ export const nodeManifests: readonly NodeManifest[] = [
  * Every connection type nodes can reference (`flow.connections[].type`).
  *
  * @example
- * connectionTypes.map((c) => c.type) // ['kafka']
+ * connectionTypes.map((c) => c.type) // ['kafka', 'redis', 'postgres']
  */
-export const connectionTypes: readonly ConnectionTypeManifest[] = [kafkaConnection];
+export const connectionTypes: readonly ConnectionTypeManifest[] = [
+  kafkaConnection,
+  redisConnection,
+  postgresConnection,
+];

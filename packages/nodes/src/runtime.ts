@@ -34,6 +34,14 @@ export { resolveInside } from './lib/safe-path.js';
 export { RatePacer, sleep } from './lib/pacing.js';
 export { toMessage, MessageResultError, type MessageLike } from './lib/message-like.js';
 export type { FunctionContext } from './function/runtime.js';
+export { connectionOf } from './connections/connection-of.js';
+export { connectRedis, describeRedis, redisConnectionOf, redisOptions } from './connections/redis-client.js';
+export {
+  connectPostgres,
+  describePostgres,
+  postgresConnectionOf,
+  postgresPoolConfig,
+} from './connections/postgres-client.js';
 export type { TimerTick } from './timer/runtime.js';
 
 /**

@@ -24,6 +24,6 @@ acknowledged and counted). An expression that throws sends the message to the **
       .trim()
       .min(1, 'required: a JavaScript expression, e.g. value > 10')
       .describe('JavaScript expression; messages for which it is truthy are kept')
-      .meta(ui({ label: 'Keep when', widget: 'code', language: 'javascript', placeholder: 'value > 10' })),
+      .meta(ui({ label: 'Keep when', widget: 'code', language: 'javascript', placeholder: 'value > 10', order: 1 })),
   }),
 });

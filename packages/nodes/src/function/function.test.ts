@@ -137,6 +137,22 @@ describe('function node', () => {
     expect((error as Error).message).toMatch(/syntax error at the end of the code/);
   });
 
+  it('treats `await (x)` as awaiting, not as a call of a function named await', async () => {
+    const code = 'const n = await (Promise.resolve(value)); return { value: n + 1 };';
+    const result = await runNode(functionNode, { code }, { inputs: messages(1, 2) });
+    expect(result.errors).toEqual([]);
+    expect(values(result.outputs.out)).toEqual([2, 3]);
+  });
+
+  it('refuses code that closes the function early, without running any of it', async () => {
+    const g = globalThis as { escapedFromFunction?: boolean };
+    const code = 'return msg; }); globalThis.escapedFromFunction = true; (function () {';
+    const error = await runNode(functionNode, { code }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeConfigError);
+    expect((error as Error).message).toMatch(/code: syntax error: .*closes its function early/);
+    expect(g.escapedFromFunction).toBeUndefined();
+  });
+
   it('rejects unknown config fields and bad values through the schema', async () => {
     await expect(runNode(functionNode, { cod: 'return msg;' })).rejects.toThrow(ConfigParseError);
     await expect(runNode(functionNode, { code: 'return msg;', concurrency: 0 })).rejects.toThrow(/\/concurrency/);

@@ -55,6 +55,10 @@ describe('inline source', () => {
     await expect(runNode(inlineNode, { messages: [1, { value: 1, headers: { a: { b: 1 } } }] })).rejects.toThrow(
       /\/messages\/1\/headers\/a: header "a" must be a string/,
     );
+    // A header name with a dot is one path segment, not two.
+    await expect(runNode(inlineNode, { messages: [{ value: 1, headers: { 'trace.id': [] } }] })).rejects.toThrow(
+      /\/messages\/0\/headers\/trace\.id: header "trace\.id" must be a string/,
+    );
     await expect(runNode(inlineNode, { messages: [{ key: {}, value: 1 }] })).rejects.toThrow(/\/messages\/0\/key/);
   });
 });

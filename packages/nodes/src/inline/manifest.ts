@@ -29,8 +29,8 @@ The list is sent *Repeat* times (or forever), as fast as the flow takes it, or o
       .superRefine((items, ctx) => {
         items.forEach((item, index) => {
           if (!isInlineMessage(item)) return;
-          for (const [field, message] of inlineMessageProblems(item)) {
-            ctx.addIssue({ code: 'custom', path: [index, ...field.split('.')], message });
+          for (const [path, message] of inlineMessageProblems(item)) {
+            ctx.addIssue({ code: 'custom', path: [index, ...path], message });
           }
         });
       })

@@ -35,6 +35,29 @@ const FUNCTION_HEADERS: Record<UserFunctionKind, string> = {
 
 // Plain first: most code needs neither `await` nor `yield`, and stays on the synchronous fast path.
 const KIND_ORDER: readonly UserFunctionKind[] = ['sync', 'async', 'generator', 'async-generator'];
+const ASYNC_FIRST: readonly UserFunctionKind[] = ['async', 'async-generator', 'sync', 'generator'];
+const AMBIGUOUS_AWAIT = /\bawait\s*[([`]/;
+
+type FunctionConstructor = new (...paramsAndBody: string[]) => unknown;
+const CONSTRUCTORS: Record<UserFunctionKind, FunctionConstructor> = {
+  sync: Function,
+  async: async function () {}.constructor as FunctionConstructor,
+  generator: function* () {}.constructor as FunctionConstructor,
+  'async-generator': async function* () {}.constructor as FunctionConstructor,
+};
+
+/**
+ * The wrapped source is run once to obtain the function; code that closes the wrapper early
+ * (`}); sideEffect(); (function () {`) would run right then, outside the function. The Function
+ * constructors parse a body on its own (nothing runs), so a body they refuse is refused here.
+ */
+function assertOneFunction(kind: UserFunctionKind, params: readonly string[], body: string): void {
+  try {
+    new CONSTRUCTORS[kind](...params, body);
+  } catch {
+    throw new SyntaxError('the code closes its function early (a "}" or ")" too many?)');
+  }
+}
 
 export interface CompileOptions {
   /** Shown in stack traces, e.g. `function:enrich-orders`. */
@@ -58,20 +81,30 @@ export function compileFunctionBody(
   params: readonly string[],
   options: CompileOptions,
 ): { fn: CompiledFunction; kind: UserFunctionKind } {
-  let lastError: unknown;
-  for (const kind of KIND_ORDER) {
+  const attempt = (kind: UserFunctionKind): { fn: CompiledFunction } | { error: unknown } => {
     // The body starts on its own line; lineOffset -1 makes the user's first line line 1.
     const source = `(${FUNCTION_HEADERS[kind]} (${params.join(', ')}) { 'use strict';\n${code}\n})`;
     try {
-      const fn: unknown = new Script(source, { filename: options.filename, lineOffset: -1 }).runInThisContext();
+      const script = new Script(source, { filename: options.filename, lineOffset: -1 });
+      assertOneFunction(kind, params, `'use strict';\n${code}\n`);
+      const fn: unknown = script.runInThisContext();
       if (typeof fn !== 'function') throw new SyntaxError('the code does not form a function body');
-      return { fn, kind };
+      return { fn };
     } catch (error) {
-      lastError = error;
+      return { error };
     }
+  };
+  // `await (x)` also parses in a plain function, as a call of a function named `await` (a
+  // ReferenceError at run time): when the code has that shape, the async forms go first.
+  const order = AMBIGUOUS_AWAIT.test(code) ? ASYNC_FIRST : KIND_ORDER;
+  let widest: unknown;
+  for (const kind of order) {
+    const result = attempt(kind);
+    if ('fn' in result) return { fn: result.fn, kind };
+    if (kind === 'async-generator') widest = result.error;
   }
   // The async generator accepts the widest syntax, so its complaint is the real one.
-  throw syntaxConfigError(lastError, code, options);
+  throw syntaxConfigError(widest, code, options);
 }
 
 /**
@@ -88,7 +121,9 @@ export function compileExpression(
   if (expression.trim() === '') throw new NodeConfigError(`${options.field}: the expression is empty`, options.field);
   const source = `(function (${params.join(', ')}) { 'use strict'; return (\n${expression}\n); })`;
   try {
-    const fn: unknown = new Script(source, { filename: options.filename, lineOffset: -1 }).runInThisContext();
+    const script = new Script(source, { filename: options.filename, lineOffset: -1 });
+    assertOneFunction('sync', params, `'use strict'; return (\n${expression}\n);`);
+    const fn: unknown = script.runInThisContext();
     if (typeof fn !== 'function') throw new SyntaxError('not a single expression');
     return fn;
   } catch (error) {

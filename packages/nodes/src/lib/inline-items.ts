@@ -20,26 +20,26 @@ export function isInlineMessage(item: unknown): item is InlineMessage {
   return true;
 }
 
-/** Problems of a message-shaped item, as [field, message] pairs (empty when fine). */
-export function inlineMessageProblems(item: InlineMessage): [field: string, message: string][] {
-  const problems: [string, string][] = [];
+/** Problems of a message-shaped item, as [path inside the item, message] pairs (empty when fine). */
+export function inlineMessageProblems(item: InlineMessage): [path: string[], message: string][] {
+  const problems: [string[], string][] = [];
   const { key, headers, timestamp } = item;
   if (key !== undefined && key !== null && typeof key !== 'string' && typeof key !== 'number') {
-    problems.push(['key', 'key must be a string, a number or null']);
+    problems.push([['key'], 'key must be a string, a number or null']);
   }
   if (headers !== undefined) {
     if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-      problems.push(['headers', 'headers must be an object of strings']);
+      problems.push([['headers'], 'headers must be an object of strings']);
     } else {
       for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
         if (!['string', 'number', 'boolean'].includes(typeof value)) {
-          problems.push([`headers.${name}`, `header "${name}" must be a string`]);
+          problems.push([['headers', name], `header "${name}" must be a string`]);
         }
       }
     }
   }
   if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp))) {
-    problems.push(['timestamp', 'timestamp must be a number (ms since the epoch)']);
+    problems.push([['timestamp'], 'timestamp must be a number (ms since the epoch)']);
   }
   return problems;
 }

@@ -12,6 +12,7 @@ describe('key templates', () => {
     ['plain', 5, 0, 'plain'],
     ['{value}', 5, 0, '5'],
     ['k-{ index % 3 }', 0, 7, 'k-1'],
+    ['sensor-{i % 4}', 10, 6, 'sensor-2'],
     ['{value % 4}', -1, 0, '3'],
     ['{{literal}} {index}', 0, 2, '{literal} 2'],
   ])('%s with value %d, index %d → %s', (template, value, index, expected) => {

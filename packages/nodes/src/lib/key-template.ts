@@ -1,7 +1,7 @@
 /**
  * Key templates of the sequence source (browser-safe: the manifest validates them in the editor).
  *
- * `{value}` and `{index}` are replaced by the message's number and its 0-based position;
+ * `{value}` and `{index}` (or `{i}`) are replaced by the message's number and its 0-based position;
  * `{value % 4}` / `{index % 4}` take the remainder (handy to spread keys over partitions);
  * `{{` and `}}` write literal braces. Everything else is copied as is.
  */
@@ -9,7 +9,7 @@ export type KeyTemplatePart = string | { readonly of: 'value' | 'index'; readonl
 
 export type KeyTemplateParse = { ok: true; parts: readonly KeyTemplatePart[] } | { ok: false; error: string };
 
-const PLACEHOLDER = /^\s*(value|index)\s*(?:%\s*(\d+)\s*)?$/;
+const PLACEHOLDER = /^\s*(value|index|i)\s*(?:%\s*(\d+)\s*)?$/;
 
 /**
  * @example
@@ -34,14 +34,14 @@ export function parseKeyTemplate(template: string): KeyTemplateParse {
       if (!match) {
         return {
           ok: false,
-          error: `unknown placeholder "{${inner}}": use {value}, {index}, {value % N} or {index % N}`,
+          error: `unknown placeholder "{${inner}}": use {value}, {index} (or {i}), {value % N} or {index % N}`,
         };
       }
       const modulo = match[2] === undefined ? null : Number(match[2]);
       if (modulo === 0) return { ok: false, error: `"{${inner}}": the modulo must be at least 1` };
       if (literal) parts.push(literal);
       literal = '';
-      parts.push({ of: match[1] as 'value' | 'index', modulo });
+      parts.push({ of: match[1] === 'value' ? 'value' : 'index', modulo });
       i = end;
     } else if (ch === '}') {
       return { ok: false, error: `unmatched "}" at position ${i + 1} (write "}}" for a literal brace)` };

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { FieldUiHints } from '@tributary/shared';
 
 /** Messages per emitted batch when neither the node nor the flow sets one. */
-export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_BATCH_SIZE = 1024;
 /** The flow settings allow at most this many messages per batch; nodes follow the same bound. */
 export const MAX_BATCH_SIZE = 65_536;
 /** setTimeout's largest delay (about 24.8 days); longer intervals would fire at once. */

@@ -19,9 +19,9 @@ Each message's value is a number: \`start + index × step\`. Without *Count* the
 the flow stops. Without *Rate* it sends as fast as the flow takes messages (backpressure sets the
 pace); with *Rate* it paces itself to that many messages per second, sending small batches.
 
-*Key* is a template: \`{value}\` and \`{index}\` insert the number and its position, \`{index % 4}\`
-the remainder (to spread keys over partitions), e.g. \`sensor-{index % 4}\`. Without it messages
-have no key.
+*Key* is a template: \`{value}\` and \`{index}\` (or \`{i}\`) insert the number and its position,
+\`{index % 4}\` the remainder (to spread keys over partitions), e.g. \`sensor-{i % 4}\`. Without it
+messages have no key.
 `.trim(),
   config: z.strictObject({
     count: z
