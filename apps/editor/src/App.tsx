@@ -1,104 +1,103 @@
-import { useEffect, useState } from 'react';
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, FlowStatsSnapshot, FlowSummary, ServerToClientEvents } from '@tributary/shared';
-import { compact, latency } from './format.js';
+import { useEffect } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { api } from './api.js';
+import { useCatalog } from './catalog.js';
+import { copySelection, type Clip } from './doc-store.js';
+import { connectLive } from './live.js';
+import { importText, refreshFlows, revalidate, save, useDoc } from './session.js';
+import { useStats } from './stats-store.js';
+import { Canvas } from './components/Canvas.js';
+import { Inspector } from './components/Inspector.js';
+import { Palette } from './components/Palette.js';
+import { ImportProblems, TopBar } from './components/TopBar.js';
 
-/**
- * A first monitoring page: the runtime's flows and the live figures of the selected one. The
- * drag-and-drop canvas replaces it (issue 4).
- */
+let clipboard: Clip | undefined;
+
+function typing(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+}
+
+/** Editor shortcuts; they stay out of the way while a form field or code editor has focus. */
+function onKeyDown(e: KeyboardEvent) {
+  if (typing(e.target)) return;
+  const mod = e.ctrlKey || e.metaKey;
+  if (!mod) return;
+  const doc = useDoc.getState();
+  const key = e.key.toLowerCase();
+  if (key === 'z' && !e.shiftKey) doc.undo();
+  else if ((key === 'z' && e.shiftKey) || key === 'y') doc.redo();
+  else if (key === 'c') clipboard = copySelection(doc);
+  else if (key === 'x') {
+    clipboard = copySelection(doc);
+    doc.removeSelected();
+  } else if (key === 'd') doc.paste(copySelection(doc), { x: 40, y: 40 });
+  else if (key === 's') void save();
+  else return;
+  e.preventDefault();
+}
+
+/** Paste: nodes copied in this page, or a flow JSON text (imported, after checking). */
+function onPaste(e: ClipboardEvent) {
+  if (typing(e.target)) return;
+  const text = e.clipboardData?.getData('text/plain') ?? '';
+  if (text.trim().startsWith('{')) {
+    e.preventDefault();
+    importText(text, 'the clipboard');
+  } else if (clipboard) {
+    e.preventDefault();
+    useDoc.getState().paste(clipboard, { x: 40, y: 40 });
+  }
+}
+
 export function App() {
-  const [flows, setFlows] = useState<FlowSummary[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
-  const [stats, setStats] = useState<FlowStatsSnapshot | null>(null);
-
   useEffect(() => {
-    const load = () =>
-      fetch('/api/flows')
-        .then((r) =>
-          r.ok ? (r.json() as Promise<{ flows: FlowSummary[] }>) : Promise.reject(new Error(`HTTP ${r.status}`)),
-        )
-        .then((body) => {
-          setFlows(body.flows);
-          setError(null);
-          setSelected((current) => current ?? body.flows[0]?.id ?? null);
-        })
-        .catch((e: unknown) => setError(`cannot reach the runtime: ${(e as Error).message}`));
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => clearInterval(timer);
+    api
+      .nodeTypes()
+      .then((r) => useCatalog.getState().set(r.nodeTypes))
+      .catch((e: unknown) => useCatalog.getState().fail(`Node types not loaded: ${(e as Error).message}`));
+    void refreshFlows();
+    // Flows deployed or stopped elsewhere (CLI, another tab) show up in the picker.
+    const poll = setInterval(() => void refreshFlows(), 10_000);
+    useStats.getState().reset(useDoc.getState().docMeta.id);
+    const disconnect = connectLive();
+    // Validation follows the document, debounced: typing stays smooth on big flows.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = useDoc.subscribe((s, prev) => {
+      if (s.nodes === prev.nodes && s.edges === prev.edges && s.nodeMeta === prev.nodeMeta) return;
+      clearTimeout(timer);
+      timer = setTimeout(revalidate, 250);
+    });
+    revalidate();
+    window.addEventListener('keydown', onKeyDown);
+    window.addEventListener('paste', onPaste);
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      if (useDoc.getState().dirty) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    return () => {
+      disconnect();
+      clearInterval(poll);
+      unsubscribe();
+      clearTimeout(timer);
+      window.removeEventListener('keydown', onKeyDown);
+      window.removeEventListener('paste', onPaste);
+      window.removeEventListener('beforeunload', beforeUnload);
+    };
   }, []);
 
-  useEffect(() => {
-    if (!selected) return;
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ['websocket'] });
-    socket.on('connect', () => socket.emit('flow:subscribe', { flowId: selected }, () => undefined));
-    socket.on('flow:stats', (snapshot) => {
-      if (snapshot.flowId === selected) setStats(snapshot);
-    });
-    return () => {
-      socket.disconnect();
-      setStats(null);
-    };
-  }, [selected]);
-
   return (
-    <div className="app">
-      <header>
-        <strong>Tributary</strong>
-        <span className="muted">runtime monitor</span>
-      </header>
-      {error && <div className="error">{error}</div>}
-      <main>
-        <nav>
-          <h2>Flows</h2>
-          {flows.map((f) => (
-            <button key={f.id} className={f.id === selected ? 'flow active' : 'flow'} onClick={() => setSelected(f.id)}>
-              <span>{f.name || f.id}</span>
-              <span className={`state ${f.state}`}>{f.state}</span>
-            </button>
-          ))}
-          {flows.length === 0 && !error && <p className="muted">No flows yet.</p>}
-        </nav>
-        <section>
-          <h2>{selected ?? 'Select a flow'}</h2>
-          {stats ? (
-            <table>
-              <thead>
-                <tr>
-                  <th>node</th>
-                  <th>state</th>
-                  <th>in</th>
-                  <th>out</th>
-                  <th>errors</th>
-                  <th>dropped</th>
-                  <th>msg/s</th>
-                  <th>p50</th>
-                  <th>p99</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(stats.nodes).map(([id, s]) => (
-                  <tr key={id} data-node={id}>
-                    <td>{id}</td>
-                    <td>{s.state}</td>
-                    <td>{compact(s.in)}</td>
-                    <td>{compact(s.out)}</td>
-                    <td className={s.errors > 0 ? 'bad' : ''}>{compact(s.errors)}</td>
-                    <td>{compact(s.dropped)}</td>
-                    <td>{compact(Math.round(s.rate1s))}</td>
-                    <td>{latency(s.latencyMs.p50)}</td>
-                    <td>{latency(s.latencyMs.p99)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p className="muted">{selected ? 'Waiting for live stats (deploy the flow to see them)…' : ''}</p>
-          )}
-        </section>
-      </main>
-    </div>
+    <ReactFlowProvider>
+      <div className="app">
+        <TopBar />
+        <main>
+          <Palette />
+          <Canvas />
+          <Inspector />
+        </main>
+        <ImportProblems />
+      </div>
+    </ReactFlowProvider>
   );
 }

@@ -1,0 +1,67 @@
+import type {
+  ApiError,
+  FlowDocument,
+  FlowListResponse,
+  FlowRecord,
+  NodeTypesResponse,
+  ReplaceFlowRequest,
+} from '@tributary/shared';
+
+/** A failed API call: the server's error body, or a network failure in words. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiError['error'],
+  ) {
+    super(body.message);
+  }
+}
+
+/** Set when the runtime requires a token (stored by the user; never in the bundle). */
+function authHeaders(): Record<string, string> {
+  const token = localStorage.getItem('tributary.token');
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+export function authToken(): string | undefined {
+  return localStorage.getItem('tributary.token') ?? undefined;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...authHeaders() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiFailure(0, { code: 'E_NETWORK', message: `cannot reach the runtime: ${(e as Error).message}` });
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const error = (parsed as ApiError | undefined)?.error;
+    throw new ApiFailure(res.status, error ?? { code: `HTTP_${res.status}`, message: text || res.statusText });
+  }
+  return parsed as T;
+}
+
+const flowPath = (id: string) => `/api/flows/${encodeURIComponent(id)}`;
+
+export const api = {
+  nodeTypes: () => call<NodeTypesResponse>('GET', '/api/node-types'),
+  flows: () => call<FlowListResponse>('GET', '/api/flows'),
+  flow: (id: string) => call<FlowRecord>('GET', flowPath(id)),
+  create: (flow: FlowDocument) => call<FlowRecord>('POST', '/api/flows', flow),
+  replace: (flow: FlowDocument, rev: string) =>
+    call<FlowRecord>('PUT', flowPath(flow.id), { flow, rev } satisfies ReplaceFlowRequest),
+  deploy: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/deploy`),
+  stop: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/stop`),
+};

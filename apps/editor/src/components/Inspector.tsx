@@ -1,0 +1,103 @@
+import { useCallback } from 'react';
+import { useCatalog } from '../catalog.js';
+import { useDoc, useUi } from '../session.js';
+import { ConfigForm } from './ConfigForm.js';
+
+/** The id of the only selected node (a narrow selector: a string). */
+function useSelectedId(): string | undefined {
+  return useDoc((s) => {
+    let found: string | undefined;
+    for (const n of s.nodes) {
+      if (!n.selected) continue;
+      if (found) return undefined;
+      found = n.id;
+    }
+    return found;
+  });
+}
+
+function NodeInspector({ id }: { id: string }) {
+  const node = useDoc((s) => s.nodes.find((n) => n.id === id));
+  const index = useDoc((s) => s.nodes.findIndex((n) => n.id === id));
+  const meta = useDoc((s) => s.nodeMeta[id]);
+  const info = useCatalog((s) => (node?.type ? s.byType.get(node.type) : undefined));
+  const local = useUi((s) => s.problems);
+  const deploy = useDoc((s) => s.deployProblems);
+  const onChange = useCallback(
+    (config: Record<string, unknown>, field: string) => useDoc.getState().setConfig(id, config, field),
+    [id],
+  );
+  if (!node || !meta) return null;
+  const problems = [...local, ...deploy].filter((p) => p.nodeId === id);
+  const pointer = `/nodes/${index}/config`;
+  const general = problems.filter((p) => !p.path.startsWith(`${pointer}/`));
+  return (
+    <div className="inspector-body" data-testid="inspector">
+      <h2>{info?.label ?? node.type}</h2>
+      <div className="muted">
+        {id} · {node.type} v{meta.typeVersion}
+      </div>
+      {info && <p className="muted">{info.description}</p>}
+      <div className="field">
+        <label htmlFor="node-label">Label</label>
+        <input
+          id="node-label"
+          type="text"
+          placeholder={info?.label}
+          value={meta.label ?? ''}
+          onChange={(e) => useDoc.getState().setNodeMeta(id, { label: e.target.value || undefined })}
+        />
+      </div>
+      <div className="field inline">
+        <label htmlFor="node-disabled">Disabled</label>
+        <input
+          id="node-disabled"
+          type="checkbox"
+          checked={meta.disabled === true}
+          onChange={(e) => useDoc.getState().setNodeMeta(id, { disabled: e.target.checked || undefined })}
+        />
+      </div>
+      {general.map((p, i) => (
+        <div key={i} className="problem">
+          {p.message} <span className="muted">{p.path}</span>
+        </div>
+      ))}
+      {info ? (
+        <ConfigForm
+          key={id}
+          schema={info.configSchema}
+          config={node.data.config}
+          problems={problems}
+          pointer={pointer}
+          onChange={onChange}
+        />
+      ) : (
+        <div className="problem">Unknown node type: its config cannot be edited here.</div>
+      )}
+    </div>
+  );
+}
+
+/** The selected node's settings, or the flow's problems when nothing single is selected. */
+export function Inspector() {
+  const id = useSelectedId();
+  const problems = useUi((s) => s.problems);
+  return (
+    <aside className="inspector">
+      {id ? (
+        <NodeInspector id={id} />
+      ) : (
+        <div className="inspector-body">
+          <h2>Flow</h2>
+          <p className="muted">Select one node to edit it. Drag node types from the left onto the canvas.</p>
+          {problems.length > 0 && <h3>Problems</h3>}
+          {problems.map((p, i) => (
+            <div key={i} className="problem">
+              {p.message} <span className="muted">{p.path}</span>
+            </div>
+          ))}
+        </div>
+      )}
+    </aside>
+  );
+}

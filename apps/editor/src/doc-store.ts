@@ -1,0 +1,268 @@
+import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
+import { create } from 'zustand';
+import type { FlowDocument, FlowProblem } from '@tributary/shared';
+import {
+  edgeId,
+  freshId,
+  toEditorEdge,
+  toEditorGraph,
+  toFlowDocument,
+  type DocMeta,
+  type EditorEdge,
+  type EditorGraph,
+  type EditorNode,
+  type NodeMeta,
+} from './doc-mapping.js';
+
+const HISTORY_LIMIT = 100;
+
+/** What the clipboard holds: nodes and the edges between them. */
+export interface Clip {
+  nodes: EditorNode[];
+  edges: EditorEdge[];
+  nodeMeta: Record<string, NodeMeta>;
+}
+
+export interface DocState extends EditorGraph {
+  /** The server's rev this edit started from; undefined until the flow exists on the server. */
+  rev: string | undefined;
+  dirty: boolean;
+  past: EditorGraph[];
+  future: EditorGraph[];
+  /** Problems from the last deploy attempt (cleared by the next edit). */
+  deployProblems: FlowProblem[];
+  /** The field the last undo step was recorded for (see `setConfig`). */
+  lastEdit: string | undefined;
+
+  load: (doc: FlowDocument, rev: string | undefined, dirty?: boolean) => void;
+  markSaved: (rev: string) => void;
+  /** Records an undo step: call before a change that should be undoable as one step. */
+  checkpoint: () => void;
+  onNodesChange: (changes: NodeChange<EditorNode>[]) => void;
+  onEdgesChange: (changes: EdgeChange<EditorEdge>[]) => void;
+  addNode: (
+    type: string,
+    typeVersion: number,
+    position: { x: number; y: number },
+    config: Record<string, unknown>,
+  ) => string;
+  addEdge: (source: string, sourcePort: string, target: string, targetPort: string) => void;
+  /** `field` coalesces consecutive edits of one field (typing) into one undo step. */
+  setConfig: (nodeId: string, config: Record<string, unknown>, field?: string) => void;
+  setNodeMeta: (nodeId: string, patch: Partial<NodeMeta>) => void;
+  setDocMeta: (patch: Partial<DocMeta>) => void;
+  /** Moves many nodes as one undo step (auto layout). */
+  setPositions: (positions: ReadonlyMap<string, { x: number; y: number }>) => void;
+  removeSelected: () => void;
+  paste: (clip: Clip, offset: { x: number; y: number }) => void;
+  undo: () => void;
+  redo: () => void;
+  setDeployProblems: (problems: FlowProblem[]) => void;
+}
+
+function snapshot(s: EditorGraph): EditorGraph {
+  return { docMeta: s.docMeta, nodes: s.nodes, edges: s.edges, nodeMeta: s.nodeMeta };
+}
+
+/** Selection is UI state: restoring a snapshot must not bring back an old selection. */
+function unselected(g: EditorGraph): EditorGraph {
+  return {
+    ...g,
+    nodes: g.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)),
+    edges: g.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+  };
+}
+
+/** Changes that only touch UI state (selection, measuring) and neither dirty nor enter history. */
+function isUiOnly(change: NodeChange | EdgeChange): boolean {
+  return change.type === 'select' || change.type === 'dimensions';
+}
+
+export function createDocStore(initial: FlowDocument) {
+  return create<DocState>()((set, get) => {
+    const push = () => {
+      const s = get();
+      set({
+        past: [...s.past, snapshot(s)].slice(-HISTORY_LIMIT),
+        future: [],
+        dirty: true,
+        deployProblems: [],
+        lastEdit: undefined,
+      });
+    };
+    // React Flow reports one user action (Delete) as an edge change and a node change: one undo step.
+    let inChangeBatch = false;
+    const pushOncePerTask = () => {
+      if (inChangeBatch) return set({ dirty: true });
+      push();
+      inChangeBatch = true;
+      queueMicrotask(() => (inChangeBatch = false));
+    };
+    return {
+      ...toEditorGraph(initial),
+      rev: undefined,
+      dirty: false,
+      past: [],
+      future: [],
+      deployProblems: [],
+      lastEdit: undefined,
+
+      load(doc, rev, dirty = false) {
+        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [] });
+      },
+      markSaved(rev) {
+        set({ rev, dirty: false });
+      },
+      checkpoint: push,
+      onNodesChange(changes) {
+        const relevant = changes.filter((c) => !isUiOnly(c));
+        // Moves are recorded once, at drag start (checkpoint), not per pointer event.
+        if (relevant.some((c) => c.type === 'remove' || c.type === 'add' || c.type === 'replace')) pushOncePerTask();
+        else if (relevant.length > 0) set({ dirty: true });
+        const s = get();
+        const nodes = applyNodeChanges(changes, s.nodes);
+        const removed = new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id));
+        if (removed.size === 0) {
+          set({ nodes });
+          return;
+        }
+        const nodeMeta = { ...s.nodeMeta };
+        for (const id of removed) delete nodeMeta[id];
+        set({ nodes, nodeMeta, edges: s.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) });
+      },
+      onEdgesChange(changes) {
+        if (changes.some((c) => !isUiOnly(c))) pushOncePerTask();
+        set({ edges: applyEdgeChanges(changes, get().edges) });
+      },
+      addNode(type, typeVersion, position, config) {
+        push();
+        const s = get();
+        const id = freshId(type, new Set(s.nodes.map((n) => n.id)));
+        set({
+          nodes: [...s.nodes, { id, type, position, data: { config } }],
+          nodeMeta: { ...s.nodeMeta, [id]: { typeVersion } },
+        });
+        return id;
+      },
+      addEdge(source, sourcePort, target, targetPort) {
+        push();
+        const edge = toEditorEdge({
+          id: edgeId(source, sourcePort, target, targetPort),
+          source,
+          sourcePort,
+          target,
+          targetPort,
+        });
+        set({ edges: [...get().edges, edge] });
+      },
+      setConfig(nodeId, config, field) {
+        const key = field === undefined ? undefined : `${nodeId}\u0000${field}`;
+        if (key === undefined || key !== get().lastEdit) push();
+        set({ lastEdit: key, dirty: true });
+        set({ nodes: get().nodes.map((n) => (n.id === nodeId ? { ...n, data: { config } } : n)) });
+      },
+      setNodeMeta(nodeId, patch) {
+        push();
+        const s = get();
+        const current = s.nodeMeta[nodeId];
+        if (!current) return;
+        const next: NodeMeta = { ...current, ...patch };
+        for (const key of Object.keys(patch) as (keyof NodeMeta)[]) if (next[key] === undefined) delete next[key];
+        set({ nodeMeta: { ...s.nodeMeta, [nodeId]: next } });
+      },
+      setDocMeta(patch) {
+        push();
+        set({ docMeta: { ...get().docMeta, ...patch } });
+      },
+      setPositions(positions) {
+        push();
+        set({ nodes: get().nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })) });
+      },
+      removeSelected() {
+        const s = get();
+        const gone = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
+        const edges = s.edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
+        if (gone.size === 0 && edges.length === s.edges.length) return;
+        push();
+        const nodeMeta = { ...s.nodeMeta };
+        for (const id of gone) delete nodeMeta[id];
+        set({ nodes: s.nodes.filter((n) => !gone.has(n.id)), edges, nodeMeta });
+      },
+      paste(clip, offset) {
+        if (clip.nodes.length === 0) return;
+        push();
+        const s = get();
+        const taken = new Set(s.nodes.map((n) => n.id));
+        const rename = new Map<string, string>();
+        const nodeMeta = { ...s.nodeMeta };
+        const added: EditorNode[] = clip.nodes.map((n) => {
+          const id = freshId(n.type ?? 'node', taken);
+          taken.add(id);
+          rename.set(n.id, id);
+          nodeMeta[id] = { ...(clip.nodeMeta[n.id] ?? { typeVersion: 1 }) };
+          return {
+            id,
+            type: n.type,
+            position: { x: n.position.x + offset.x, y: n.position.y + offset.y },
+            data: { config: structuredClone(n.data.config) },
+            selected: true,
+          };
+        });
+        const addedEdges = clip.edges.flatMap((e) => {
+          const source = rename.get(e.source);
+          const target = rename.get(e.target);
+          if (!source || !target) return [];
+          return [
+            toEditorEdge({
+              id: edgeId(source, e.sourceHandle, target, e.targetHandle),
+              source,
+              sourcePort: e.sourceHandle,
+              target,
+              targetPort: e.targetHandle,
+            }),
+          ];
+        });
+        set({
+          nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added],
+          edges: [...s.edges, ...addedEdges],
+          nodeMeta,
+        });
+      },
+      undo() {
+        const s = get();
+        const previous = s.past.at(-1);
+        if (!previous) return;
+        set({
+          ...unselected(previous),
+          past: s.past.slice(0, -1),
+          future: [snapshot(s), ...s.future],
+          dirty: true,
+        });
+      },
+      redo() {
+        const s = get();
+        const next = s.future[0];
+        if (!next) return;
+        set({ ...unselected(next), past: [...s.past, snapshot(s)], future: s.future.slice(1), dirty: true });
+      },
+      setDeployProblems(problems) {
+        set({ deployProblems: problems });
+      },
+    };
+  });
+}
+
+export type DocStore = ReturnType<typeof createDocStore>;
+
+/** The selected nodes and the edges among them. */
+export function copySelection(s: DocState): Clip {
+  const nodes = s.nodes.filter((n) => n.selected);
+  const ids = new Set(nodes.map((n) => n.id));
+  const nodeMeta: Record<string, NodeMeta> = {};
+  for (const id of ids) if (s.nodeMeta[id]) nodeMeta[id] = s.nodeMeta[id];
+  return { nodes, edges: s.edges.filter((e) => ids.has(e.source) && ids.has(e.target)), nodeMeta };
+}
+
+export function currentDocument(s: DocState): FlowDocument {
+  return toFlowDocument(s);
+}

@@ -1,0 +1,210 @@
+import { create } from 'zustand';
+import {
+  parseFlowDocument,
+  parseJsonText,
+  serializeFlow,
+  validateFlow,
+  validateFlowText,
+  type FlowProblem,
+  type FlowRecord,
+  type FlowSummary,
+} from '@tributary/shared';
+import { api, ApiFailure } from './api.js';
+import { validationCatalog } from './catalog.js';
+import { emptyDocument } from './doc-mapping.js';
+import { createDocStore, currentDocument } from './doc-store.js';
+import { useStats } from './stats-store.js';
+
+/** The flow being edited (one per page). */
+export const useDoc = createDocStore(emptyDocument(newFlowId(), 'Untitled flow'));
+
+export type Notice = { kind: 'info' | 'error' | 'ok'; text: string };
+
+/** Page state that is neither the document nor live figures. */
+export interface UiState {
+  flows: FlowSummary[];
+  notice: Notice | undefined;
+  busy: string | undefined;
+  /** An import that was refused: its problems, shown without touching the current flow. */
+  importProblems: { source: string; problems: FlowProblem[] } | undefined;
+  /** A save that hit a newer rev on the server. */
+  conflict: FlowRecord | undefined;
+  problems: FlowProblem[];
+}
+
+export const useUi = create<UiState>()(() => ({
+  flows: [],
+  notice: undefined,
+  busy: undefined,
+  importProblems: undefined,
+  conflict: undefined,
+  problems: [],
+}));
+
+export function notify(kind: Notice['kind'], text: string): void {
+  useUi.setState({ notice: { kind, text } });
+}
+
+export function newFlowId(): string {
+  return `flow-${Date.now().toString(36)}`;
+}
+
+function describe(e: unknown): string {
+  return e instanceof ApiFailure ? `${e.body.code}: ${e.message}` : (e as Error).message;
+}
+
+export async function refreshFlows(): Promise<void> {
+  try {
+    useUi.setState({ flows: (await api.flows()).flows });
+  } catch (e) {
+    notify('error', describe(e));
+  }
+}
+
+function confirmDiscard(): boolean {
+  return !useDoc.getState().dirty || window.confirm('Discard the unsaved changes of this flow?');
+}
+
+export function newFlow(): void {
+  if (!confirmDiscard()) return;
+  const id = newFlowId();
+  useDoc.getState().load(emptyDocument(id, 'Untitled flow'), undefined);
+  useStats.getState().reset(id);
+  notify('info', `New flow "${id}" (not saved yet)`);
+}
+
+export async function openFlow(id: string): Promise<void> {
+  if (!confirmDiscard()) return;
+  try {
+    const record = await api.flow(id);
+    useDoc.getState().load(record.flow, record.rev);
+    useStats.getState().reset(id);
+    useStats.getState().setStatus(record.state, record.lastError);
+    useUi.setState({ notice: undefined, conflict: undefined });
+  } catch (e) {
+    notify('error', describe(e));
+  }
+}
+
+/** Saves with the rev the edit started from; a stale rev (409) is offered to the user, never overwritten silently. */
+export async function save(overwriteRev?: string): Promise<boolean> {
+  const doc = currentDocument(useDoc.getState());
+  const rev = overwriteRev ?? useDoc.getState().rev;
+  useUi.setState({ busy: 'Saving…', conflict: undefined });
+  try {
+    const record = rev === undefined ? await api.create(doc) : await api.replace(doc, rev);
+    useDoc.getState().markSaved(record.rev);
+    notify('ok', `Saved (rev ${record.rev})`);
+    if (rev === undefined) useStats.getState().resubscribe();
+    void refreshFlows();
+    return true;
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 409 && e.body.current) {
+      useUi.setState({ conflict: e.body.current });
+      notify(
+        'error',
+        e.body.code === 'E_FLOW_EXISTS'
+          ? `A flow with the id "${doc.id}" already exists on the server.`
+          : 'This flow was changed on the server since you opened it.',
+      );
+    } else if (e instanceof ApiFailure && e.body.problems) {
+      useDoc.getState().setDeployProblems(e.body.problems);
+      notify('error', `Not saved: ${e.body.problems.length} problem(s) — ${e.message}`);
+    } else notify('error', `Not saved: ${describe(e)}`);
+    return false;
+  } finally {
+    useUi.setState({ busy: undefined });
+  }
+}
+
+/** Saves when needed, then deploys; problems of a refused deploy go onto their nodes. */
+export async function deploy(): Promise<void> {
+  const doc = useDoc.getState();
+  if ((doc.dirty || doc.rev === undefined) && !(await save())) return;
+  const id = useDoc.getState().docMeta.id;
+  useUi.setState({ busy: 'Deploying…' });
+  useStats.getState().setStatus('deploying');
+  try {
+    const record = await api.deploy(id);
+    useStats.getState().setStatus(record.state, record.lastError);
+    useDoc.getState().setDeployProblems([]);
+    useStats.getState().resubscribe();
+    notify('ok', `Deployed: ${record.state}`);
+  } catch (e) {
+    // A refused redeploy leaves the running version running: show the server's state, not "failed".
+    await api
+      .flow(id)
+      .then((record) => useStats.getState().setStatus(record.state, record.lastError))
+      .catch(() => useStats.getState().setStatus('failed', describe(e)));
+    if (e instanceof ApiFailure) {
+      const problems: FlowProblem[] = e.body.problems ?? [];
+      if (e.body.nodeId) problems.push({ code: e.body.code, path: '', message: e.message, nodeId: e.body.nodeId });
+      useDoc.getState().setDeployProblems(problems);
+    }
+    notify('error', `Deploy failed: ${describe(e)}`);
+  } finally {
+    useUi.setState({ busy: undefined });
+    void refreshFlows();
+  }
+}
+
+export async function stop(): Promise<void> {
+  useUi.setState({ busy: 'Stopping…' });
+  try {
+    const record = await api.stop(useDoc.getState().docMeta.id);
+    useStats.getState().setStatus(record.state);
+    notify('ok', 'Stopped');
+  } catch (e) {
+    notify('error', `Stop failed: ${describe(e)}`);
+  } finally {
+    useUi.setState({ busy: undefined });
+    void refreshFlows();
+  }
+}
+
+/**
+ * Checks an imported flow JSON; only a valid one replaces the editor's flow (as unsaved changes).
+ * A refused import lists its problems with their JSON paths and leaves the current flow alone.
+ */
+export function importText(text: string, source: string): boolean {
+  const result = validateFlowText(text, validationCatalog);
+  if (!result.ok) {
+    useUi.setState({ importProblems: { source, problems: result.problems } });
+    return false;
+  }
+  // The document as written (not the validated one, which has config defaults filled in).
+  const parsed = parseJsonText(text);
+  const structure = parsed.ok ? parseFlowDocument(parsed.value) : undefined;
+  const flow = structure?.ok ? structure.flow : result.flow;
+  if (!confirmDiscard()) return false;
+  const known = useUi.getState().flows.find((f) => f.id === flow.id);
+  // An id the server has already: Save will meet a 409 and ask before replacing.
+  useDoc.getState().load(flow, undefined, true);
+  useStats.getState().reset(flow.id);
+  useUi.setState({ importProblems: undefined });
+  notify(
+    'info',
+    known
+      ? `Imported "${flow.id}" from ${source}; a flow with this id exists: saving will ask before replacing it`
+      : `Imported "${flow.id}" from ${source} (not saved yet)`,
+  );
+  return true;
+}
+
+/** The document as the server's export writes it (`serializeFlow`), downloaded as `<id>.flow.json`. */
+export function exportFlow(): void {
+  const doc = currentDocument(useDoc.getState());
+  const blob = new Blob([serializeFlow(doc)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${doc.id}.flow.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Client-side validation (debounced by the caller): problems on fields and as node badges. */
+export function revalidate(): void {
+  const result = validateFlow(currentDocument(useDoc.getState()), validationCatalog);
+  useUi.setState({ problems: result.ok ? [] : result.problems });
+}
