@@ -4,12 +4,18 @@
 // builds, then does the job. Node built-ins only: it runs before anything is installed.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = '12.21.0';
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+// .tools/node_modules/.bin first: turbo and the package scripts must find the local pnpm too.
+const env = {
+  ...process.env,
+  PATH: [join(root, '.tools/node_modules/.bin'), process.env.PATH].join(delimiter),
+  TURBO_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+};
 const started = Date.now();
 
 function step(text) {
@@ -47,16 +53,10 @@ function ensurePnpm() {
   if (existsSync(local)) return local;
   step(`installing pnpm ${PNPM_VERSION} into .tools/ (once)`);
   mkdirSync(join(root, '.tools'), { recursive: true });
-  writeFileSync(join(root, '.tools/package.json'), '{ "private": true }\n');
-  must('npm', [
-    'install',
-    '--prefix',
-    join(root, '.tools'),
-    '--no-audit',
-    '--no-fund',
-    '--allow-scripts=pnpm',
-    `pnpm@${PNPM_VERSION}`,
-  ]);
+  // npm 11 takes install-script permissions from package.json only (a flag is refused for a
+  // project-scoped install); older npm ignores the field.
+  writeFileSync(join(root, '.tools/package.json'), '{ "private": true, "allowScripts": { "pnpm": true } }\n');
+  must('npm', ['install', '--prefix', join(root, '.tools'), '--no-audit', '--no-fund', `pnpm@${PNPM_VERSION}`]);
   return local;
 }
 
