@@ -122,6 +122,22 @@ function summarise() {
   return { passed, failed, skipped };
 }
 
+/**
+ * Starts the local broker unless KAFKA_BROKERS points at one; returns what stops it again (only
+ * when this run started it, and not with KEEP_KAFKA=1).
+ */
+function startKafka(purpose) {
+  const kafka = join(root, 'scripts/kafka/kafka.mjs');
+  if (process.env.KAFKA_BROKERS || !existsSync(kafka)) return () => {};
+  step(`starting a local Kafka broker for ${purpose}`);
+  const status = spawnSync(process.execPath, [kafka, 'status'], { cwd: root, env, encoding: 'utf8' });
+  const startedHere = status.status !== 0;
+  must(process.execPath, [kafka, 'start']);
+  return () => {
+    if (startedHere && process.env.KEEP_KAFKA !== '1') run(process.execPath, [kafka, 'stop']);
+  };
+}
+
 async function main() {
   const command = process.argv[2];
   checkNode();
@@ -147,14 +163,7 @@ async function main() {
       install(pnpm);
       ensureChromium();
       build(pnpm);
-      const kafka = join(root, 'scripts/kafka/kafka.mjs');
-      let startedKafka = false;
-      if (!process.env.KAFKA_BROKERS && existsSync(kafka)) {
-        step('starting a local Kafka broker for the tests');
-        const status = spawnSync(process.execPath, [kafka, 'status'], { cwd: root, env, encoding: 'utf8' });
-        startedKafka = status.status !== 0;
-        must(process.execPath, [kafka, 'start']);
-      }
+      const stopKafka = startKafka('the tests');
       step('lint, typecheck and tests (turbo run lint typecheck test test:e2e)');
       const status = run(pnpm, [
         'exec',
@@ -169,7 +178,7 @@ async function main() {
       ]);
       step('checking formatting (prettier --check)');
       const format = run(pnpm, ['exec', 'prettier', '--check', '--log-level=warn', '.']);
-      if (startedKafka && process.env.KEEP_KAFKA !== '1') run(process.execPath, [kafka, 'stop']);
+      stopKafka();
       const { passed, failed, skipped } = summarise();
       console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
       if (format !== 0) console.error('formatting: run `pnpm format` to fix the files listed above');
@@ -179,8 +188,11 @@ async function main() {
     case 'bench': {
       install(pnpm);
       build(pnpm);
+      const stopKafka = startKafka('the Kafka benchmark');
       step('running benchmarks');
-      process.exit(run(process.execPath, [join(root, 'apps/runtime/dist/bench/run-bench.js')]));
+      const status = run(process.execPath, [join(root, 'apps/runtime/dist/bench/run-bench.js')]);
+      stopKafka();
+      process.exit(status);
       return;
     }
     default:

@@ -38,7 +38,10 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Exit now that the command is done: a client library may keep a socket open (kafkajs does
+    // after a broker restart), and a finished run must not hang on it. stdout and stderr are
+    // synchronous for files, pipes and terminals here, so nothing printed is lost.
+    process.exit(code);
   },
   (error: unknown) => {
     console.error(error instanceof Error ? error.message : error);

@@ -159,12 +159,11 @@ async function main(): Promise<void> {
       async (out) => {
         const fn = await optional('kafka-pipeline', 'runKafkaBench');
         if (!fn) return;
-        const r = (await fn()) as Record<string, number>;
+        const r = (await fn()) as Record<string, number | number[]>;
         out.kafka = r;
+        const pct = r.tributary_vs_hand_written_pct as number;
         lines.push(
-          `kafka    ${Object.entries(r)
-            .map(([k, v]) => `${k}=${fmt(v)}`)
-            .join('  ')}`,
+          `kafka    source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written kafkajs loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${pct}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
         );
       },
     ],

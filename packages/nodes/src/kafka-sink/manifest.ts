@@ -30,10 +30,18 @@ brokers acknowledged it: with *Acks* \`all\`, once every in-sync replica has it.
 leader only; \`0\` does not wait at all, so a confirmed message may still be lost. The idempotent
 producer (default on; needs acks \`all\`) keeps retries from writing a record twice.
 
+**Broker outages.** A send that fails for a reason that may pass (broker restarting or
+unreachable, leader moving, request timed out) is tried again with growing pauses, for up to
+*Delivery timeout* (default 2 minutes, like the Java client's \`delivery.timeout.ms\`; 0 = never give
+up). Meanwhile the flow's queues fill and the sources slow down or pause: nothing is confirmed, so
+nothing is committed. A batch still unwritten after that, or refused for good (record too large,
+not authorised), goes to the **error** port.
+
 A message that cannot be encoded (a value JSON cannot represent, bytes that are not a Buffer or
 string) goes to the **error** port; the rest of the batch is still written.
 
-Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`errors\`.
+Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`errors\`, \`retries\`
+(sends tried again after a transient failure).
 `.trim(),
   config: z
     .strictObject({
@@ -89,6 +97,12 @@ Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`er
         .default(true)
         .describe('Idempotent producer: retries never write a record twice (needs acks "all")')
         .meta(ui({ label: 'Idempotent', advanced: true, order: 9 })),
+      deliveryTimeoutMs: z
+        .int()
+        .min(0)
+        .default(120_000)
+        .describe('How long to keep retrying a batch through transient broker failures (ms; 0 = forever)')
+        .meta(ui({ label: 'Delivery timeout (ms)', advanced: true, order: 10 })),
     })
     .superRefine((config, ctx) => {
       if (config.idempotent && config.acks !== 'all')

@@ -65,6 +65,22 @@ function fieldAt(value: unknown, path: readonly string[]): unknown {
   return current;
 }
 
+const MAX_RETRY_PAUSE_MS = 5000;
+
+/** kafkajs marks errors that may pass when tried again; a retry budget it used up wraps one. */
+function isTransient(error: unknown): boolean {
+  for (let e = error as { retriable?: unknown; name?: unknown; cause?: unknown } | undefined; e;) {
+    if (e.retriable === true) return true;
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /**
  * The `kafka-sink`: one idempotent producer per node; `process` sends the batch (grouped by topic)
  * and resolves once the brokers acknowledged it, which is when the engine confirms the messages
@@ -94,6 +110,7 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
     throw new Error(describeKafkaError(error, connection), { cause: error });
   }
   let inFlight = 0;
+  let closed = false;
   stats.set('inFlight', 0);
 
   const topicOf = (message: FlowMessage): string => {
@@ -133,12 +150,26 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
       if (count === 0) return;
       inFlight += count;
       stats.set('inFlight', inFlight);
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      const deadline = config.deliveryTimeoutMs === 0 ? Infinity : Date.now() + config.deliveryTimeoutMs;
       try {
-        await producer.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          acks,
-          compression,
-        });
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await producer.sendBatch({ topicMessages, acks, compression });
+            break;
+          } catch (error) {
+            // Transient (broker away, leader moving): hold the batch — backpressure stops the
+            // sources — and try again, rather than confirm records that were never written.
+            const pause = Math.min(MAX_RETRY_PAUSE_MS, 250 * 2 ** Math.min(attempt, 6));
+            // A stopping flow keeps trying too: its drain timeout leaves the batch unconfirmed
+            // (read again next time), where giving up would send it to the error port.
+            if (!isTransient(error) || closed || Date.now() + pause > deadline) throw error;
+            stats.add('retries');
+            if (attempt === 0 || attempt % 10 === 0)
+              ctx.log.warn(`send failed, retrying (attempt ${attempt + 1}): ${describeKafkaError(error, connection)}`);
+            await sleep(pause);
+          }
+        }
         stats.add('acknowledged', count);
       } catch (error) {
         stats.add('errors', count);
@@ -152,6 +183,7 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
       }
     },
     async close(): Promise<void> {
+      closed = true;
       await producer.disconnect();
     },
   };

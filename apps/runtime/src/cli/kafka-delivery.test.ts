@@ -1,0 +1,313 @@
+/**
+ * Delivery guarantees end to end, against the real broker (`pnpm kafka start`, or KAFKA_BROKERS;
+ * these tests fail, never skip, without one): flows run as `tributary run` processes that are
+ * killed with SIGKILL, stopped, or scaled out while a producer writes at a steady rate.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Collector,
+  committedOffsets,
+  deliveryFlow,
+  idCounts,
+  kafkaFor,
+  RuntimeProcess,
+  SteadyProducer,
+  waitUntil,
+  type OutputRecord,
+} from '../testing/kafka-harness.js';
+
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+const PARTITIONS = 6;
+
+let kafka: Kafka;
+let admin: Admin;
+const cleanup: (() => Promise<void>)[] = [];
+
+function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+async function topics(...names: string[]): Promise<void> {
+  await admin.createTopics({
+    topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    waitForLeaders: true,
+  });
+}
+
+function runtime(flow: ReturnType<typeof deliveryFlow>): RuntimeProcess {
+  const r = new RuntimeProcess(flow);
+  cleanup.push(() => r.dispose());
+  return r;
+}
+
+async function collector(topic: string): Promise<Collector> {
+  const c = await Collector.start(kafka, admin, topic);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+/** Ids 0…count-1 that never reached the output. */
+function missingIds(records: readonly OutputRecord[], count: number): number[] {
+  const counts = idCounts(records);
+  const missing: number[] = [];
+  for (let id = 0; id < count; id++) if (!counts.has(id)) missing.push(id);
+  return missing;
+}
+
+beforeAll(async () => {
+  kafka = kafkaFor(BROKERS, 'delivery-test');
+  admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `No Kafka broker answers on ${BROKERS.join(', ')}: start one with \`pnpm kafka start\` (repository root) or set KAFKA_BROKERS (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+});
+
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await admin?.disconnect();
+});
+
+describe('kafka-source → function → kafka-sink in tributary run processes', () => {
+  it('at-least-once: kill -9 mid-stream loses nothing; the duplicates are exactly what was written after the last commit', async () => {
+    const count = 18_000;
+    const [input, output, groupId] = [unique('crash-in'), unique('crash-out'), unique('crash-group')];
+    await topics(input, output);
+    const out = await collector(output);
+    const options = { brokers: BROKERS, input, output, groupId };
+
+    const first = runtime(deliveryFlow({ ...options, worker: 'A' }));
+    await waitUntil(
+      'the first runtime to own every partition',
+      () => first.partitions === PARTITIONS,
+      60_000,
+      () => first.log,
+    );
+    const producer = new SteadyProducer(kafka, input, count, 3000);
+    await waitUntil(
+      'a third of the messages through',
+      () => out.records.length >= count / 3,
+      60_000,
+      () => first.log,
+    );
+
+    first.kill();
+    await first.exited;
+    await out.caughtUp();
+    const beforeCrash = [...out.records];
+    // Read after the kill: nothing can commit any more, so this is where a restart resumes.
+    const committed = await committedOffsets(admin, groupId, input);
+
+    const second = runtime(deliveryFlow({ ...options, worker: 'B' }));
+    await producer.done;
+    await waitUntil(
+      'every message in the output',
+      () => missingIds(out.records, count).length === 0,
+      120_000,
+      () => {
+        const missing = missingIds(out.records, count);
+        return `${missing.length} missing (first: ${missing.slice(0, 5).join(', ')}); runtime: ${second.log}`;
+      },
+    );
+    expect(await second.stop()).toBe(0);
+    await out.caughtUp();
+
+    expect(missingIds(out.records, count)).toEqual([]);
+    const duplicates = out.records.length - count;
+    // What the killed runtime wrote at or above the committed offset is read and written again;
+    // nothing else is.
+    const writtenAfterCommit = beforeCrash.filter((r) => r.o >= Math.max(0, committed.get(r.p) ?? 0));
+    expect(duplicates).toBe(writtenAfterCommit.length);
+    const twice = [...idCounts(out.records)].filter(([, n]) => n > 1).map(([id]) => id);
+    expect(new Set(twice)).toEqual(new Set(writtenAfterCommit.map((r) => r.id)));
+    console.info(
+      `at-least-once crash: ${count} in, ${out.records.length} out, ${beforeCrash.length} written before the kill, ${duplicates} duplicates (all written after the last commit)`,
+    );
+  }, 240_000);
+
+  it('at-most-once: kill -9 mid-stream never duplicates; it loses only records committed but not yet written', async () => {
+    const count = 18_000;
+    const [input, output, groupId] = [unique('amo-in'), unique('amo-out'), unique('amo-group')];
+    await topics(input, output);
+    const out = await collector(output);
+    const options = { brokers: BROKERS, input, output, groupId, delivery: 'at-most-once' as const };
+
+    const first = runtime(deliveryFlow({ ...options, worker: 'A' }));
+    await waitUntil(
+      'the first runtime to own every partition',
+      () => first.partitions === PARTITIONS,
+      60_000,
+      () => first.log,
+    );
+    const producer = new SteadyProducer(kafka, input, count, 3000);
+    await waitUntil(
+      'a third of the messages through',
+      () => out.records.length >= count / 3,
+      60_000,
+      () => first.log,
+    );
+    first.kill();
+    await first.exited;
+    await out.caughtUp();
+    const beforeCrash = [...out.records];
+    const committed = await committedOffsets(admin, groupId, input);
+
+    const second = runtime(deliveryFlow({ ...options, worker: 'B' }));
+    await producer.done;
+    // The run is over when the group has committed the whole input (at-most-once commits first;
+    // the graceful stop below writes what is still in flight).
+    await waitUntil(
+      'the whole input committed',
+      async () => {
+        const [ends, done] = [await admin.fetchTopicOffsets(input), await committedOffsets(admin, groupId, input)];
+        return ends.every((p) => done.get(p.partition) === Number(p.high));
+      },
+      120_000,
+      () => second.log,
+    );
+    expect(await second.stop()).toBe(0);
+    await out.caughtUp();
+
+    const counts = idCounts(out.records);
+    expect([...counts.values()].filter((n) => n > 1)).toEqual([]);
+    expect(out.records.length).toBe(counts.size);
+
+    // The lost records: committed by the killed runtime (offset below its commit), never written.
+    const input_ = await Collector.start(kafka, admin, input);
+    cleanup.push(() => input_.close());
+    await input_.caughtUp();
+    const where = new Map(input_.raw.map((r, i) => [input_.records[i]!.id, r]));
+    const lost = missingIds(out.records, count);
+    for (const id of lost) {
+      const at = where.get(id)!;
+      expect(at.offset).toBeLessThan(committed.get(at.partition) ?? 0);
+      expect(beforeCrash.some((r) => r.id === id)).toBe(false);
+    }
+    console.info(
+      `at-most-once crash: ${count} in, ${out.records.length} out, 0 duplicates, ${lost.length} lost (committed, in flight at the kill)`,
+    );
+  }, 240_000);
+
+  it('scale-out: two runtimes in one group share the partitions; stopping one moves its partitions to the other', async () => {
+    const count = 24_000;
+    const [input, output, groupId] = [unique('scale-in'), unique('scale-out'), unique('scale-group')];
+    await topics(input, output);
+    const out = await collector(output);
+    const options = { brokers: BROKERS, input, output, groupId };
+
+    const a = runtime(deliveryFlow({ ...options, worker: 'A' }));
+    await waitUntil(
+      'runtime A to own every partition',
+      () => a.partitions === PARTITIONS,
+      60_000,
+      () => a.log,
+    );
+    const producer = new SteadyProducer(kafka, input, count, 2000);
+    const b = runtime(deliveryFlow({ ...options, worker: 'B' }));
+    await waitUntil(
+      'A and B to split the partitions',
+      () => a.partitions > 0 && b.partitions > 0 && a.partitions + b.partitions === PARTITIONS,
+      60_000,
+      () => `A owns ${a.partitions}, B owns ${b.partitions}; B: ${b.log}`,
+    );
+    const split = { a: a.partitions, b: b.partitions };
+    // Both write while they share the topic.
+    const mark = out.records.length;
+    await waitUntil('output from both runtimes', () => {
+      const recent = out.records.slice(mark);
+      return recent.some((r) => r.by === 'A') && recent.some((r) => r.by === 'B');
+    });
+    const sharedPhase = out.records.slice(mark);
+    const partitionsOf = (by: string) => new Set(sharedPhase.filter((r) => r.by === by).map((r) => r.p));
+    const [ofA, ofB] = [partitionsOf('A'), partitionsOf('B')];
+    // While shared, a partition is read by one runtime only.
+    expect([...ofA].filter((p) => ofB.has(p))).toEqual([]);
+
+    expect(await a.stop()).toBe(0);
+    const stoppedAt = out.records.length;
+    await waitUntil(
+      'B to take every partition',
+      () => b.partitions === PARTITIONS,
+      60_000,
+      () => b.log,
+    );
+    await producer.done;
+    await waitUntil(
+      'every message in the output',
+      () => missingIds(out.records, count).length === 0,
+      120_000,
+      () => {
+        const missing = missingIds(out.records, count);
+        return `${missing.length} missing; B: ${b.log}`;
+      },
+    );
+    expect(await b.stop()).toBe(0);
+    await out.caughtUp();
+
+    // The union of both outputs is the input; A's partitions went on with B.
+    expect(missingIds(out.records, count)).toEqual([]);
+    const afterStop = out.records.slice(stoppedAt);
+    for (const p of ofA) expect(afterStop.some((r) => r.p === p && r.by === 'B')).toBe(true);
+    expect(afterStop.every((r) => r.by === 'B')).toBe(true);
+    const duplicates = out.records.length - count;
+    console.info(
+      `scale-out: split ${split.a}/${split.b}, ${out.records.length} out for ${count} in, ${duplicates} duplicates across the two rebalances`,
+    );
+  }, 240_000);
+
+  it('a poison record goes to the dead-letter topic and is counted, and the partition keeps moving', async () => {
+    const [input, output, dead, groupId] = [
+      unique('poison-in'),
+      unique('poison-out'),
+      unique('poison-dlq'),
+      unique('pg'),
+    ];
+    await admin.createTopics({
+      topics: [input, output, dead].map((topic) => ({ topic, numPartitions: 1 })),
+      waitForLeaders: true,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    const values = ['{"id":0}', '{"id":1}', 'not json {', '{"id":2}', '\u0000\u0001', '{"id":3}'];
+    await producer.send({ topic: input, messages: values.map((value) => ({ key: 'k', value })), acks: -1 });
+    await producer.disconnect();
+
+    const out = await collector(output);
+    const flow = runtime(deliveryFlow({ brokers: BROKERS, input, output, groupId, worker: 'A', deadLetter: dead }));
+    await waitUntil(
+      'the four good records in the output',
+      () => out.records.length === 4,
+      60_000,
+      () => flow.log,
+    );
+    expect(out.records.map((r) => r.id)).toEqual([0, 1, 2, 3]);
+
+    const letters = await Collector.start(kafka, admin, dead, false);
+    cleanup.push(() => letters.close());
+    await waitUntil(
+      'two dead letters',
+      () => letters.raw.length === 2,
+      30_000,
+      () => flow.log,
+    );
+    expect(letters.raw.map((r) => r.value)).toEqual(['not json {', '\u0000\u0001']);
+    await waitUntil(
+      'the source to count both',
+      () => flow.latest?.nodes.in?.errors === 2,
+      10_000,
+      () => flow.log,
+    );
+
+    expect(await flow.stop()).toBe(0);
+    // Committed past the poison, now that the dead letters are written.
+    expect((await committedOffsets(admin, groupId, input)).get(0)).toBe(values.length);
+  }, 120_000);
+});
