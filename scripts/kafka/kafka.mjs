@@ -4,6 +4,7 @@
 // and run on the machine's JDK. Node built-ins only: it runs before `pnpm install`.
 //
 //   node scripts/kafka/kafka.mjs start [--port 9092] [--fresh]   start (or say it already runs), wait until ready
+//     (also a TLS + SASL listener on --secure-port, default port + 2, with test-only credentials)
 //   node scripts/kafka/kafka.mjs stop                            SIGTERM, wait, then SIGKILL
 //   node scripts/kafka/kafka.mjs status                          exit 0 when a broker answers, else 1
 //   node scripts/kafka/kafka.mjs wait [--timeout 90]             wait until a broker answers
@@ -46,6 +47,7 @@ const { values: opts, positionals } = parseArgs({
   options: {
     port: { type: 'string' },
     'controller-port': { type: 'string' },
+    'secure-port': { type: 'string' },
     version: { type: 'string' },
     'data-dir': { type: 'string' },
     timeout: { type: 'string' },
@@ -58,6 +60,12 @@ const { values: opts, positionals } = parseArgs({
 const command = positionals[0] ?? 'help';
 const port = intOption('port', process.env.KAFKA_PORT ?? '9092');
 const controllerPort = intOption('controller-port', String(port + 1));
+// A second listener with TLS and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), so that secured
+// connections are tested against a real broker too. Its credentials are for tests only.
+const securePort = intOption('secure-port', String(port + 2));
+const TEST_SASL_USER = 'tributary';
+const TEST_SASL_PASSWORD = 'tributary-test-secret';
+const KEYSTORE_PASSWORD = 'tributary-test-keystore';
 const version = opts.version ?? process.env.KAFKA_VERSION ?? DEFAULT_VERSION;
 const cacheRoot = process.env.TRIBUTARY_CACHE_DIR || join(homedir(), '.cache', 'tributary');
 const libsDir = join(cacheRoot, 'kafka', version, 'libs');
@@ -73,6 +81,8 @@ const paths = {
   javaOut: join(stateDir, 'logs', 'java.out'),
   pid: join(stateDir, 'kafka.pid'),
   stamp: join(stateDir, 'format.json'),
+  keystore: join(stateDir, 'tls', 'broker.p12'),
+  ca: join(stateDir, 'tls', 'ca.pem'),
   lock: join(stateDir, 'start.lock'),
 };
 
@@ -375,11 +385,21 @@ function writeConfig() {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.bootstrap.servers': `${HOST}:${controllerPort}`,
-    listeners: `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
+    listeners: `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort},SASL_SSL://${HOST}:${securePort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort},SASL_SSL://${HOST}:${securePort}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${TEST_SASL_USER}="${TEST_SASL_PASSWORD}";`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'ssl.keystore.type': 'PKCS12',
+    'ssl.keystore.location': paths.keystore,
+    'ssl.keystore.password': KEYSTORE_PASSWORD,
+    'ssl.key.password': KEYSTORE_PASSWORD,
     'log.dirs': paths.data,
     'num.partitions': 1,
     'default.replication.factor': 1,
@@ -442,7 +462,8 @@ function clusterId() {
 }
 
 function formatStorage(java) {
-  const stamp = { version, port, controllerPort };
+  // SCRAM users are written at format time: a storage formatted before them is formatted again.
+  const stamp = { version, port, controllerPort, securePort, scramUsers: 1 };
   let previous = null;
   try {
     previous = JSON.parse(readFileSync(paths.stamp, 'utf8'));
@@ -450,7 +471,12 @@ function formatStorage(java) {
     // Not formatted yet.
   }
   const same =
-    previous && previous.version === version && previous.port === port && previous.controllerPort === controllerPort;
+    previous &&
+    previous.version === version &&
+    previous.port === port &&
+    previous.controllerPort === controllerPort &&
+    previous.securePort === securePort &&
+    previous.scramUsers === stamp.scramUsers;
   if (same && !opts.fresh && existsSync(join(paths.data, 'meta.properties'))) return false;
   if (previous && !same) say(`the data in ${paths.data} was made for another version or port: starting empty`);
   rmSync(paths.data, { recursive: true, force: true });
@@ -467,6 +493,10 @@ function formatStorage(java) {
       'format',
       '--standalone',
       `--cluster-id=${id}`,
+      '--add-scram',
+      `SCRAM-SHA-256=[name=${TEST_SASL_USER},password=${TEST_SASL_PASSWORD}]`,
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${TEST_SASL_USER},password=${TEST_SASL_PASSWORD}]`,
       '--config',
       paths.props,
     ],
@@ -479,6 +509,44 @@ function formatStorage(java) {
     );
   writeFileSync(paths.stamp, JSON.stringify({ ...stamp, clusterId: id }, null, 2) + '\n');
   return true;
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 / localhost in a PKCS12 keystore (made once with the JDK's
+ * keytool), and the same certificate as PEM for clients to trust.
+ */
+function ensureKeystore(java) {
+  if (existsSync(paths.keystore) && existsSync(paths.ca)) return;
+  mkdirSync(dirname(paths.keystore), { recursive: true });
+  rmSync(paths.keystore, { force: true });
+  const tool = java === 'java' ? 'keytool' : join(dirname(java), 'keytool');
+  const common = ['-keystore', paths.keystore, '-storetype', 'PKCS12', '-storepass', KEYSTORE_PASSWORD];
+  const steps = [
+    [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '3650',
+      '-dname',
+      'CN=localhost,O=Tributary test broker',
+      '-ext',
+      'SAN=dns:localhost,ip:127.0.0.1',
+      '-keypass',
+      KEYSTORE_PASSWORD,
+      ...common,
+    ],
+    ['-exportcert', '-rfc', '-alias', 'broker', '-file', paths.ca, ...common],
+  ];
+  for (const args of steps) {
+    const result = spawnSync(tool, args, { encoding: 'utf8' });
+    if (result.error || result.status !== 0)
+      fail(`keytool ${args[0]} failed: ${result.error?.message ?? ''}${result.stderr ?? ''}${result.stdout ?? ''}`);
+  }
 }
 
 function jvmLogOptions() {
@@ -591,6 +659,9 @@ async function start() {
     const java = javaBin();
     checkJava(java);
     resolveJars();
+    if (await portBusy(securePort))
+      fail(`the TLS/SASL port ${securePort} on ${HOST} is in use; choose another with --secure-port N`);
+    ensureKeystore(java);
     writeConfig();
     formatStorage(java);
 
@@ -623,6 +694,9 @@ async function start() {
       fail(`the broker did not answer on ${HOST}:${port} within ${timeoutMs / 1000} s; stopped it.`, brokerLogTail());
     }
     say(`ready on ${HOST}:${port} in ${elapsed()} s (pid ${child.pid}, Kafka ${version}, log ${paths.serverLog})`);
+    say(
+      `TLS + SASL (PLAIN, SCRAM-SHA-256/512) on ${HOST}:${securePort}: user ${TEST_SASL_USER}, CA ${paths.ca} (test credentials only)`,
+    );
   } finally {
     unlock();
   }
@@ -678,6 +752,7 @@ function logs() {
 const usage = `usage: node scripts/kafka/kafka.mjs <start|stop|status|wait|logs> [--port 9092] [--version ${DEFAULT_VERSION}]
   start    resolve the jars (first time), format storage (first time), start the broker, wait until it answers
            --fresh: drop the data (topics, offsets) first; --timeout S (default 120)
+           also listens with TLS + SASL on --secure-port (default port + 2; test-only credentials)
   stop     SIGTERM, then SIGKILL after --timeout S (default 30)
   status   exit 0 when a broker answers on the port, 1 otherwise
   wait     wait until a broker answers (--timeout S, default 90)
