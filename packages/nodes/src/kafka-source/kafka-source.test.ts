@@ -262,6 +262,17 @@ describe.concurrent('kafka-source', () => {
     await source.stop();
   });
 
+  it('waits for a topic the broker creates on first use instead of failing', async ({ expect }) => {
+    // Not created beforehand: the local broker creates topics on first use (auto.create.topics.enable).
+    const topic = uniqueName('src-new-topic');
+    const source = await drive({ topics: [topic], groupId: uniqueName('g'), startFrom: 'earliest' });
+    await eventually('the partition assignment', () => source.stats.partitions === 1);
+    await produce(topic, values(3));
+    await eventually('three records', () => source.values().length === 3);
+    expect(source.values()).toEqual([0, 1, 2]);
+    await source.stop();
+  });
+
   it('pauses a partition while the flow is saturated and reports the lag', async ({ expect }) => {
     const topic = uniqueName('src-pause');
     await createTopic(topic);

@@ -14,6 +14,9 @@ import { PartitionOffsets } from './offset-tracker.js';
 
 /** How often a batch blocked by backpressure tells the group it is still alive. */
 const HEARTBEAT_EVERY_MS = 3000;
+/** A missing topic is looked up again this many times, this far apart, before the start fails. */
+const MISSING_TOPIC_RETRIES = 20;
+const MISSING_TOPIC_PAUSE_MS = 500;
 /** On close, how long to wait for the batch being handed on before committing and leaving. */
 const CLOSE_WAIT_MS = 2000;
 
@@ -405,9 +408,29 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         crashed?.(new Error(describeKafkaError(event.payload.error, connection)));
       });
 
+      // A topic the broker is still creating (auto-create, or a producer that started at the same
+      // time) is waited for a little; one that stays missing fails the start with its name.
+      const subscribe = async (consumer: Consumer) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === 'earliest' });
+            return;
+          } catch (error) {
+            if ((error as { type?: unknown }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+            if (attempt >= MISSING_TOPIC_RETRIES || signal.aborted)
+              throw new Error(
+                `topic ${config.topics.map((t) => `"${t}"`).join(', ')}: not on the cluster (waited ${(MISSING_TOPIC_RETRIES * MISSING_TOPIC_PAUSE_MS) / 1000} s). Create it, or enable auto.create.topics.enable on the brokers`,
+                { cause: error },
+              );
+            if (attempt === 0) log.info(`waiting for topic(s) ${config.topics.join(', ')} to exist…`);
+            await delay(MISSING_TOPIC_PAUSE_MS);
+          }
+        }
+      };
+
       const start = async () => {
         await c.connect();
-        await c.subscribe({ topics: config.topics, fromBeginning: config.startFrom === 'earliest' });
+        await subscribe(c);
         await c.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
