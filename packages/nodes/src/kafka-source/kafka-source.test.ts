@@ -49,6 +49,8 @@ async function drive(config: Record<string, unknown>, onEmit?: (index: number) =
   const running = instance.run(ctx);
   let stopped = false;
   return {
+    /** The source's `run`: settles when it stops, or rejects when it cannot start. */
+    running,
     emitted,
     errors,
     stats: test.stats,
@@ -271,6 +273,29 @@ describe.concurrent('kafka-source', () => {
     await eventually('three records', () => source.values().length === 3);
     expect(source.values()).toEqual([0, 1, 2]);
     await source.stop();
+  });
+
+  it('with startFrom committed resumes a group where it left off, and refuses a group with nothing committed', async ({
+    expect,
+  }) => {
+    const topic = uniqueName('src-committed');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, values(4));
+    const refused = await drive({ topics: [topic], groupId, startFrom: 'committed' });
+    await expect(refused.running).rejects.toThrow(/no committed offset for .*-0.*choose earliest or latest/);
+    await refused.stop().catch(() => undefined);
+
+    const first = await drive({ topics: [topic], groupId, startFrom: 'earliest' }, (i) =>
+      first.emitted[i]!.onAck?.(true),
+    );
+    await eventually('four records', () => first.values().length === 4);
+    await first.stop();
+    await produce(topic, values(2, 4));
+    const resumed = await drive({ topics: [topic], groupId, startFrom: 'committed' });
+    await eventually('the two new records', () => resumed.values().length === 2);
+    expect(resumed.values()).toEqual([4, 5]);
+    await resumed.stop();
   });
 
   it('pauses a partition while the flow is saturated and reports the lag', async ({ expect }) => {

@@ -29,7 +29,8 @@ stops or crashes; some messages may be seen twice after a restart. \`at-most-onc
 batch before sending it on: nothing is seen twice, but a crash can lose what was in flight.
 
 **Start from** applies only when the group has no committed offset for a partition; otherwise the
-group resumes where it left off.
+group resumes where it left off. \`committed\` refuses to start while any partition of the topics has
+no committed offset for the group (a safety net for a group that must never skip or replay).
 
 A record the codec cannot read (invalid JSON, invalid UTF-8 for \`string\`) goes to the **error**
 port with its raw value (base64 in \`value\` and \`meta.valueEncoding: 'base64'\` when it is not
@@ -37,7 +38,9 @@ text); its offset is committed once that is handled. A slow flow pauses the part
 behind on instead of buffering.
 
 Stats: \`lag\` (messages behind the end, per \`topic-partition\`), \`lagSeconds\` (age of the last
-record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition).
+record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition),
+\`partitions\` (owned now), \`rebalances\`, \`pauses\` (partitions paused under backpressure),
+\`commitErrors\`, \`restarts\` (consumer restarts after broker errors), \`unconfirmed\`.
 `.trim(),
   config: z.strictObject({
     connection: kafkaConnectionField(),
@@ -55,9 +58,11 @@ record read, per partition, 0 when caught up), \`committed\` (last committed off
       .describe('Consumer group: members of one group share the partitions, and the group keeps the offsets')
       .meta(ui({ label: 'Group id', placeholder: 'orders-enrichment', order: 2 })),
     startFrom: z
-      .enum(['earliest', 'latest'])
+      .enum(['earliest', 'latest', 'committed'])
       .default('latest')
-      .describe('Where to start on a partition the group has no committed offset for')
+      .describe(
+        'Where to start on a partition the group has no committed offset for: earliest, latest, or committed (refuse to start without one)',
+      )
       .meta(ui({ label: 'Start from', widget: 'select', order: 3 })),
     codec: z
       .enum(['json', 'string', 'bytes'])

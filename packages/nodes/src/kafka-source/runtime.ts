@@ -402,6 +402,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         if (event.payload.restart) {
           // kafkajs restarts the consumer itself (and rejoins): what was not committed is read again.
           log.warn(`consumer restarts after: ${event.payload.error.message}`);
+          stats.add('restarts');
           onRebalancing();
           return;
         }
@@ -428,7 +429,28 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         }
       };
 
+      /** startFrom committed: every partition must have a committed offset for the group. */
+      const requireCommitted = async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const missing: string[] = [];
+          for (const { topic, partitions } of await admin.fetchOffsets({
+            groupId: config.groupId,
+            topics: config.topics,
+          }))
+            for (const p of partitions) if (p.offset === '-1') missing.push(`${topic}-${p.partition}`);
+          if (missing.length > 0)
+            throw new Error(
+              `group "${config.groupId}" has no committed offset for ${missing.join(', ')}, and Start from is "committed": choose earliest or latest to start it`,
+            );
+        } finally {
+          await admin.disconnect();
+        }
+      };
+
       const start = async () => {
+        if (config.startFrom === 'committed') await requireCommitted();
         await c.connect();
         await subscribe(c);
         await c.run({
