@@ -205,6 +205,15 @@ describe('monitoring end to end', () => {
     await page.screenshot({ path: join(results, 'monitoring-dashboard.png') });
     await page.locator('[data-testid="chart-node-errors"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(results, 'monitoring-dashboard-node.png') });
+
+    // The charts follow the window's size.
+    const chartWidth = async () =>
+      (await page.locator('[data-testid="chart-flow-throughput"] canvas').boundingBox())?.width ?? 0;
+    const wide = await chartWidth();
+    await page.setViewportSize({ width: 1000, height: 900 });
+    await expect.poll(chartWidth).toBeLessThan(wide - 100);
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await expect.poll(chartWidth).toBeGreaterThan(wide - 10);
     await page.locator('[data-testid="view-editor"]').click();
   });
 
@@ -291,6 +300,8 @@ describe('monitoring end to end', () => {
     await expect
       .poll(async () => Number((await error.locator('[data-testid="log-count"]').textContent())?.slice(1)))
       .toBeGreaterThan(2);
+    // The deploy shows up as state changes of the flow.
+    expect(await page.locator('.log-message').getByText('running', { exact: true }).count()).toBe(1);
     // An error reaching no error port is shown once (its mirrored log line is not repeated).
     expect(await page.locator('[data-testid="log-row"][data-level="error"]').count()).toBe(1);
     await page.screenshot({ path: join(results, 'monitoring-logs.png') });

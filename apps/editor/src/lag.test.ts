@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sourceLag } from './lag.js';
+import { lagText, sourceLag } from './lag.js';
 
 describe('sourceLag', () => {
   it('sums messages over partitions and takes the worst partition in seconds', () => {
@@ -17,5 +17,13 @@ describe('sourceLag', () => {
     expect(sourceLag({ custom: { count: 5 } })).toBeUndefined();
     expect(sourceLag({ custom: { lag: {} } })).toBeUndefined();
     expect(sourceLag(undefined)).toBeUndefined();
+  });
+});
+
+describe('lagText', () => {
+  it('reads as messages and time behind', () => {
+    expect(lagText({ messages: 32_600, seconds: 112 })).toBe('lag 32.6k msgs · 1.9m');
+    expect(lagText({ messages: 7, seconds: 0 })).toBe('lag 7 msgs · 0s');
+    expect(lagText({ messages: 7, seconds: undefined })).toBe('lag 7 msgs');
   });
 });

@@ -1,6 +1,8 @@
 import type { NodeStats } from '@tributary/shared';
+import { compact } from './format.js';
+import { seconds } from './units.js';
 
-/** A source's consumer lag: messages behind (all partitions) and the age of the oldest unread data. */
+/** A source's consumer lag: messages behind (all partitions) and the age of the last record read. */
 export interface SourceLag {
   messages: number;
   /** Undefined when the source does not report it. */
@@ -27,4 +29,9 @@ export function sourceLag(stats: Pick<NodeStats, 'custom'> | undefined): SourceL
   const messages = fold(stats.custom.lag, (a, b) => a + b);
   if (messages === undefined) return undefined;
   return { messages, seconds: fold(stats.custom.lagSeconds, Math.max) };
+}
+
+/** The line on a source node: "lag 1.2k msgs · 4.5s" (no seconds when the source has none). */
+export function lagText(lag: SourceLag): string {
+  return `lag ${compact(lag.messages)} msgs${lag.seconds === undefined ? '' : ` · ${seconds(lag.seconds)}`}`;
 }

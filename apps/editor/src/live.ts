@@ -44,6 +44,7 @@ export function connectLive(): () => void {
   });
   socket.on('flow:status', (status) => {
     if (status.flowId === useStats.getState().flowId) useStats.getState().setStatus(status.state, status.reason);
+    useLogs.getState().addStatus(status);
   });
   socket.on('flow:log', (entry) => useLogs.getState().addLog(entry));
   socket.on('node:error', (event) => useLogs.getState().addError(event));

@@ -102,6 +102,25 @@ describe('log store', () => {
     expect(entries[0]).toMatchObject({ origin: 'error', code: 'E_FUNCTION_THREW', count: 6 });
   });
 
+  it('logs state changes, not the state sent on subscribing (unless it is a failure)', () => {
+    const store = createLogStore();
+    store.getState().reset('f');
+    const status = (state: 'running' | 'failed' | 'stopped', reason?: string) =>
+      store.getState().addStatus({ flowId: 'f', state, at: 1, ...(reason ? { reason, nodeId: 'fn' } : {}) });
+    status('running');
+    expect(store.getState().entries).toEqual([]);
+    status('running');
+    status('failed', 'node "fn" did not answer for 5 s');
+    status('stopped');
+    expect(store.getState().entries.map((e) => [e.level, e.message, e.nodeId])).toEqual([
+      ['info', 'stopped', undefined],
+      ['error', 'failed: node "fn" did not answer for 5 s', 'fn'],
+    ]);
+    store.getState().reset('f');
+    status('failed', 'boom');
+    expect(store.getState().entries).toHaveLength(1);
+  });
+
   it('a new flow starts with an empty panel', () => {
     const store = createLogStore();
     store.getState().reset('f');

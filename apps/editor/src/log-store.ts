@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { FlowLogEntry, LogLevel, NodeErrorEvent } from '@tributary/shared';
+import type { FlowLogEntry, FlowRunState, FlowStatusEvent, LogLevel, NodeErrorEvent } from '@tributary/shared';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 /** Lines kept; older ones go (the runtime's own log has them all). */
@@ -21,7 +21,7 @@ export interface LogEntry {
   message: string;
   /** Occurrences this line stands for (the runtime's folded `count`s added up). */
   count: number;
-  origin: 'log' | 'error';
+  origin: 'log' | 'error' | 'status';
 }
 
 export type Incoming = Omit<LogEntry, 'id' | 'firstAt'>;
@@ -79,6 +79,8 @@ export interface LogState extends LogFilter {
   reset: (flowId: string | undefined) => void;
   addLog: (entry: FlowLogEntry) => void;
   addError: (event: NodeErrorEvent) => void;
+  /** Flow state changes (a flow that failed says why, e.g. a hung node the watchdog stopped). */
+  addStatus: (event: FlowStatusEvent) => void;
   clear: () => void;
   setOpen: (open: boolean) => void;
   toggleLevel: (level: LogLevel) => void;
@@ -94,6 +96,8 @@ export function createLogStore() {
    */
   const errorKeys: string[] = [];
   const errorKey = (nodeId: string, at: number) => `${nodeId}@${at}`;
+  /** The state last seen: the status sent right after subscribing is a baseline, not news. */
+  let lastState: FlowRunState | undefined;
   const mirrors = (line: { level: LogLevel; nodeId?: string | undefined; at: number }) =>
     line.level === 'error' && line.nodeId !== undefined && errorKeys.includes(errorKey(line.nodeId, line.at));
 
@@ -117,6 +121,7 @@ export function createLogStore() {
       nodeId: undefined,
       reset(flowId) {
         errorKeys.length = 0;
+        lastState = undefined;
         set({ flowId, entries: [], unseen: 0, unseenSevere: false, nodeId: undefined });
       },
       addLog(entry) {
@@ -149,6 +154,23 @@ export function createLogStore() {
           // Its mirror line, should it have come first.
           (e) => e.origin === 'log' && e.level === 'error' && e.count === 1 && errorKey(e.nodeId ?? '', e.at) === key,
         );
+      },
+      addStatus(event) {
+        if (event.flowId !== get().flowId) return;
+        const previous = lastState;
+        lastState = event.state;
+        if (event.state === previous || (previous === undefined && event.state !== 'failed')) return;
+        const restarts = event.restarts ? ` (restart ${event.restarts})` : '';
+        add({
+          at: event.at,
+          level: event.state === 'failed' ? 'error' : 'info',
+          nodeId: event.nodeId,
+          code: undefined,
+          // The row's node column says "flow": the message is the state.
+          message: `${event.state}${event.reason ? `: ${event.reason}` : ''}${restarts}`,
+          count: 1,
+          origin: 'status',
+        });
       },
       clear() {
         set({ entries: [], unseen: 0, unseenSevere: false });

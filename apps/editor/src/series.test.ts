@@ -85,7 +85,7 @@ describe('pointOf', () => {
     expect(p.errors).toBe(1);
     expect(p.p99).toBe(9);
     expect(p.queue).toBe(50);
-    // Two partitions behind by 5 and 7; the oldest unread data is 2 s old.
+    // Two partitions behind by 5 and 7; the worst partition is 2 s behind.
     expect(p.lag).toBe(12);
     expect(p.lagSeconds).toBe(2);
   });

@@ -4,7 +4,7 @@ import { ERROR_PORT, outputPorts, type NodeStats } from '@tributary/shared';
 import { KIND_COLOUR, useCatalog } from '../catalog.js';
 import type { EditorNode } from '../doc-mapping.js';
 import { compact, latency } from '../format.js';
-import { sourceLag } from '../lag.js';
+import { lagText, sourceLag } from '../lag.js';
 import { useDoc, useUi } from '../session.js';
 import { useStats } from '../stats-store.js';
 
@@ -41,9 +41,12 @@ function StatsLine({ id }: { id: string }) {
         </span>
       )}
       {lag && (
-        <span className="lag" data-testid={`lag-${id}`} title="consumer lag: messages behind, age of the oldest unread">
-          lag {compact(lag.messages)} msgs
-          {lag.seconds === undefined ? '' : ` · ${lag.seconds.toFixed(lag.seconds < 10 ? 1 : 0)}s`}
+        <span
+          className="lag"
+          data-testid={`lag-${id}`}
+          title="consumer lag: messages behind the end of the topic · age of the last record read"
+        >
+          {lagText(lag)}
         </span>
       )}
     </div>

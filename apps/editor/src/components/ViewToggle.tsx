@@ -9,12 +9,11 @@ const VIEWS: { view: View; label: string }[] = [
 export function ViewToggle() {
   const current = useView((s) => s.view);
   return (
-    <div className="segmented view-toggle" role="tablist" aria-label="View">
+    <div className="segmented view-toggle" role="group" aria-label="View">
       {VIEWS.map(({ view, label }) => (
         <button
           key={view}
-          role="tab"
-          aria-selected={current === view}
+          aria-pressed={current === view}
           className={current === view ? 'on' : undefined}
           onClick={() => useView.getState().setView(view)}
           data-testid={`view-${view}`}
