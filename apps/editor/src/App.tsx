@@ -7,9 +7,13 @@ import { copySelection, type Clip } from './doc-store.js';
 import { connectLive } from './live.js';
 import { importText, refreshFlows, revalidate, save, useDoc } from './session.js';
 import { useStats } from './stats-store.js';
+import { followHash, useView } from './view-store.js';
 import { Canvas } from './components/Canvas.js';
+import { Dashboard } from './components/Dashboard.js';
 import { Inspector } from './components/Inspector.js';
+import { LogPanel } from './components/LogPanel.js';
 import { Palette } from './components/Palette.js';
+import { TapPanel } from './components/TapPanel.js';
 import { ImportProblems, TopBar } from './components/TopBar.js';
 
 let clipboard: Clip | undefined;
@@ -52,6 +56,7 @@ function onPaste(e: ClipboardEvent) {
 }
 
 export function App() {
+  const view = useView((s) => s.view);
   useEffect(() => {
     api
       .nodeTypes()
@@ -62,6 +67,7 @@ export function App() {
     const poll = setInterval(() => void refreshFlows(), 10_000);
     useStats.getState().reset(useDoc.getState().docMeta.id);
     const disconnect = connectLive();
+    const unfollowHash = followHash();
     // Validation follows the document, debounced: typing stays smooth on big flows.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe = useDoc.subscribe((s, prev) => {
@@ -78,6 +84,7 @@ export function App() {
     window.addEventListener('beforeunload', beforeUnload);
     return () => {
       disconnect();
+      unfollowHash();
       clearInterval(poll);
       unsubscribe();
       clearTimeout(timer);
@@ -91,11 +98,15 @@ export function App() {
     <ReactFlowProvider>
       <div className="app">
         <TopBar />
-        <main>
+        {/* The dashboard lies over the editor, which stays mounted (viewport, selection). */}
+        <main className={view === 'dashboard' ? 'covered' : undefined}>
           <Palette />
           <Canvas />
           <Inspector />
+          {view === 'editor' && <TapPanel />}
+          {view === 'dashboard' && <Dashboard />}
         </main>
+        <LogPanel />
         <ImportProblems />
       </div>
     </ReactFlowProvider>

@@ -3,6 +3,7 @@ import type {
   FlowDocument,
   FlowListResponse,
   FlowRecord,
+  FlowStatsHistoryResponse,
   NodeTypesResponse,
   ReplaceFlowRequest,
 } from '@tributary/shared';
@@ -64,4 +65,5 @@ export const api = {
     call<FlowRecord>('PUT', flowPath(flow.id), { flow, rev } satisfies ReplaceFlowRequest),
   deploy: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/deploy`),
   stop: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/stop`),
+  stats: (id: string, since = 0) => call<FlowStatsHistoryResponse>('GET', `${flowPath(id)}/stats?since=${since}`),
 };

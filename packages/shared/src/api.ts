@@ -8,6 +8,7 @@ import type { FlowRunState } from './events.js';
 import { configJsonSchema } from './field-hints.js';
 import type { ConnectionTypeManifest, NodeManifest } from './node-contract.js';
 import type { FlowProblem } from './problems.js';
+import type { FlowStatsSnapshot } from './stats.js';
 
 /** One line of `GET /api/flows`. */
 export interface FlowSummary {
@@ -81,6 +82,11 @@ export interface NodeTypesResponse {
 /** `GET /api/flows`. */
 export interface FlowListResponse {
   flows: FlowSummary[];
+}
+
+/** `GET /api/flows/:id/stats?since=<epoch ms>`: the kept 1 s snapshots (at least 15 min), oldest first. */
+export interface FlowStatsHistoryResponse {
+  snapshots: FlowStatsSnapshot[];
 }
 
 /** `PUT /api/flows/:id` body. */

@@ -4,6 +4,7 @@ import { ERROR_PORT, outputPorts, type NodeStats } from '@tributary/shared';
 import { KIND_COLOUR, useCatalog } from '../catalog.js';
 import type { EditorNode } from '../doc-mapping.js';
 import { compact, latency } from '../format.js';
+import { lagText, sourceLag } from '../lag.js';
 import { useDoc, useUi } from '../session.js';
 import { useStats } from '../stats-store.js';
 
@@ -25,6 +26,7 @@ function StatsLine({ id }: { id: string }) {
   const stats: NodeStats | undefined = useStats((s) => s.nodes[id]);
   if (!stats) return null;
   const count = stats.custom.count;
+  const lag = sourceLag(stats);
   return (
     <div className="node-stats" data-testid={`stats-${id}`}>
       <span title="messages per second">{compact(stats.rate1s)}/s</span>
@@ -36,6 +38,15 @@ function StatsLine({ id }: { id: string }) {
       {typeof count === 'number' && (
         <span className="count" data-testid={`count-${id}`} title="count">
           # {count}
+        </span>
+      )}
+      {lag && (
+        <span
+          className="lag"
+          data-testid={`lag-${id}`}
+          title="consumer lag: messages behind the end of the topic · age of the last record read"
+        >
+          {lagText(lag)}
         </span>
       )}
     </div>

@@ -3,6 +3,7 @@ import { useReactFlow } from '@xyflow/react';
 import { layout } from '../auto-layout.js';
 import { useDoc, useUi, deploy, exportFlow, importText, newFlow, openFlow, save, stop } from '../session.js';
 import { useStats } from '../stats-store.js';
+import { ViewToggle } from './ViewToggle.js';
 
 /** Flow picker, name, save/deploy/stop, import/export, and the page's notices. */
 export function TopBar() {
@@ -75,6 +76,7 @@ export function TopBar() {
         {busy ?? state ?? 'not deployed'}
       </span>
       <span className="spacer" />
+      <ViewToggle />
       <button onClick={() => file.current?.click()}>Import</button>
       <input
         ref={file}
