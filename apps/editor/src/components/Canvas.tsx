@@ -1,10 +1,12 @@
-import { useCallback, useEffect, type DragEvent } from 'react';
+import { useCallback, useEffect, useRef, type DragEvent } from 'react';
 import {
   Background,
   Controls,
   MiniMap,
   ReactFlow,
+  getViewportForBounds,
   useReactFlow,
+  useStoreApi,
   type Connection,
   type EdgeTypes,
   type NodeTypes,
@@ -12,8 +14,11 @@ import {
 import { canConnect } from '@tributary/shared';
 import { nodeManifests } from '@tributary/nodes/manifests';
 import { KIND_COLOUR, useCatalog } from '../catalog.js';
+import { DetailContext, NODE_WIDTH, nodeHeight, useZoomDetail } from '../canvas-detail.js';
 import { EDGE_COMPONENT, type EditorEdge, type EditorNode } from '../doc-mapping.js';
+import { countRender } from '../render-probe.js';
 import { importText, notify, useDoc } from '../session.js';
+import { EdgeOverview } from './EdgeOverview.js';
 import { FlowNodeView } from './FlowNodeView.js';
 import { LiveEdge } from './LiveEdge.js';
 
@@ -22,6 +27,11 @@ const nodeTypes: NodeTypes = Object.fromEntries(nodeManifests.map((m) => [m.type
 const edgeTypes: EdgeTypes = { [EDGE_COMPONENT]: LiveEdge };
 
 const FIT_VIEW = { maxZoom: 1, padding: 0.2 };
+const MIN_ZOOM = 0.05;
+/** Far out, edges are drawn by `EdgeOverview`, not as React Flow edges. */
+const NO_EDGES: EditorEdge[] = [];
+/** From this many nodes, only the nodes and edges in view are rendered (when zoomed in). */
+const LARGE_FLOW = 200;
 /** Half a node's size: a dropped node is centred under the pointer. */
 const DROP_OFFSET = { x: 95, y: 30 };
 
@@ -32,6 +42,27 @@ function miniMapColour(node: EditorNode): string {
   return info ? KIND_COLOUR[info.kind] : '#999';
 }
 
+/**
+ * The fit-view viewport of a flow from its positions and the nodes' known sizes (`nodeHeight`),
+ * without measuring: a flow just opened is framed before its nodes are mounted, so they are
+ * mounted once, at the detail level of the framed zoom.
+ */
+function estimatedFit(nodes: readonly EditorNode[], width: number, height: number) {
+  const byType = useCatalog.getState().byType;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const n of nodes) {
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + NODE_WIDTH);
+    y1 = Math.max(y1, n.position.y + nodeHeight(byType.get(n.type ?? '')));
+  }
+  const bounds = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  return getViewportForBounds(bounds, width, height, MIN_ZOOM, FIT_VIEW.maxZoom, FIT_VIEW.padding);
+}
+
 export function Canvas() {
   const nodes = useDoc((s) => s.nodes);
   const edges = useDoc((s) => s.edges);
@@ -39,9 +70,39 @@ export function Canvas() {
   const onEdgesChange = useDoc((s) => s.onEdgesChange);
   const checkpoint = useDoc((s) => s.checkpoint);
   const flowId = useDoc((s) => s.docMeta.id);
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
+  const rfStore = useStoreApi();
+  const detail = useZoomDetail();
+  const large = nodes.length > LARGE_FLOW;
+  countRender('Canvas');
 
-  // A newly opened flow is framed once its nodes are measured; edits never move the view.
+  // Another flow was loaded: frame it in the same render that mounts its nodes (zustand calls
+  // this inside the document update, before React renders it).
+  useEffect(
+    () =>
+      useDoc.subscribe((s, prev) => {
+        if (s.docMeta.id === prev.docMeta.id || s.nodes.length === 0) return;
+        const { width, height } = rfStore.getState();
+        if (width > 0 && height > 0) void setViewport(estimatedFit(s.nodes, width, height));
+      }),
+    [rfStore, setViewport],
+  );
+
+  // Far out, edges are drawn with a width in screen pixels (`--zoom-inverse` in styles.css): set
+  // here, outside React, only when the zoom changes (never on a pan step).
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let last = 0;
+    const update = (zoom: number) => {
+      if (zoom === last) return;
+      last = zoom;
+      container.current?.style.setProperty('--zoom-inverse', String(1 / zoom));
+    };
+    update(rfStore.getState().transform[2]);
+    return rfStore.subscribe((s) => update(s.transform[2]));
+  }, [rfStore]);
+
+  // Then framed exactly once its nodes are measured; edits never move the view.
   useEffect(() => {
     // Not on an empty canvas: React Flow would queue the fit and jump to the first dropped node.
     const timer = setTimeout(() => {
@@ -95,25 +156,37 @@ export function Canvas() {
   );
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
-      <ReactFlow<EditorNode, EditorEdge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={onConnect}
-        onNodeDragStart={checkpoint}
-        onlyRenderVisibleElements={nodes.length > 200}
-        minZoom={0.05}
-        deleteKeyCode={['Delete', 'Backspace']}
-        proOptions={{ hideAttribution: true }}
+    <DetailContext value={detail}>
+      <div
+        ref={container}
+        className={`canvas detail-${detail}`}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        data-testid="canvas"
       >
-        <Background gap={16} />
-        <MiniMap pannable zoomable nodeColor={miniMapColour} />
-        <Controls />
-      </ReactFlow>
-    </div>
+        <ReactFlow<EditorNode, EditorEdge>
+          nodes={nodes}
+          edges={detail === 'far' ? NO_EDGES : edges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onConnect={onConnect}
+          onNodeDragStart={checkpoint}
+          // Far out every node is in view anyway, and panning would unmount and remount the ones
+          // crossing the edge at each frame.
+          onlyRenderVisibleElements={large && detail !== 'far'}
+          minZoom={MIN_ZOOM}
+          deleteKeyCode={['Delete', 'Backspace']}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background gap={16} />
+          {detail === 'far' && <EdgeOverview />}
+          {/* Far out, a large flow is its own overview; its minimap would repaint 1,000 nodes per pan step. */}
+          {!(large && detail === 'far') && <MiniMap pannable zoomable nodeColor={miniMapColour} />}
+          <Controls />
+        </ReactFlow>
+      </div>
+    </DetailContext>
   );
 }

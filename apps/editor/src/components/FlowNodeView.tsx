@@ -1,19 +1,14 @@
 import { memo } from 'react';
-import { Handle, Position, useStore, type NodeProps } from '@xyflow/react';
-import { ERROR_PORT, outputPorts, type NodeStats } from '@tributary/shared';
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { ERROR_PORT, type NodeStats } from '@tributary/shared';
 import { KIND_COLOUR, useCatalog } from '../catalog.js';
+import { nodeHeight, PORT_GAP, PORT_TOP, portsOf, useDetail } from '../canvas-detail.js';
 import type { EditorNode } from '../doc-mapping.js';
 import { compact, latency } from '../format.js';
 import { lagText, sourceLag } from '../lag.js';
+import { countRender } from '../render-probe.js';
 import { useDoc, useUi } from '../session.js';
 import { useStats } from '../stats-store.js';
-
-const PORT_GAP = 22;
-/** Below this zoom the figures are unreadable: nodes skip them (and their stats subscription). */
-export const DETAIL_ZOOM = 0.45;
-export const useDetailed = () => useStore((s) => s.transform[2] >= DETAIL_ZOOM);
-
-const PORT_TOP = 40;
 
 /** Problems of one node (client validation and the last deploy), as a count: a narrow selector. */
 function useProblemCount(id: string): number {
@@ -22,20 +17,39 @@ function useProblemCount(id: string): number {
   return local + deploy;
 }
 
-function StatsLine({ id }: { id: string }) {
-  const stats: NodeStats | undefined = useStats((s) => s.nodes[id]);
-  if (!stats) return null;
+/**
+ * A node's figures as the text shown, packed in one string compared by value: a tick that changes
+ * nothing visible (an idle node, a rate that rounds the same) does not re-render the line.
+ */
+function statsText(stats: NodeStats | undefined): string {
+  if (!stats) return '';
   const count = stats.custom.count;
   const lag = sourceLag(stats);
+  return [
+    compact(stats.rate1s),
+    compact(stats.in),
+    compact(stats.out),
+    stats.errors > 0 ? compact(stats.errors) : '',
+    latency(stats.latencyMs.p99),
+    typeof count === 'number' ? String(count) : '',
+    lag ? lagText(lag) : '',
+  ].join('\n');
+}
+
+function StatsLine({ id }: { id: string }) {
+  const text = useStats((s) => statsText(s.nodes[id]));
+  countRender('StatsLine');
+  if (!text) return null;
+  const [rate, inCount, outCount, errors, p99, count, lag] = text.split('\n');
   return (
     <div className="node-stats" data-testid={`stats-${id}`}>
-      <span title="messages per second">{compact(stats.rate1s)}/s</span>
+      <span title="messages per second">{rate}/s</span>
       <span title="in / out">
-        {compact(stats.in)}↓ {compact(stats.out)}↑
+        {inCount}↓ {outCount}↑
       </span>
-      {stats.errors > 0 && <span className="errors">{compact(stats.errors)} err</span>}
-      <span title="p99 latency">p99 {latency(stats.latencyMs.p99)}</span>
-      {typeof count === 'number' && (
+      {errors && <span className="errors">{errors} err</span>}
+      <span title="p99 latency">p99 {p99}</span>
+      {count && (
         <span className="count" data-testid={`count-${id}`} title="count">
           # {count}
         </span>
@@ -46,44 +60,29 @@ function StatsLine({ id }: { id: string }) {
           data-testid={`lag-${id}`}
           title="consumer lag: messages behind the end of the topic · age of the last record read"
         >
-          {lagText(lag)}
+          {lag}
         </span>
       )}
     </div>
   );
 }
 
-/** One component for every node type: ports from the manifest, colour by kind. */
+/**
+ * One component for every node type: ports from the manifest, colour by kind. Its height comes
+ * from its ports (see `nodeHeight`) at every detail level, so handles stay where they were measured.
+ */
 export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: NodeProps<EditorNode>) {
   const info = useCatalog((s) => s.byType.get(type));
   const label = useDoc((s) => s.nodeMeta[id]?.label);
   const disabled = useDoc((s) => s.nodeMeta[id]?.disabled === true);
   const problems = useProblemCount(id);
-  const detailed = useDetailed();
-  const inputs = info?.inputs.map((p) => p.name) ?? [];
-  const outputs = info ? (info.kind === 'sink' ? [ERROR_PORT] : outputPorts(info)) : [ERROR_PORT];
+  const detail = useDetail();
+  countRender('FlowNodeView');
+  const { inputs, outputs } = portsOf(info);
   const colour = info ? KIND_COLOUR[info.kind] : '#888';
-  const ports = Math.max(inputs.length, outputs.length, 1);
-  return (
-    <div
-      className={`tnode${selected ? ' selected' : ''}${disabled ? ' disabled' : ''}`}
-      style={{ borderColor: colour, minHeight: PORT_TOP + ports * PORT_GAP }}
-      data-testid={`node-${id}`}
-    >
-      <div className="tnode-head" style={{ background: colour }}>
-        <span className="tnode-kind">{info?.kind ?? '?'}</span>
-        <span className="tnode-title">{label || info?.label || type}</span>
-        {problems > 0 && (
-          <span className="badge" title={`${problems} problem(s): see the inspector`}>
-            {problems}
-          </span>
-        )}
-      </div>
-      <div className="tnode-sub">
-        {id}
-        {!info && <em> unknown type "{type}"</em>}
-      </div>
-      {detailed && <StatsLine id={id} />}
+  const classes = `tnode tnode-${detail}${selected ? ' selected' : ''}${disabled ? ' disabled' : ''}${problems > 0 ? ' has-problems' : ''}`;
+  const handles = (
+    <>
       {inputs.map((name, i) => (
         <Handle
           key={`in-${name}`}
@@ -104,9 +103,41 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
           style={{ top: PORT_TOP + i * PORT_GAP }}
           title={name}
         >
-          {outputs.length > 1 && <span className="port-label">{name}</span>}
+          {detail !== 'far' && outputs.length > 1 && <span className="port-label">{name}</span>}
         </Handle>
       ))}
+    </>
+  );
+  // Far out, a plain block: no text to lay out or paint, handles kept (edges are drawn to them).
+  if (detail === 'far')
+    return (
+      <div
+        className={classes}
+        style={{ background: colour, borderColor: colour, height: nodeHeight(info) }}
+        data-testid={`node-${id}`}
+        title={label || info?.label || type}
+      >
+        {handles}
+      </div>
+    );
+  return (
+    <div className={classes} style={{ borderColor: colour, minHeight: nodeHeight(info) }} data-testid={`node-${id}`}>
+      <div className="tnode-head" style={{ background: colour }}>
+        <span className="tnode-kind">{info?.kind ?? '?'}</span>
+        <span className="tnode-title">{label || info?.label || type}</span>
+        {problems > 0 && (
+          <span className="badge" title={`${problems} problem(s): see the inspector`}>
+            {problems}
+          </span>
+        )}
+      </div>
+      <div className="tnode-sub">
+        {id}
+        {!info && <em> unknown type "{type}"</em>}
+      </div>
+      {detail === 'near' && <StatsLine id={id} />}
+      {handles}
     </div>
   );
 });
+FlowNodeView.displayName = 'FlowNodeView';

@@ -178,10 +178,12 @@ async function main(): Promise<void> {
           proc.stdout.on('data', (d: Buffer) => (text += d.toString()));
           proc.on('exit', () => resolveOut(text));
         });
-        const last = figures.trim().split('\n').pop() ?? '';
+        const all = figures.trim().split('\n');
+        const last = all.pop() ?? '';
         try {
           out.editor = JSON.parse(last) as unknown;
-          lines.push(`editor   ${last}`);
+          // The script's own table (open time, pan fps, tick cost against the targets).
+          lines.push(...all.filter((line) => line.trim() !== '').map((line) => `editor   ${line}`));
         } catch {
           lines.push(`editor   no figures (${last.slice(0, 200)})`);
         }
