@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-imports -- this test runs in Node (it starts the runtime and a browser), not in the editor bundle */
 /**
  * Kafka in the editor, against the real runtime and the real broker (`pnpm kafka start`, or
  * KAFKA_BROKERS): the Kafka nodes and connection are in the palette with their forms, and a
