@@ -76,38 +76,48 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
+/**
+ * Runs the pipeline in runtime A with a producer at 3,000 msgs/s, kills A with SIGKILL once a third
+ * of the input is through, and starts runtime B on the same group. Returns what the test needs to
+ * judge the crash: the output so far, the committed offsets at the kill, and B.
+ */
+async function crashMidStream(prefix: string, delivery: 'at-least-once' | 'at-most-once', count: number) {
+  const [input, output, groupId] = [unique(`${prefix}-in`), unique(`${prefix}-out`), unique(`${prefix}-group`)];
+  await topics(input, output);
+  const out = await collector(output);
+  const options = { brokers: BROKERS, input, output, groupId, delivery };
+
+  const first = runtime(deliveryFlow({ ...options, worker: 'A' }));
+  await waitUntil(
+    'runtime A to own every partition',
+    () => first.partitions === PARTITIONS,
+    60_000,
+    () => first.log,
+  );
+  const producer = new SteadyProducer(kafka, input, count, 3000);
+  await waitUntil(
+    'a third of the messages through',
+    () => out.records.length >= count / 3,
+    60_000,
+    () => first.log,
+  );
+
+  first.kill();
+  await first.exited;
+  await out.caughtUp();
+  const beforeCrash = [...out.records];
+  // Read after the kill: nothing can commit any more, so this is where a restart resumes.
+  const committed = await committedOffsets(admin, groupId, input);
+
+  const second = runtime(deliveryFlow({ ...options, worker: 'B' }));
+  await producer.done;
+  return { input, groupId, out, beforeCrash, committed, second };
+}
+
 describe('kafka-source → function → kafka-sink in tributary run processes', () => {
   it('at-least-once: kill -9 mid-stream loses nothing; the duplicates are exactly what was written after the last commit', async () => {
     const count = 18_000;
-    const [input, output, groupId] = [unique('crash-in'), unique('crash-out'), unique('crash-group')];
-    await topics(input, output);
-    const out = await collector(output);
-    const options = { brokers: BROKERS, input, output, groupId };
-
-    const first = runtime(deliveryFlow({ ...options, worker: 'A' }));
-    await waitUntil(
-      'the first runtime to own every partition',
-      () => first.partitions === PARTITIONS,
-      60_000,
-      () => first.log,
-    );
-    const producer = new SteadyProducer(kafka, input, count, 3000);
-    await waitUntil(
-      'a third of the messages through',
-      () => out.records.length >= count / 3,
-      60_000,
-      () => first.log,
-    );
-
-    first.kill();
-    await first.exited;
-    await out.caughtUp();
-    const beforeCrash = [...out.records];
-    // Read after the kill: nothing can commit any more, so this is where a restart resumes.
-    const committed = await committedOffsets(admin, groupId, input);
-
-    const second = runtime(deliveryFlow({ ...options, worker: 'B' }));
-    await producer.done;
+    const { out, beforeCrash, committed, second } = await crashMidStream('crash', 'at-least-once', count);
     await waitUntil(
       'every message in the output',
       () => missingIds(out.records, count).length === 0,
@@ -135,33 +145,7 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
 
   it('at-most-once: kill -9 mid-stream never duplicates; it loses only records committed but not yet written', async () => {
     const count = 18_000;
-    const [input, output, groupId] = [unique('amo-in'), unique('amo-out'), unique('amo-group')];
-    await topics(input, output);
-    const out = await collector(output);
-    const options = { brokers: BROKERS, input, output, groupId, delivery: 'at-most-once' as const };
-
-    const first = runtime(deliveryFlow({ ...options, worker: 'A' }));
-    await waitUntil(
-      'the first runtime to own every partition',
-      () => first.partitions === PARTITIONS,
-      60_000,
-      () => first.log,
-    );
-    const producer = new SteadyProducer(kafka, input, count, 3000);
-    await waitUntil(
-      'a third of the messages through',
-      () => out.records.length >= count / 3,
-      60_000,
-      () => first.log,
-    );
-    first.kill();
-    await first.exited;
-    await out.caughtUp();
-    const beforeCrash = [...out.records];
-    const committed = await committedOffsets(admin, groupId, input);
-
-    const second = runtime(deliveryFlow({ ...options, worker: 'B' }));
-    await producer.done;
+    const { input, groupId, out, beforeCrash, committed, second } = await crashMidStream('amo', 'at-most-once', count);
     // The run is over when the group has committed the whole input (at-most-once commits first;
     // the graceful stop below writes what is still in flight).
     await waitUntil(
