@@ -1,8 +1,7 @@
 import { useEffect } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { api } from './api.js';
-import { useCatalog } from './catalog.js';
+import { loadCatalog } from './catalog.js';
 import { copySelection, type Clip } from './doc-store.js';
 import { connectLive } from './live.js';
 import { importText, refreshFlows, revalidate, save, useDoc } from './session.js';
@@ -11,6 +10,7 @@ import { Canvas } from './components/Canvas.js';
 import { Inspector } from './components/Inspector.js';
 import { Palette } from './components/Palette.js';
 import { ImportProblems, TopBar } from './components/TopBar.js';
+import { TokenPrompt } from './components/TokenPrompt.js';
 
 let clipboard: Clip | undefined;
 
@@ -53,10 +53,7 @@ function onPaste(e: ClipboardEvent) {
 
 export function App() {
   useEffect(() => {
-    api
-      .nodeTypes()
-      .then((r) => useCatalog.getState().set(r.nodeTypes))
-      .catch((e: unknown) => useCatalog.getState().fail(`Node types not loaded: ${(e as Error).message}`));
+    void loadCatalog();
     void refreshFlows();
     // Flows deployed or stopped elsewhere (CLI, another tab) show up in the picker.
     const poll = setInterval(() => void refreshFlows(), 10_000);
@@ -97,6 +94,7 @@ export function App() {
           <Inspector />
         </main>
         <ImportProblems />
+        <TokenPrompt />
       </div>
     </ReactFlowProvider>
   );

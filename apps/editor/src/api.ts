@@ -1,11 +1,13 @@
 import type {
   ApiError,
+  CredentialNamesResponse,
   FlowDocument,
   FlowListResponse,
   FlowRecord,
   NodeTypesResponse,
   ReplaceFlowRequest,
 } from '@tributary/shared';
+import { requireSignIn, storedToken } from './auth.js';
 
 /** A failed API call: the server's error body, or a network failure in words. */
 export class ApiFailure extends Error {
@@ -19,12 +21,12 @@ export class ApiFailure extends Error {
 
 /** Set when the runtime requires a token (stored by the user; never in the bundle). */
 function authHeaders(): Record<string, string> {
-  const token = localStorage.getItem('tributary.token');
+  const token = storedToken();
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 export function authToken(): string | undefined {
-  return localStorage.getItem('tributary.token') ?? undefined;
+  return storedToken();
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -46,6 +48,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   } catch {
     parsed = undefined;
   }
+  if (res.status === 401) requireSignIn();
   if (!res.ok) {
     const error = (parsed as ApiError | undefined)?.error;
     throw new ApiFailure(res.status, error ?? { code: `HTTP_${res.status}`, message: text || res.statusText });
@@ -64,4 +67,8 @@ export const api = {
     call<FlowRecord>('PUT', flowPath(flow.id), { flow, rev } satisfies ReplaceFlowRequest),
   deploy: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/deploy`),
   stop: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/stop`),
+  /** Names only: the runtime never returns a credential's value. */
+  credentials: () => call<CredentialNamesResponse>('GET', '/api/credentials'),
+  setCredential: (name: string, value: string) =>
+    call<undefined>('PUT', `/api/credentials/${encodeURIComponent(name)}`, { value }),
 };

@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@tributary/shared';
 import { authToken } from './api.js';
+import { requireSignIn, useAuth } from './auth.js';
 import { useStats } from './stats-store.js';
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -26,6 +27,16 @@ export function connectLive(): () => void {
     follow(useStats.getState().flowId);
   });
   socket.on('disconnect', () => useStats.getState().setConnected(false));
+  // A runtime with a token refuses the handshake: ask for it; a new token reconnects.
+  socket.on('connect_error', (error) => {
+    if (error.message.startsWith('E_UNAUTHORIZED')) requireSignIn();
+  });
+  const unsubscribeAuth = useAuth.subscribe((s, prev) => {
+    if (s.epoch === prev.epoch) return;
+    const next = authToken();
+    socket.auth = next ? { token: next } : {};
+    socket.disconnect().connect();
+  });
   socket.on('flow:stats', (snapshot) => useStats.getState().apply(snapshot));
   socket.on('flow:status', (status) => {
     if (status.flowId === useStats.getState().flowId) useStats.getState().setStatus(status.state, status.reason);
@@ -35,6 +46,7 @@ export function connectLive(): () => void {
   });
   return () => {
     unsubscribe();
+    unsubscribeAuth();
     socket.disconnect();
   };
 }
