@@ -30,6 +30,7 @@ const SETTING_HINTS: Record<string, FieldUiHints> = {
   batchSize: {
     label: 'Batch size',
     help: 'Most messages per batch a source emits (nodes may set their own)',
+    placeholder: 'runtime default',
     order: 2,
   },
   queueCapacity: {

@@ -1,18 +1,8 @@
 import { useRef } from 'react';
 import { useReactFlow } from '@xyflow/react';
 import { layout } from '../auto-layout.js';
-import {
-  useDoc,
-  useUi,
-  deploy,
-  exportFlow,
-  importText,
-  newFlow,
-  openFlow,
-  save,
-  showFlowSettings,
-  stop,
-} from '../session.js';
+import { useDoc, useUi, deploy, exportFlow, importText, newFlow, openFlow, save, stop } from '../session.js';
+import { showFlowSettings } from '../session.js';
 import { useStats } from '../stats-store.js';
 
 /** Flow picker, name, save/deploy/stop, import/export, and the page's notices. */
