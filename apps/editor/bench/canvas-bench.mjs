@@ -19,12 +19,15 @@
  *   the HTTP fetch of the flow, building the React Flow graph, the render, measuring and fit-view.
  *   Each run is a fresh page load; median of OPEN_RUNS.
  * - pan: requestAnimationFrame callbacks counted while the view is dragged with mouse events
- *   (d3-zoom's own handlers, one move per frame) for PAN_SECONDS, once at fit-view zoom (all 1,000
- *   nodes on screen) and once at zoom 1 (moving across the flow, so nodes enter and leave), while
- *   the flow runs and stats arrive every second. Worst and p95 frame intervals.
+ *   (d3-zoom's own handlers, one move per frame) for PAN_SECONDS, PAN_RUNS times at each of: fit
+ *   view (all 1,000 nodes on screen, circling), zoom 0.32 (the farthest zoom that still draws titles
+ *   and React Flow edges, ~150 nodes on screen) and zoom 1 (live figures on each node), both moving
+ *   across the flow so nodes enter and leave the view; all while the flow runs and stats arrive
+ *   every second. Median run's fps, worst and p95 frame intervals.
  * - tick: cost of each `flow:stats` message in the page: the socket message handler plus the
  *   React render/commit it causes (to the next macrotask), and to the next painted frame; and the
- *   long tasks (> 50 ms) seen, while idle for TICK_SECONDS at each zoom.
+ *   long tasks (> 50 ms) seen, and the editor's component renders per tick (src/render-probe.ts),
+ *   while idle for TICK_SECONDS at fit view and at zoom 1.
  *
  * The last line of stdout is one JSON object with the figures (read by apps/runtime's run-bench).
  */
@@ -488,20 +491,28 @@ async function main() {
     if (trace) await trace();
     log(`pan at fit zoom (${fitScale.toFixed(3)}): ${JSON.stringify(roundAll(panFit))}`);
 
-    // Zoom 1 around a node in the middle of the flow (group 124: column 4, row 15 of 8 × 32).
-    const zoomIn = async () => {
+    // Zoomed in around a node in the middle of the flow (group 124: column 4, row 15 of 8 × 32):
+    // at zoom 1 (a dozen full nodes with live figures), and just inside the "mid" detail level
+    // (zoom 0.32: some 150 nodes with titles and React Flow edges, the most drawn at once).
+    const zoomAt = (target) => async () => {
       await fitView();
-      await page.evaluate(zoomTo, { target: 1, nodeId: 'map-124' });
+      await page.evaluate(zoomTo, { target, nodeId: 'map-124' });
       await page.waitForTimeout(700);
     };
-    await zoomIn();
+    await zoomAt(1)();
     const zoom1Scale = await page.evaluate(currentScale);
     if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-1000-zoom1.png') });
     const tickZoom1 = await page.evaluate(idleTicks, TICK_MS);
     log(`ticks at zoom ${zoom1Scale.toFixed(2)}: ${JSON.stringify(roundAll(tickZoom1))}`);
-    const panZoom1 = await panRuns(page, 'across', zoomIn);
+    const panZoom1 = await panRuns(page, 'across', zoomAt(1));
     log(`pan at zoom ${zoom1Scale.toFixed(2)}: ${JSON.stringify(roundAll(panZoom1))}`);
+    await zoomAt(0.32)();
+    const midScale = await page.evaluate(currentScale);
+    if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-1000-mid.png') });
+    const panMid = await panRuns(page, 'across', zoomAt(0.32));
+    log(`pan at zoom ${midScale.toFixed(2)}: ${JSON.stringify(roundAll(panMid))}`);
 
+    const pan = (zoom, r) => ({ zoom: round(zoom, 3), ...roundAll(r), target: TARGET_FPS, pass: r.fps >= TARGET_FPS });
     const figures = {
       nodes: flow.nodes.length,
       edges: flow.edges.length,
@@ -516,56 +527,47 @@ async function main() {
         targetMs: TARGET_OPEN_MS,
         pass: medianOpen.painted < TARGET_OPEN_MS,
       },
-      panFit: { zoom: round(fitScale, 3), ...roundAll(panFit), target: TARGET_FPS, pass: panFit.fps >= TARGET_FPS },
-      panZoom1: {
-        zoom: round(zoom1Scale, 2),
-        ...roundAll(panZoom1),
-        target: TARGET_FPS,
-        pass: panZoom1.fps >= TARGET_FPS,
-      },
+      panFit: pan(fitScale, panFit),
+      panMid: pan(midScale, panMid),
+      panZoom1: pan(zoom1Scale, panZoom1),
       tickFit: roundAll(tickFit),
       tickZoom1: roundAll(tickZoom1),
       pageErrors: pageErrors.length,
     };
 
-    const row = (label, value, target, pass) =>
-      `${label.padEnd(36)} ${String(value).padStart(10)}   ${target.padEnd(10)} ${pass === undefined ? '' : pass ? 'ok' : 'MISSED'}`;
+    const row = (label, value, target = '', pass = undefined) =>
+      `${label.padEnd(46)} ${String(value).padStart(14)}   ${target.padEnd(8)} ${pass === undefined ? '' : pass ? 'ok' : 'MISSED'}`;
     console.log(
       `\nEditor canvas: ${figures.nodes} nodes, ${figures.edges} edges, live stats 1/s, headless Chromium ${figures.viewport}, ${figures.cpus} cores, load ${figures.loadavg1m}`,
     );
     console.log(row('measure', 'value', 'target'));
     console.log(row(`open (median of ${OPEN_RUNS}), ms`, figures.open.medianMs, '< 1500', figures.open.pass));
-    console.log(row('  runs, ms', figures.open.runsMs.join(' '), ''));
-    console.log(row(`pan at fit zoom ${figures.panFit.zoom}, fps`, figures.panFit.fps, '>= 45', figures.panFit.pass));
-    console.log(row('  worst / p95 frame, ms', `${figures.panFit.worstFrameMs} / ${figures.panFit.p95FrameMs}`, ''));
-    console.log(row('  runs, fps', figures.panFit.runsFps.join(' '), ''));
-    console.log(row(`pan at zoom ${figures.panZoom1.zoom}, fps`, figures.panZoom1.fps, '>= 45', figures.panZoom1.pass));
-    console.log(
-      row('  worst / p95 frame, ms', `${figures.panZoom1.worstFrameMs} / ${figures.panZoom1.p95FrameMs}`, ''),
-    );
-    console.log(row('  runs, fps', figures.panZoom1.runsFps.join(' '), ''));
-    console.log(row('stats tick at fit zoom, ms (median)', figures.tickFit.toMacrotaskMedianMs, ''));
-    console.log(
-      row(
-        '  to painted frame, median / max',
-        `${figures.tickFit.toFrameMedianMs} / ${figures.tickFit.toFrameMaxMs}`,
-        '',
-      ),
-    );
-    console.log(
-      row('  long tasks / longest, ms', `${figures.tickFit.longTasks} / ${figures.tickFit.longestTaskMs}`, ''),
-    );
-    console.log(row('stats tick at zoom 1, ms (median)', figures.tickZoom1.toMacrotaskMedianMs, ''));
-    console.log(
-      row(
-        '  to painted frame, median / max',
-        `${figures.tickZoom1.toFrameMedianMs} / ${figures.tickZoom1.toFrameMaxMs}`,
-        '',
-      ),
-    );
-    console.log(
-      row('  long tasks / longest, ms', `${figures.tickZoom1.longTasks} / ${figures.tickZoom1.longestTaskMs}`, ''),
-    );
+    console.log(row('  runs, ms', figures.open.runsMs.join(' ')));
+    for (const [label, r] of [
+      ['fit zoom, all nodes in view', figures.panFit],
+      ['mid zoom', figures.panMid],
+      ['zoom 1', figures.panZoom1],
+    ]) {
+      console.log(row(`pan at ${label} (${r.zoom}), fps`, r.fps, '>= 45', r.pass));
+      console.log(row('  worst / p95 frame, ms', `${r.worstFrameMs} / ${r.p95FrameMs}`));
+      console.log(row('  runs, fps', r.runsFps.join(' ')));
+    }
+    for (const [label, t] of [
+      ['fit zoom', figures.tickFit],
+      ['zoom 1', figures.tickZoom1],
+    ]) {
+      console.log(
+        row(`stats tick at ${label}: handler+render, ms`, `${t.toMacrotaskMedianMs} / ${t.toMacrotaskMaxMs}`),
+      );
+      console.log(row('  to painted frame, median / max, ms', `${t.toFrameMedianMs} / ${t.toFrameMaxMs}`));
+      console.log(row('  long tasks / longest, ms', `${t.longTasks} / ${t.longestTaskMs}`));
+      console.log(
+        row(
+          '  renders per tick: canvas/node/stats/edge',
+          ['Canvas', 'FlowNodeView', 'StatsLine', 'LiveEdge'].map((k) => t.rendersPerTick[k]).join('/'),
+        ),
+      );
+    }
     if (pageErrors.length) console.log(`page errors: ${pageErrors.slice(0, 3).join(' | ')}`);
     console.log(JSON.stringify(figures));
   } finally {

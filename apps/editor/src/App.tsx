@@ -1,8 +1,7 @@
 import { useEffect } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { api } from './api.js';
-import { useCatalog } from './catalog.js';
+import { loadCatalog } from './catalog.js';
 import { copySelection, type Clip } from './doc-store.js';
 import { connectLive } from './live.js';
 import { importText, refreshFlows, revalidate, save, useDoc } from './session.js';
@@ -15,6 +14,7 @@ import { LogPanel } from './components/LogPanel.js';
 import { Palette } from './components/Palette.js';
 import { TapPanel } from './components/TapPanel.js';
 import { ImportProblems, TopBar } from './components/TopBar.js';
+import { TokenPrompt } from './components/TokenPrompt.js';
 
 let clipboard: Clip | undefined;
 
@@ -58,10 +58,7 @@ function onPaste(e: ClipboardEvent) {
 export function App() {
   const view = useView((s) => s.view);
   useEffect(() => {
-    api
-      .nodeTypes()
-      .then((r) => useCatalog.getState().set(r.nodeTypes))
-      .catch((e: unknown) => useCatalog.getState().fail(`Node types not loaded: ${(e as Error).message}`));
+    void loadCatalog();
     void refreshFlows();
     // Flows deployed or stopped elsewhere (CLI, another tab) show up in the picker.
     const poll = setInterval(() => void refreshFlows(), 10_000);
@@ -108,6 +105,7 @@ export function App() {
         </main>
         <LogPanel />
         <ImportProblems />
+        <TokenPrompt />
       </div>
     </ReactFlowProvider>
   );

@@ -1,5 +1,6 @@
 import type {
   ApiError,
+  CredentialNamesResponse,
   FlowDocument,
   FlowListResponse,
   FlowRecord,
@@ -7,6 +8,7 @@ import type {
   NodeTypesResponse,
   ReplaceFlowRequest,
 } from '@tributary/shared';
+import { requireSignIn, storedToken } from './auth.js';
 
 /** A failed API call: the server's error body, or a network failure in words. */
 export class ApiFailure extends Error {
@@ -20,12 +22,12 @@ export class ApiFailure extends Error {
 
 /** Set when the runtime requires a token (stored by the user; never in the bundle). */
 function authHeaders(): Record<string, string> {
-  const token = localStorage.getItem('tributary.token');
+  const token = storedToken();
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 export function authToken(): string | undefined {
-  return localStorage.getItem('tributary.token') ?? undefined;
+  return storedToken();
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -47,6 +49,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   } catch {
     parsed = undefined;
   }
+  if (res.status === 401) requireSignIn();
   if (!res.ok) {
     const error = (parsed as ApiError | undefined)?.error;
     throw new ApiFailure(res.status, error ?? { code: `HTTP_${res.status}`, message: text || res.statusText });
@@ -66,4 +69,8 @@ export const api = {
   deploy: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/deploy`),
   stop: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/stop`),
   stats: (id: string, since = 0) => call<FlowStatsHistoryResponse>('GET', `${flowPath(id)}/stats?since=${since}`),
+  /** Names only: the runtime never returns a credential's value. */
+  credentials: () => call<CredentialNamesResponse>('GET', '/api/credentials'),
+  setCredential: (name: string, value: string) =>
+    call<undefined>('PUT', `/api/credentials/${encodeURIComponent(name)}`, { value }),
 };

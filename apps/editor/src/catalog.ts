@@ -1,27 +1,41 @@
 import { create } from 'zustand';
 import { nodeManifests, connectionTypes } from '@tributary/nodes/manifests';
-import type { NodeCatalog, NodeKind, NodeTypeInfo } from '@tributary/shared';
+import { ApiFailure, api } from './api.js';
+import type { ConnectionTypeInfo, NodeCatalog, NodeKind, NodeTypeInfo } from '@tributary/shared';
 
-/** Node types as the runtime serves them (palette, ports, config forms). */
+/** Node and connection types as the runtime serves them (palette, ports, config forms). */
 export interface CatalogState {
   nodeTypes: NodeTypeInfo[];
   byType: ReadonlyMap<string, NodeTypeInfo>;
+  connectionTypes: ConnectionTypeInfo[];
   error: string | undefined;
-  set: (nodeTypes: NodeTypeInfo[]) => void;
+  set: (nodeTypes: NodeTypeInfo[], connectionTypes?: ConnectionTypeInfo[]) => void;
   fail: (message: string) => void;
 }
 
 export const useCatalog = create<CatalogState>()((set) => ({
   nodeTypes: [],
   byType: new Map(),
+  connectionTypes: [],
   error: undefined,
-  set(nodeTypes) {
-    set({ nodeTypes, byType: new Map(nodeTypes.map((t) => [t.type, t])), error: undefined });
+  set(nodeTypes, connectionTypes = []) {
+    set({ nodeTypes, byType: new Map(nodeTypes.map((t) => [t.type, t])), connectionTypes, error: undefined });
   },
   fail(message) {
     set({ error: message });
   },
 }));
+
+/** Loads node and connection types from the runtime (a refused token shows the sign-in prompt instead). */
+export async function loadCatalog(): Promise<void> {
+  try {
+    const r = await api.nodeTypes();
+    useCatalog.getState().set(r.nodeTypes, r.connectionTypes);
+  } catch (e) {
+    if (e instanceof ApiFailure && e.status === 401) return;
+    useCatalog.getState().fail(`Node types not loaded: ${(e as Error).message}`);
+  }
+}
 
 /** The browser-safe manifests (with their zod schemas) that `validateFlow` checks against. */
 export const validationCatalog: NodeCatalog = { nodeTypes: nodeManifests, connectionTypes };

@@ -127,3 +127,26 @@ describe('auto layout', () => {
     expect(s.getState().nodes.find((n) => n.id === a)!.position).toEqual({ x: 500, y: 500 });
   });
 });
+
+describe('flow fields', () => {
+  it('typing the name is one undo step; an emptied description leaves the document', () => {
+    const s = store();
+    for (const name of ['O', 'Or', 'Orders']) s.getState().setDocMeta({ name }, 'name');
+    s.getState().setDocMeta({ description: 'x' }, 'description');
+    s.getState().setDocMeta({ description: undefined }, 'description');
+    expect('description' in currentDocument(s.getState())).toBe(false);
+    s.getState().undo();
+    expect(currentDocument(s.getState()).name).toBe('Orders');
+    s.getState().undo();
+    expect(currentDocument(s.getState()).name).toBe('Test');
+  });
+
+  it('counts loads, so a loaded flow is framed and an edit is not', () => {
+    const s = store();
+    const before = s.getState().loads;
+    s.getState().setDocMeta({ id: 'renamed' });
+    expect(s.getState().loads).toBe(before);
+    s.getState().load(emptyDocument('other', 'Other'), 'r1');
+    expect(s.getState().loads).toBe(before + 1);
+  });
+});

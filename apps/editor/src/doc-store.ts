@@ -1,6 +1,6 @@
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { FlowDocument, FlowProblem } from '@tributary/shared';
+import type { Connection, FlowDocument, FlowProblem } from '@tributary/shared';
 import {
   edgeId,
   freshId,
@@ -33,6 +33,8 @@ export interface DocState extends EditorGraph {
   deployProblems: FlowProblem[];
   /** The field the last undo step was recorded for (see `setConfig`). */
   lastEdit: string | undefined;
+  /** Counts `load` calls: a loaded document (open, import, reload) is framed anew, an edit is not. */
+  loads: number;
 
   load: (doc: FlowDocument, rev: string | undefined, dirty?: boolean) => void;
   markSaved: (rev: string) => void;
@@ -50,7 +52,17 @@ export interface DocState extends EditorGraph {
   /** `field` coalesces consecutive edits of one field (typing) into one undo step. */
   setConfig: (nodeId: string, config: Record<string, unknown>, field?: string) => void;
   setNodeMeta: (nodeId: string, patch: Partial<NodeMeta>) => void;
-  setDocMeta: (patch: Partial<DocMeta>) => void;
+  /** `field` coalesces consecutive edits of one flow field (typing) into one undo step. */
+  setDocMeta: (patch: Partial<DocMeta>, field?: string) => void;
+  /**
+   * Replaces the flow's connections, and with them node configs that name a connection (a rename
+   * or a removal), as one undo step; `field` coalesces typing as in `setConfig`.
+   */
+  setConnections: (
+    connections: Connection[],
+    configs?: ReadonlyMap<string, Record<string, unknown>>,
+    field?: string,
+  ) => void;
   /** Moves many nodes as one undo step (auto layout). */
   setPositions: (positions: ReadonlyMap<string, { x: number; y: number }>) => void;
   removeSelected: () => void;
@@ -90,6 +102,11 @@ export function createDocStore(initial: FlowDocument) {
         lastEdit: undefined,
       });
     };
+    /** One undo step per edit, but one for a run of edits of the same field (typing). */
+    const pushUnlessTyping = (key: string | undefined) => {
+      if (key === undefined || key !== get().lastEdit) push();
+      set({ lastEdit: key, dirty: true });
+    };
     // React Flow reports one user action (Delete) as an edge change and a node change: one undo step.
     let inChangeBatch = false;
     const pushOncePerTask = () => {
@@ -106,9 +123,10 @@ export function createDocStore(initial: FlowDocument) {
       future: [],
       deployProblems: [],
       lastEdit: undefined,
+      loads: 0,
 
       load(doc, rev, dirty = false) {
-        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [] });
+        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [], loads: get().loads + 1 });
       },
       markSaved(rev) {
         set({ rev, dirty: false });
@@ -156,9 +174,7 @@ export function createDocStore(initial: FlowDocument) {
         set({ edges: [...get().edges, edge] });
       },
       setConfig(nodeId, config, field) {
-        const key = field === undefined ? undefined : `${nodeId}\u0000${field}`;
-        if (key === undefined || key !== get().lastEdit) push();
-        set({ lastEdit: key, dirty: true });
+        pushUnlessTyping(field === undefined ? undefined : `${nodeId}\u0000${field}`);
         set({ nodes: get().nodes.map((n) => (n.id === nodeId ? { ...n, data: { config } } : n)) });
       },
       setNodeMeta(nodeId, patch) {
@@ -170,9 +186,25 @@ export function createDocStore(initial: FlowDocument) {
         for (const key of Object.keys(patch) as (keyof NodeMeta)[]) if (next[key] === undefined) delete next[key];
         set({ nodeMeta: { ...s.nodeMeta, [nodeId]: next } });
       },
-      setDocMeta(patch) {
-        push();
-        set({ docMeta: { ...get().docMeta, ...patch } });
+      setDocMeta(patch, field) {
+        pushUnlessTyping(field === undefined ? undefined : `\u0000flow\u0000${field}`);
+        const docMeta: DocMeta = { ...get().docMeta, ...patch };
+        // An emptied optional field leaves the document, as if never set.
+        for (const key of Object.keys(patch) as (keyof DocMeta)[]) if (patch[key] === undefined) delete docMeta[key];
+        set({ docMeta });
+      },
+      setConnections(connections, configs, field) {
+        pushUnlessTyping(field === undefined ? undefined : `\u0000connections\u0000${field}`);
+        const s = get();
+        const docMeta: DocMeta = { ...s.docMeta, connections };
+        if (connections.length === 0) delete docMeta.connections;
+        const nodes = configs?.size
+          ? s.nodes.map((n) => {
+              const config = configs.get(n.id);
+              return config ? { ...n, data: { config } } : n;
+            })
+          : s.nodes;
+        set({ docMeta, nodes });
       },
       setPositions(positions) {
         push();

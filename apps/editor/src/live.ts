@@ -3,6 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents, SocketAck } from '@tri
 import { authToken } from './api.js';
 import { publishSnapshot } from './dashboard-feed.js';
 import { useLogs } from './log-store.js';
+import { requireSignIn, useAuth } from './auth.js';
 import { useStats } from './stats-store.js';
 import { useTap } from './tap-store.js';
 
@@ -38,6 +39,16 @@ export function connectLive(): () => void {
       void startTap(tap.flowId, tap.edgeId);
   });
   socket.on('disconnect', () => useStats.getState().setConnected(false));
+  // A runtime with a token refuses the handshake: ask for it; a new token reconnects.
+  socket.on('connect_error', (error) => {
+    if (error.message.startsWith('E_UNAUTHORIZED')) requireSignIn();
+  });
+  const unsubscribeAuth = useAuth.subscribe((s, prev) => {
+    if (s.epoch === prev.epoch) return;
+    const next = authToken();
+    socket.auth = next ? { token: next } : {};
+    socket.disconnect().connect();
+  });
   socket.on('flow:stats', (snapshot) => {
     useStats.getState().apply(snapshot);
     publishSnapshot(snapshot);
@@ -54,6 +65,7 @@ export function connectLive(): () => void {
   });
   return () => {
     unsubscribe();
+    unsubscribeAuth();
     socket.disconnect();
     if (current === socket) current = undefined;
   };

@@ -57,7 +57,8 @@ export async function refreshFlows(): Promise<void> {
   try {
     useUi.setState({ flows: (await api.flows()).flows });
   } catch (e) {
-    notify('error', describe(e));
+    // A missing token is asked for by the sign-in prompt, not reported every 10 s.
+    if (!(e instanceof ApiFailure && e.status === 401)) notify('error', describe(e));
   }
 }
 
@@ -207,4 +208,11 @@ export function exportFlow(): void {
 export function revalidate(): void {
   const result = validateFlow(currentDocument(useDoc.getState()), validationCatalog);
   useUi.setState({ problems: result.ok ? [] : result.problems });
+}
+
+/** Clears the selection, so the inspector shows the flow's settings (the top bar's gear). */
+export function showFlowSettings(): void {
+  const doc = useDoc.getState();
+  doc.onNodesChange(doc.nodes.filter((n) => n.selected).map((n) => ({ type: 'select', id: n.id, selected: false })));
+  doc.onEdgesChange(doc.edges.filter((e) => e.selected).map((e) => ({ type: 'select', id: e.id, selected: false })));
 }

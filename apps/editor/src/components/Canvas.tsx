@@ -69,24 +69,30 @@ export function Canvas() {
   const onNodesChange = useDoc((s) => s.onNodesChange);
   const onEdgesChange = useDoc((s) => s.onEdgesChange);
   const checkpoint = useDoc((s) => s.checkpoint);
-  const flowId = useDoc((s) => s.docMeta.id);
   const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
   const rfStore = useStoreApi();
   const detail = useZoomDetail();
   const large = nodes.length > LARGE_FLOW;
   countRender('Canvas');
 
-  // Another flow was loaded: frame it in the same render that mounts its nodes (zustand calls
-  // this inside the document update, before React renders it).
-  useEffect(
-    () =>
-      useDoc.subscribe((s, prev) => {
-        if (s.docMeta.id === prev.docMeta.id || s.nodes.length === 0) return;
-        const { width, height } = rfStore.getState();
-        if (width > 0 && height > 0) void setViewport(estimatedFit(s.nodes, width, height));
-      }),
-    [rfStore, setViewport],
-  );
+  // Another flow was loaded (not an edit, nor a rename of this one, nor "load theirs"): frame it
+  // from its positions in the same render that mounts its nodes (zustand calls this inside the
+  // document update, before React renders it), then exactly once its nodes are measured. Not on
+  // an empty canvas: React Flow would queue the fit and jump to the first dropped node.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = useDoc.subscribe((s, prev) => {
+      if (s.loads === prev.loads || s.docMeta.id === prev.docMeta.id || s.nodes.length === 0) return;
+      const { width, height } = rfStore.getState();
+      if (width > 0 && height > 0) void setViewport(estimatedFit(s.nodes, width, height));
+      clearTimeout(timer);
+      timer = setTimeout(() => void fitView(FIT_VIEW), 50);
+    });
+    return () => {
+      unsubscribe();
+      clearTimeout(timer);
+    };
+  }, [rfStore, setViewport, fitView]);
 
   // Far out, edges are drawn with a width in screen pixels (`--zoom-inverse` in styles.css): set
   // here, outside React, only when the zoom changes (never on a pan step).
@@ -101,15 +107,6 @@ export function Canvas() {
     update(rfStore.getState().transform[2]);
     return rfStore.subscribe((s) => update(s.transform[2]));
   }, [rfStore]);
-
-  // Then framed exactly once its nodes are measured; edits never move the view.
-  useEffect(() => {
-    // Not on an empty canvas: React Flow would queue the fit and jump to the first dropped node.
-    const timer = setTimeout(() => {
-      if (useDoc.getState().nodes.length > 0) void fitView(FIT_VIEW);
-    }, 50);
-    return () => clearTimeout(timer);
-  }, [flowId, fitView]);
 
   const onConnect = useCallback((c: Connection) => {
     if (!c.sourceHandle || !c.targetHandle) return;

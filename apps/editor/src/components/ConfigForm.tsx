@@ -1,66 +1,38 @@
 import { lazy, Suspense } from 'react';
-import type { FieldUiHints, FlowProblem } from '@tributary/shared';
+import type { FlowProblem } from '@tributary/shared';
+import {
+  enumOptions,
+  formFields,
+  initialValue,
+  isForm,
+  isObject,
+  switchOrForm,
+  typeOf,
+  type Field,
+  type FieldSchema,
+} from '../form-schema.js';
+import { ConnectionSelect } from './ConnectionSelect.js';
+import { SecretInput } from './SecretInput.js';
+import '../settings.css';
+
+export { enumOptions, formFields, type FieldSchema };
 
 // CodeMirror is the heaviest dependency: loaded only when a code field is shown.
 const CodeField = lazy(() => import('./CodeField.js'));
 
-/** The part of JSON Schema the form understands. */
-export interface FieldSchema {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: FieldSchema[];
-  oneOf?: FieldSchema[];
-  items?: FieldSchema;
-  default?: unknown;
-  description?: string;
-  minimum?: number;
-  maximum?: number;
-  properties?: Record<string, FieldSchema>;
-  required?: string[];
-  ui?: FieldUiHints;
-}
-
-interface Field {
-  key: string;
-  schema: FieldSchema;
-  ui: FieldUiHints;
-  required: boolean;
-}
-
-export function formFields(schema: FieldSchema): Field[] {
-  const required = new Set(schema.required ?? []);
-  return Object.entries(schema.properties ?? {})
-    .map(([key, s]) => ({ key, schema: s, ui: s.ui ?? {}, required: required.has(key) }))
-    .sort((a, b) => (a.ui.order ?? 1e9) - (b.ui.order ?? 1e9));
-}
-
-/** enum values of a field (a plain enum, or a union of consts). */
-export function enumOptions(s: FieldSchema): unknown[] | undefined {
-  if (s.enum) return s.enum;
-  const alts = s.anyOf ?? s.oneOf;
-  if (alts?.length && alts.every((a) => a.const !== undefined)) return alts.map((a) => a.const);
-  return undefined;
-}
-
-function typeOf(s: FieldSchema): string | undefined {
-  const t = Array.isArray(s.type) ? s.type.find((x) => x !== 'null') : s.type;
-  if (t) return t;
-  const alt = (s.anyOf ?? s.oneOf)?.find((a) => a.type && a.type !== 'null');
-  return alt ? typeOf(alt) : undefined;
-}
-
 interface InputProps {
+  id: string;
   field: Field;
   value: unknown;
   onChange: (value: unknown) => void;
+  /** Suggested name for a credential stored from this field. */
+  secretName: string;
 }
 
-function FieldInput({ field, value, onChange }: InputProps) {
+function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
   const { schema, ui } = field;
   const options = enumOptions(schema);
   const type = typeOf(schema);
-  const id = `field-${field.key}`;
   if (ui.widget === 'code')
     return (
       <Suspense fallback={<textarea id={id} value={typeof value === 'string' ? value : ''} readOnly />}>
@@ -68,14 +40,14 @@ function FieldInput({ field, value, onChange }: InputProps) {
       </Suspense>
     );
   if (ui.widget === 'secret' || ui.secret)
+    return <SecretInput id={id} value={value} onChange={onChange} suggestedName={secretName} />;
+  if (ui.widget === 'connection')
     return (
-      <input
+      <ConnectionSelect
         id={id}
-        type="password"
-        autoComplete="off"
-        placeholder={ui.placeholder ?? '${env:NAME} or ${cred:NAME}'}
-        value={typeof value === 'string' ? value : ''}
-        onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
+        value={typeof value === 'string' ? value : undefined}
+        onChange={onChange}
+        connectionType={ui.connectionType}
       />
     );
   if (options)
@@ -103,7 +75,7 @@ function FieldInput({ field, value, onChange }: InputProps) {
         step={type === 'integer' ? 1 : 'any'}
         min={schema.minimum}
         max={schema.maximum}
-        placeholder={ui.placeholder}
+        placeholder={ui.placeholder ?? (typeof schema.default === 'number' ? String(schema.default) : undefined)}
         value={typeof value === 'number' ? value : ''}
         onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))}
       />
@@ -113,7 +85,7 @@ function FieldInput({ field, value, onChange }: InputProps) {
       <textarea
         id={id}
         rows={3}
-        placeholder="one per line"
+        placeholder={ui.placeholder ? `${ui.placeholder} (one per line)` : 'one per line'}
         value={Array.isArray(value) ? value.join('\n') : ''}
         onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value.split('\n'))}
       />
@@ -155,34 +127,109 @@ function JsonInput({ id, value, onChange }: { id: string; value: unknown; onChan
   );
 }
 
-interface FormProps {
+interface FieldsProps {
   schema: FieldSchema;
-  config: Record<string, unknown>;
+  value: Record<string, unknown>;
   problems: FlowProblem[];
-  /** Pointer prefix of this node's config, e.g. `/nodes/2/config`. */
+  /** JSON pointer of `value` in the document, e.g. `/nodes/2/config`. */
   pointer: string;
-  onChange: (config: Record<string, unknown>, field: string) => void;
+  /** Id prefix of the inputs: `field-` at the top, `field-sasl-` inside `sasl`. */
+  idPrefix: string;
+  secretName: string;
+  onChange: (value: Record<string, unknown>, field: string) => void;
 }
 
-/** A node's config form, generated from its JSON Schema and `ui` hints. */
-export function ConfigForm({ schema, config, problems, pointer, onChange }: FormProps) {
+/** The fields of one object: basic ones, then the advanced ones folded. */
+function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChange }: FieldsProps) {
   const fields = formFields(schema);
-  const set = (key: string, value: unknown) => {
-    const next = { ...config };
-    if (value === undefined) delete next[key];
-    else next[key] = value;
-    onChange(next, key);
+  const set = (key: string, next: unknown, field = key) => {
+    const copy = { ...value };
+    if (next === undefined) delete copy[key];
+    else copy[key] = next;
+    onChange(copy, field);
   };
   const render = (f: Field) => {
-    const own = problems.filter((p) => p.path === `${pointer}/${f.key}` || p.path.startsWith(`${pointer}/${f.key}/`));
+    const at = `${pointer}/${f.key}`;
+    const id = `${idPrefix}${f.key}`;
+    const label = f.ui.label ?? f.key;
+    const help = f.ui.help ?? f.schema.description;
+    const nested = isForm(f.schema) ? f.schema : undefined;
+    const toggled = switchOrForm(f.schema);
+    const current = value[f.key];
+    // A nested form owns the problems inside it; this row shows the ones about the object itself.
+    const own = problems.filter((p) =>
+      nested || (toggled && isObject(current)) ? p.path === at : p.path === at || p.path.startsWith(`${at}/`),
+    );
+    const sub = (schemaOf: FieldSchema, object: Record<string, unknown>) => (
+      <Fields
+        schema={schemaOf}
+        value={object}
+        problems={problems}
+        pointer={at}
+        idPrefix={`${id}-`}
+        secretName={`${secretName}.${f.key}`}
+        onChange={(next, field) => set(f.key, next, `${f.key}.${field}`)}
+      />
+    );
+    if (nested)
+      return (
+        <fieldset key={f.key} className={`field group${own.length ? ' has-problem' : ''}`} data-field={f.key}>
+          <legend>
+            {label}
+            {f.required && <span className="req"> *</span>}
+          </legend>
+          {help && <div className="help">{help}</div>}
+          {isObject(current) ? (
+            <>
+              {sub(nested, current)}
+              {!f.required && (
+                <button type="button" className="link" onClick={() => set(f.key, undefined)}>
+                  Remove {label}
+                </button>
+              )}
+            </>
+          ) : (
+            <button type="button" onClick={() => set(f.key, initialValue(nested))} data-testid={`add-${id}`}>
+              Set up {label}
+            </button>
+          )}
+          {own.map((p, i) => (
+            <div key={i} className="problem">
+              {p.message}
+            </div>
+          ))}
+        </fieldset>
+      );
+    const mode = current === true ? 'on' : isObject(current) ? 'custom' : 'off';
     return (
       <div key={f.key} className={`field${own.length ? ' has-problem' : ''}`} data-field={f.key}>
-        <label htmlFor={`field-${f.key}`}>
-          {f.ui.label ?? f.key}
+        <label htmlFor={id}>
+          {label}
           {f.required && <span className="req"> *</span>}
         </label>
-        <FieldInput field={f} value={config[f.key]} onChange={(v) => set(f.key, v)} />
-        {(f.ui.help ?? f.schema.description) && <div className="help">{f.ui.help ?? f.schema.description}</div>}
+        {toggled ? (
+          <select
+            id={id}
+            value={mode}
+            onChange={(e) =>
+              set(f.key, e.target.value === 'on' ? true : e.target.value === 'custom' ? initialValue(toggled) : false)
+            }
+          >
+            <option value="off">Off</option>
+            <option value="on">On</option>
+            <option value="custom">On, with these settings…</option>
+          </select>
+        ) : (
+          <FieldInput
+            id={id}
+            field={f}
+            value={current}
+            onChange={(v) => set(f.key, v)}
+            secretName={`${secretName}.${f.key}`}
+          />
+        )}
+        {help && <div className="help">{help}</div>}
+        {toggled && isObject(current) && <div className="group nested">{sub(toggled, current)}</div>}
         {own.map((p, i) => (
           <div key={i} className="problem">
             {p.message}
@@ -194,8 +241,7 @@ export function ConfigForm({ schema, config, problems, pointer, onChange }: Form
   const basic = fields.filter((f) => !f.ui.advanced);
   const advanced = fields.filter((f) => f.ui.advanced);
   return (
-    <div className="config-form">
-      {fields.length === 0 && <div className="muted">No settings.</div>}
+    <>
       {basic.map(render)}
       {advanced.length > 0 && (
         <details>
@@ -203,6 +249,37 @@ export function ConfigForm({ schema, config, problems, pointer, onChange }: Form
           {advanced.map(render)}
         </details>
       )}
+    </>
+  );
+}
+
+interface FormProps {
+  schema: FieldSchema;
+  config: Record<string, unknown>;
+  problems: FlowProblem[];
+  /** Pointer prefix of this config, e.g. `/nodes/2/config`. */
+  pointer: string;
+  /** Stem of suggested credential names (`<flow>.<node>`): a field adds `.<field>`. */
+  secretName: string;
+  /** `field` is the edited field's path (`sasl.password`), to coalesce typing into one undo step. */
+  onChange: (config: Record<string, unknown>, field: string) => void;
+}
+
+/** A config form, generated from its JSON Schema and `ui` hints (nested objects as nested forms). */
+export function ConfigForm({ schema, config, problems, pointer, secretName, onChange }: FormProps) {
+  const empty = formFields(schema).length === 0;
+  return (
+    <div className="config-form">
+      {empty && <div className="muted">No settings.</div>}
+      <Fields
+        schema={schema}
+        value={config}
+        problems={problems}
+        pointer={pointer}
+        idPrefix="field-"
+        secretName={secretName}
+        onChange={onChange}
+      />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useCallback } from 'react';
 import { useCatalog } from '../catalog.js';
 import { useDoc, useUi } from '../session.js';
 import { ConfigForm } from './ConfigForm.js';
+import { FlowSettings } from './FlowSettings.js';
 
 /** The id of the only selected node (a narrow selector: a string). */
 function useSelectedId(): string | undefined {
@@ -23,6 +24,7 @@ function NodeInspector({ id }: { id: string }) {
   const info = useCatalog((s) => (node?.type ? s.byType.get(node.type) : undefined));
   const local = useUi((s) => s.problems);
   const deploy = useDoc((s) => s.deployProblems);
+  const flowId = useDoc((s) => s.docMeta.id);
   const onChange = useCallback(
     (config: Record<string, unknown>, field: string) => useDoc.getState().setConfig(id, config, field),
     [id],
@@ -69,6 +71,7 @@ function NodeInspector({ id }: { id: string }) {
           config={node.data.config}
           problems={problems}
           pointer={pointer}
+          secretName={`${flowId}.${id}`}
           onChange={onChange}
         />
       ) : (
@@ -78,26 +81,8 @@ function NodeInspector({ id }: { id: string }) {
   );
 }
 
-/** The selected node's settings, or the flow's problems when nothing single is selected. */
+/** The selected node's settings, or the flow's settings when no single node is selected. */
 export function Inspector() {
   const id = useSelectedId();
-  const problems = useUi((s) => s.problems);
-  return (
-    <aside className="inspector">
-      {id ? (
-        <NodeInspector id={id} />
-      ) : (
-        <div className="inspector-body">
-          <h2>Flow</h2>
-          <p className="muted">Select one node to edit it. Drag node types from the left onto the canvas.</p>
-          {problems.length > 0 && <h3>Problems</h3>}
-          {problems.map((p, i) => (
-            <div key={i} className="problem">
-              {p.message} <span className="muted">{p.path}</span>
-            </div>
-          ))}
-        </div>
-      )}
-    </aside>
-  );
+  return <aside className="inspector">{id ? <NodeInspector id={id} /> : <FlowSettings />}</aside>;
 }

@@ -2,6 +2,7 @@ import { useRef } from 'react';
 import { useReactFlow } from '@xyflow/react';
 import { layout } from '../auto-layout.js';
 import { useDoc, useUi, deploy, exportFlow, importText, newFlow, openFlow, save, stop } from '../session.js';
+import { showFlowSettings } from '../session.js';
 import { useStats } from '../stats-store.js';
 import { ViewToggle } from './ViewToggle.js';
 
@@ -48,8 +49,11 @@ export function TopBar() {
         className="flow-name"
         aria-label="Flow name"
         value={name}
-        onChange={(e) => useDoc.getState().setDocMeta({ name: e.target.value })}
+        onChange={(e) => useDoc.getState().setDocMeta({ name: e.target.value }, 'name')}
       />
+      <button onClick={showFlowSettings} title="Flow settings: id, description, connections" aria-label="Flow settings">
+        ⚙
+      </button>
       <span className={`dirty${dirty ? ' on' : ''}`} data-testid="dirty" title={dirty ? 'unsaved changes' : 'saved'}>
         {dirty ? '● unsaved' : '✓ saved'}
       </span>
