@@ -101,6 +101,9 @@ describe('Kafka in the editor', () => {
     await page.locator('[data-testid="node-read"]').click();
     await expect.poll(() => page.locator('.inspector').textContent()).toContain('Group id');
     expect(await page.locator('.inspector').textContent()).toContain('Start from');
+    // Settings left unset show the default that applies, not a blank.
+    expect(await page.locator('#field-codec option:checked').textContent()).toBe('json (default)');
+    expect(await page.locator('#field-delivery option:checked').textContent()).toBe('at-least-once (default)');
   });
 
   it('shows the consumer lag on a source that falls behind', async () => {
@@ -110,6 +113,8 @@ describe('Kafka in the editor', () => {
     await expect.poll(() => lag.textContent(), { timeout: 30_000 }).toMatch(/lag [\d.]+k? msgs/);
     // Thousands behind: the function handles ~50 records/s of the 20,000.
     expect(Number(/lag ([\d.]+)/.exec((await lag.textContent()) ?? '')?.[1])).toBeGreaterThan(0);
+    // The flow picker follows the live state of the open flow (not only its 10 s poll).
+    await expect.poll(() => page.getByLabel('Open flow').locator('option:checked').textContent()).toContain('running');
     await page.screenshot({ path: join(results, 'kafka-lag.png') });
     await runtime.api('POST', '/api/flows/slow-reader/stop');
   });

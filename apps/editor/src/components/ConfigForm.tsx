@@ -57,7 +57,14 @@ function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
         value={value === undefined ? '' : JSON.stringify(value)}
         onChange={(e) => onChange(e.target.value === '' ? undefined : (JSON.parse(e.target.value) as unknown))}
       >
-        {!field.required && <option value="">—</option>}
+        {/* Unset means the schema's default: say which it is, not a blank. */}
+        {!field.required && (
+          <option value="">
+            {schema.default === undefined
+              ? '—'
+              : `${typeof schema.default === 'string' ? schema.default : JSON.stringify(schema.default)} (default)`}
+          </option>
+        )}
         {options.map((o) => (
           <option key={JSON.stringify(o)} value={JSON.stringify(o)}>
             {String(o)}
@@ -66,7 +73,14 @@ function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
       </select>
     );
   if (type === 'boolean')
-    return <input id={id} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
+    return (
+      <input
+        id={id}
+        type="checkbox"
+        checked={value === undefined ? schema.default === true : value === true}
+        onChange={(e) => onChange(e.target.checked)}
+      />
+    );
   if (type === 'integer' || type === 'number')
     return (
       <input

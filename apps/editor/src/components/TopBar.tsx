@@ -41,7 +41,8 @@ export function TopBar() {
         {!saved && <option value="">{id} (new)</option>}
         {flows.map((f) => (
           <option key={f.id} value={f.id}>
-            {f.name || f.id} · {f.state}
+            {/* The open flow's state comes live from the runtime; the others from the (polled) list. */}
+            {f.name || f.id} · {f.id === id && state ? state : f.state}
           </option>
         ))}
       </select>
