@@ -3,41 +3,16 @@
  * The editor in a real browser (Debian chromium) against the real runtime, which serves the built
  * editor: build both first (`pnpm --filter @tributary/runtime build`, `pnpm --filter @tributary/editor build`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const cli = join(here, '../../runtime/dist/cli.js');
-const results = join(here, '../test-results');
-
-let runtime: ChildProcess;
+let runtime: Runtime;
+let browser: Browser;
 let baseUrl: string;
-let dataDir: string;
-let profileDir: string;
-let context: BrowserContext;
 let page: Page;
-
-async function startRuntime(): Promise<string> {
-  runtime = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /runtime on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    };
-    runtime.stdout?.on('data', onData);
-    runtime.stderr?.on('data', onData);
-    runtime.on('exit', (code) => reject(new Error(`runtime exited (${code}): ${output}`)));
-  });
-}
 
 /** Drags a palette item onto the canvas at (x, y) relative to the canvas. */
 async function dropFromPalette(type: string, x: number, y: number): Promise<void> {
@@ -62,36 +37,17 @@ async function count(): Promise<number> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-data-'));
-  profileDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-profile-'));
-  await mkdir(results, { recursive: true });
-  baseUrl = await startRuntime();
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1400, height: 860 },
-    acceptDownloads: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  runtime = await startRuntime();
+  baseUrl = runtime.url;
+  browser = await launchBrowser();
+  page = browser.page;
   await page.goto(baseUrl);
   await page.locator('[data-testid="palette-sequence"]').waitFor();
 });
 
 afterAll(async () => {
-  await context?.close();
-  runtime?.kill('SIGKILL');
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(profileDir, { recursive: true, force: true });
+  await browser?.close();
+  await runtime?.stop();
 });
 
 describe('editor end to end', () => {

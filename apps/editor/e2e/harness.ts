@@ -65,13 +65,13 @@ export interface Browser {
   close: () => Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const profileDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-profile-'));
   await mkdir(results, { recursive: true });
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    viewport: { width: 1400, height: 860 },
+    viewport: options.viewport ?? { width: 1400, height: 860 },
     acceptDownloads: true,
     args: [
       '--headless',

@@ -4,51 +4,24 @@
  * charts from history and live ticks, the message tap of an edge, the log and error drawer.
  * Build the runtime and the editor first (the runtime serves apps/editor/dist).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const cli = join(here, '../../runtime/dist/cli.js');
-const results = join(here, '../test-results');
-const demoFile = join(here, '../../../examples/demo.flow.json');
+const demoFile = fileURLToPath(new URL('../../../examples/demo.flow.json', import.meta.url));
 
-let runtime: ChildProcess;
+let runtime: Runtime;
+let browser: Browser;
 let baseUrl: string;
-let dataDir: string;
-let profileDir: string;
-let context: BrowserContext;
 let page: Page;
 /** socket.io frames the page sent (to see `tap:start` / `tap:stop` go out). */
 const sent: string[] = [];
 
-async function startRuntime(): Promise<string> {
-  runtime = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /runtime on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    };
-    runtime.stdout?.on('data', onData);
-    runtime.stderr?.on('data', onData);
-    runtime.on('exit', (code) => reject(new Error(`runtime exited (${code}): ${output}`)));
-  });
-}
-
-async function post(path: string, body?: unknown): Promise<Response> {
-  return fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+async function post(path: string, body?: unknown): Promise<number> {
+  return (await runtime.api('POST', path, body)).status;
 }
 
 /** A flow whose function node throws for every third message, its error port left unwired. */
@@ -112,29 +85,13 @@ async function points(testId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-data-'));
-  profileDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-profile-'));
-  await mkdir(results, { recursive: true });
-  baseUrl = await startRuntime();
+  runtime = await startRuntime();
+  baseUrl = runtime.url;
   const demo = JSON.parse(await readFile(demoFile, 'utf8')) as unknown;
-  expect((await post('/api/flows', demo)).status).toBe(201);
-  expect((await post('/api/flows', failingFlow)).status).toBe(201);
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  expect(await post('/api/flows', demo)).toBe(201);
+  expect(await post('/api/flows', failingFlow)).toBe(201);
+  browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+  page = browser.page;
   // Leaving a flow with unsaved changes asks first: yes.
   page.on('dialog', (dialog) => void dialog.accept());
   page.on('websocket', (ws) => ws.on('framesent', (frame) => sent.push(String(frame.payload))));
@@ -143,10 +100,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
-  runtime?.kill('SIGKILL');
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(profileDir, { recursive: true, force: true });
+  await browser?.close();
+  await runtime?.stop();
 });
 
 describe('monitoring end to end', () => {
