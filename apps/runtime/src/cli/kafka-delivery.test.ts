@@ -76,6 +76,18 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
+/** Runtime A, alone in its group: returns once it owns every partition. */
+async function firstMember(options: Omit<Parameters<typeof deliveryFlow>[0], 'worker'>): Promise<RuntimeProcess> {
+  const a = runtime(deliveryFlow({ ...options, worker: 'A' }));
+  await waitUntil(
+    'runtime A to own every partition',
+    () => a.partitions === PARTITIONS,
+    60_000,
+    () => a.log,
+  );
+  return a;
+}
+
 /**
  * Runs the pipeline in runtime A with a producer at 3,000 msgs/s, kills A with SIGKILL once a third
  * of the input is through, and starts runtime B on the same group. Returns what the test needs to
@@ -87,13 +99,7 @@ async function crashMidStream(prefix: string, delivery: 'at-least-once' | 'at-mo
   const out = await collector(output);
   const options = { brokers: BROKERS, input, output, groupId, delivery };
 
-  const first = runtime(deliveryFlow({ ...options, worker: 'A' }));
-  await waitUntil(
-    'runtime A to own every partition',
-    () => first.partitions === PARTITIONS,
-    60_000,
-    () => first.log,
-  );
+  const first = await firstMember(options);
   const producer = new SteadyProducer(kafka, input, count, 3000);
   await waitUntil(
     'a third of the messages through',
@@ -187,13 +193,7 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
     const out = await collector(output);
     const options = { brokers: BROKERS, input, output, groupId };
 
-    const a = runtime(deliveryFlow({ ...options, worker: 'A' }));
-    await waitUntil(
-      'runtime A to own every partition',
-      () => a.partitions === PARTITIONS,
-      60_000,
-      () => a.log,
-    );
+    const a = await firstMember(options);
     const producer = new SteadyProducer(kafka, input, count, 2000);
     const b = runtime(deliveryFlow({ ...options, worker: 'B' }));
     await waitUntil(
