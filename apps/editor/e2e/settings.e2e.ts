@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { launchBrowser, pickFlow, results, startRuntime, type Browser, type Runtime } from './harness.js';
 
 let runtime: Runtime;
 let browser: Browser;
@@ -149,6 +149,22 @@ describe('flow settings', () => {
     await page.locator('[data-testid="palette-kafka-source"]').waitFor();
     expect(dialogs).toEqual(['beforeunload']);
     page.off('dialog', onDialog);
+  });
+
+  it('deletes a saved flow after asking, and the runtime no longer has it', async () => {
+    const doomed = { schemaVersion: 1, id: 'doomed', name: 'Doomed', nodes: [], edges: [] };
+    expect((await runtime.api('POST', '/api/flows', doomed)).status).toBe(201);
+    await expect
+      .poll(() => page.locator('select[aria-label="Open flow"] option[value="doomed"]').count(), {
+        timeout: 15_000,
+      })
+      .toBe(1);
+    await pickFlow(page, 'doomed');
+    await page.getByRole('button', { name: 'Flow settings' }).click();
+    await page.getByRole('button', { name: 'Delete this flow…' }).click();
+    await page.getByRole('button', { name: 'Delete flow' }).click();
+    await expect.poll(() => page.locator('select[aria-label="Open flow"] option[value="doomed"]').count()).toBe(0);
+    expect((await runtime.api('GET', '/api/flows/doomed')).status).toBe(404);
   });
 });
 

@@ -68,6 +68,8 @@ export const api = {
     call<FlowRecord>('PUT', flowPath(flow.id), { flow, rev } satisfies ReplaceFlowRequest),
   deploy: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/deploy`),
   stop: (id: string) => call<FlowRecord>('POST', `${flowPath(id)}/stop`),
+  /** Stops the flow if it runs, then deletes it with its history. */
+  remove: (id: string) => call<undefined>('DELETE', flowPath(id)),
   stats: (id: string, since = 0) => call<FlowStatsHistoryResponse>('GET', `${flowPath(id)}/stats?since=${since}`),
   /** Names only: the runtime never returns a credential's value. */
   credentials: () => call<CredentialNamesResponse>('GET', '/api/credentials'),

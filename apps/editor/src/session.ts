@@ -87,6 +87,22 @@ export async function openFlow(id: string): Promise<void> {
   }
 }
 
+/** Deletes the open flow on the runtime (stopping it first) and opens a new, empty one. */
+export async function deleteFlow(): Promise<void> {
+  const { id } = useDoc.getState().docMeta;
+  try {
+    await api.remove(id);
+  } catch (e) {
+    notify('error', `Flow not deleted: ${describe(e)}`);
+    return;
+  }
+  const next = newFlowId();
+  useDoc.getState().load(emptyDocument(next, 'Untitled flow'), undefined);
+  useStats.getState().reset(next);
+  await refreshFlows();
+  notify('ok', `Deleted flow "${id}"`);
+}
+
 /** Saves with the rev the edit started from; a stale rev (409) is offered to the user, never overwritten silently. */
 export async function save(overwriteRev?: string): Promise<boolean> {
   const doc = currentDocument(useDoc.getState());

@@ -15,7 +15,7 @@ import {
   renameConnection,
   updateConnection,
 } from '../connections.js';
-import { useDoc, useUi } from '../session.js';
+import { deleteFlow, useDoc, useUi } from '../session.js';
 import { useStats } from '../stats-store.js';
 import { ConfigForm, type FieldSchema } from './ConfigForm.js';
 import '../settings.css';
@@ -222,6 +222,35 @@ function ConnectionCard(props: {
   );
 }
 
+/** Deleting the saved flow: asks first, and says that a running flow is stopped. */
+function DeleteFlow({ id }: { id: string }) {
+  const [confirming, setConfirming] = useState(false);
+  const state = useStats((s) => s.state);
+  const running = state === 'running' || state === 'deploying';
+  return (
+    <Section title="Delete">
+      {confirming ? (
+        <div className="confirm" role="alert">
+          <span>
+            Delete flow "{id}" from the runtime{running ? ' (it is running: it will be stopped)' : ''}? Export it first
+            to keep a copy.
+          </span>
+          <button type="button" className="danger" onClick={() => void deleteFlow()}>
+            Delete flow
+          </button>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Keep
+          </button>
+        </div>
+      ) : (
+        <button type="button" className="danger-outline" onClick={() => setConfirming(true)}>
+          Delete this flow…
+        </button>
+      )}
+    </Section>
+  );
+}
+
 /** The flow's own settings and its shared connections: the inspector when no node is selected. */
 export function FlowSettings() {
   const meta = useDoc((s) => s.docMeta);
@@ -319,6 +348,8 @@ export function FlowSettings() {
           }
         />
       </Section>
+
+      {saved && <DeleteFlow id={meta.id} />}
 
       {(flowProblems.length > 0 || nodeProblems.length > 0) && (
         <Section title="Problems" aside={<span className="badge">{flowProblems.length + nodeProblems.length}</span>}>
