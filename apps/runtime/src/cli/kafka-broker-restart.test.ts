@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
+import type { FlowDocument } from '@tributary/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Collector,
@@ -21,7 +22,7 @@ import {
 const script = fileURLToPath(new URL('../../../../scripts/kafka/kafka.mjs', import.meta.url));
 const PORT = Number(process.env.KAFKA_RESTART_TEST_PORT ?? 19392);
 const BROKERS = [`127.0.0.1:${PORT}`];
-const OUTAGE_MS = 15_000;
+const OUTAGE_MS = 20_000;
 
 /** `fresh` drops the data of an earlier run; a restart keeps it, as a real one would. */
 function broker(command: 'start' | 'stop', fresh = false): void {
@@ -46,8 +47,29 @@ afterAll(async () => {
   broker('stop');
 }, 60_000);
 
+/** sequence (count numbers, 250/s) → kafka-sink: a flow that writes whether or not the broker is there. */
+function numbersToKafka(count: number, topic: string): FlowDocument {
+  return {
+    schemaVersion: 1,
+    id: 'numbers-to-kafka',
+    name: 'Numbers to Kafka',
+    connections: [{ id: 'broker', type: 'kafka', config: { brokers: BROKERS } }],
+    nodes: [
+      { id: 'numbers', type: 'sequence', typeVersion: 1, position: { x: 0, y: 0 }, config: { count, rate: 250 } },
+      {
+        id: 'out',
+        type: 'kafka-sink',
+        typeVersion: 1,
+        position: { x: 200, y: 0 },
+        config: { connection: 'broker', topic, codec: 'string' },
+      },
+    ],
+    edges: [{ id: 'numbers->out', source: 'numbers', sourcePort: 'out', target: 'out', targetPort: 'in' }],
+  };
+}
+
 describe('broker restart mid-stream', () => {
-  it('the flow rides out the outage on its own and loses nothing', async () => {
+  it('the flows ride out the outage on their own and lose nothing', async () => {
     const count = 6_000;
     const [input, output, groupId] = ['restart-in', 'restart-out', 'restart-group'];
     await admin.createTopics({
@@ -55,6 +77,10 @@ describe('broker restart mid-stream', () => {
       waitForLeaders: true,
     });
     const flow = new RuntimeProcess(deliveryFlow({ brokers: BROKERS, input, output, groupId, worker: 'A' }));
+    // A producer-only flow (the source does not need the broker): its sink has sends under way
+    // when the broker goes, and must hold them through the outage rather than drop them.
+    const numbers = 4_000;
+    const writer = new RuntimeProcess(numbersToKafka(numbers, 'restart-numbers'));
     try {
       await waitUntil(
         'the flow to own the partitions',
@@ -63,6 +89,12 @@ describe('broker restart mid-stream', () => {
         () => flow.log,
       );
       const producer = new SteadyProducer(kafka, input, count, 1000);
+      await waitUntil(
+        'the writer to be writing',
+        () => Number(writer.latest?.nodes.out?.custom.acknowledged ?? 0) > 0,
+        60_000,
+        () => writer.log,
+      );
       let out = await Collector.start(kafka, admin, output);
       await waitUntil(
         'a quarter of the messages through',
@@ -96,8 +128,22 @@ describe('broker restart mid-stream', () => {
       );
       expect(await flow.stop()).toBe(0);
       await out.close();
+
+      // The writer: every number in the topic, and its sink went through its own retries.
+      expect(await writer.exited).toBe(0);
+      const written = await Collector.start(kafka, admin, 'restart-numbers', false);
+      await written.caughtUp();
+      const seen = new Set(written.raw.map((r) => Number(r.value)));
+      for (let n = 0; n < numbers; n++) expect(seen.has(n)).toBe(true);
+      const sinkRetries = writer.latest?.nodes.out?.custom.retries;
+      expect(sinkRetries).toBeGreaterThan(0);
+      console.info(
+        `broker restart, writer: ${numbers} numbers, ${written.raw.length} records (${written.raw.length - numbers} duplicates), sink retries ${JSON.stringify(sinkRetries)}`,
+      );
+      await written.close();
     } finally {
       await flow.dispose();
+      await writer.dispose();
     }
   }, 400_000);
 });
