@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type { FlowRunState, NodeKind } from '@tributary/shared';
 import { api } from '../api.js';
 import { KIND_COLOUR, KIND_ORDER, useCatalog } from '../catalog.js';
@@ -180,6 +180,38 @@ function EmptyState({ saved }: { saved: boolean }) {
   );
 }
 
+/** Four charts of the flow or of the picked node; test ids read `chart-<scope>-<name>`. */
+function ChartGrid({
+  scope,
+  charts,
+  feed,
+  windowS,
+  lagNote,
+}: {
+  scope: 'flow' | 'node';
+  charts: [name: string, spec: ChartSpec][];
+  feed: DashboardFeed;
+  windowS: number;
+  /** Shown on an empty lag chart (why a source has no lag yet). */
+  lagNote?: ReactNode;
+}) {
+  return (
+    <div className="chart-grid">
+      {charts.map(([name, spec]) => (
+        <TimeChart
+          key={name}
+          spec={spec}
+          feed={feed}
+          pick={scope === 'flow' ? pickFlow : pickNode}
+          windowS={windowS}
+          testId={`chart-${scope}-${name}`}
+          empty={name === 'lag' ? lagNote : undefined}
+        />
+      ))}
+    </div>
+  );
+}
+
 function DashboardBody({ flowId }: { flowId: string }) {
   const [feed] = useState(() => {
     const doc = useDoc.getState();
@@ -230,28 +262,17 @@ function DashboardBody({ flowId }: { flowId: string }) {
       {error && <div className="dash-banner error">{error}</div>}
       <FlowKpis feed={feed} />
       <h3 className="dash-section">Whole flow</h3>
-      <div className="chart-grid">
-        <TimeChart
-          spec={FLOW_CHARTS.throughput}
-          feed={feed}
-          pick={pickFlow}
-          windowS={windowS}
-          testId="chart-flow-throughput"
-        />
-        <TimeChart
-          spec={FLOW_CHARTS.latency}
-          feed={feed}
-          pick={pickFlow}
-          windowS={windowS}
-          testId="chart-flow-latency"
-        />
-        <TimeChart spec={ERRORS} feed={feed} pick={pickFlow} windowS={windowS} testId="chart-flow-errors" />
-        {flowHasLag ? (
-          <TimeChart spec={LAG} feed={feed} pick={pickFlow} windowS={windowS} testId="chart-flow-lag" />
-        ) : (
-          <TimeChart spec={FLOW_CHARTS.queue} feed={feed} pick={pickFlow} windowS={windowS} testId="chart-flow-queue" />
-        )}
-      </div>
+      <ChartGrid
+        scope="flow"
+        feed={feed}
+        windowS={windowS}
+        charts={[
+          ['throughput', FLOW_CHARTS.throughput],
+          ['latency', FLOW_CHARTS.latency],
+          ['errors', ERRORS],
+          flowHasLag ? ['lag', LAG] : ['queue', FLOW_CHARTS.queue],
+        ]}
+      />
       <div className="dash-section node-pick">
         <h3>Node</h3>
         <select
@@ -274,41 +295,18 @@ function DashboardBody({ flowId }: { flowId: string }) {
         )}
       </div>
       {pickedNode && (
-        <div className="chart-grid">
-          <TimeChart
-            spec={NODE_CHARTS.throughput}
-            feed={feed}
-            pick={pickNode}
-            windowS={windowS}
-            testId="chart-node-throughput"
-          />
-          <TimeChart
-            spec={NODE_CHARTS.latency}
-            feed={feed}
-            pick={pickNode}
-            windowS={windowS}
-            testId="chart-node-latency"
-          />
-          <TimeChart spec={ERRORS} feed={feed} pick={pickNode} windowS={windowS} testId="chart-node-errors" />
-          {pickedKind === 'source' ? (
-            <TimeChart
-              spec={LAG}
-              feed={feed}
-              pick={pickNode}
-              windowS={windowS}
-              testId="chart-node-lag"
-              empty={lagNote}
-            />
-          ) : (
-            <TimeChart
-              spec={NODE_CHARTS.queue}
-              feed={feed}
-              pick={pickNode}
-              windowS={windowS}
-              testId="chart-node-queue"
-            />
-          )}
-        </div>
+        <ChartGrid
+          scope="node"
+          feed={feed}
+          windowS={windowS}
+          lagNote={lagNote}
+          charts={[
+            ['throughput', NODE_CHARTS.throughput],
+            ['latency', NODE_CHARTS.latency],
+            ['errors', ERRORS],
+            pickedKind === 'source' ? ['lag', LAG] : ['queue', NODE_CHARTS.queue],
+          ]}
+        />
       )}
     </div>
   );
