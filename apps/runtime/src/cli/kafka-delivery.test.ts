@@ -76,6 +76,19 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
+/** Waits until ids 0…count-1 are all in the output; on timeout says which are missing and what `by` logged. */
+async function everyIdThrough(out: Collector, count: number, by: RuntimeProcess): Promise<void> {
+  await waitUntil(
+    'every message in the output',
+    () => missingIds(out.records, count).length === 0,
+    120_000,
+    () => {
+      const missing = missingIds(out.records, count);
+      return `${missing.length} missing (first: ${missing.slice(0, 5).join(', ')}); runtime: ${by.log}`;
+    },
+  );
+}
+
 /** Runtime A, alone in its group: returns once it owns every partition. */
 async function firstMember(options: Omit<Parameters<typeof deliveryFlow>[0], 'worker'>): Promise<RuntimeProcess> {
   const a = runtime(deliveryFlow({ ...options, worker: 'A' }));
@@ -124,15 +137,7 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
   it('at-least-once: kill -9 mid-stream loses nothing; the duplicates are exactly what was written after the last commit', async () => {
     const count = 18_000;
     const { out, beforeCrash, committed, second } = await crashMidStream('crash', 'at-least-once', count);
-    await waitUntil(
-      'every message in the output',
-      () => missingIds(out.records, count).length === 0,
-      120_000,
-      () => {
-        const missing = missingIds(out.records, count);
-        return `${missing.length} missing (first: ${missing.slice(0, 5).join(', ')}); runtime: ${second.log}`;
-      },
-    );
+    await everyIdThrough(out, count, second);
     expect(await second.stop()).toBe(0);
     await out.caughtUp();
 
@@ -224,15 +229,7 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
       () => b.log,
     );
     await producer.done;
-    await waitUntil(
-      'every message in the output',
-      () => missingIds(out.records, count).length === 0,
-      120_000,
-      () => {
-        const missing = missingIds(out.records, count);
-        return `${missing.length} missing; B: ${b.log}`;
-      },
-    );
+    await everyIdThrough(out, count, b);
     expect(await b.stop()).toBe(0);
     await out.caughtUp();
 
