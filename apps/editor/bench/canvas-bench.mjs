@@ -37,6 +37,7 @@ import { tmpdir, loadavg, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const editorDir = resolve(here, '..');
@@ -404,7 +405,7 @@ const roundAll = (o) =>
 async function main() {
   for (const needed of [cli, join(editorDir, 'dist/index.html')])
     if (!existsSync(needed)) throw new Error(`${needed} is missing: run \`pnpm exec turbo run build\` first`);
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const executablePath = chromiumPath;
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-data-'));
   const profileDir = mkdtempSync(join(tmpdir(), 'tributary-bench-profile-'));
   const homeDir = mkdtempSync(join(tmpdir(), 'tributary-bench-home-'));
@@ -429,16 +430,7 @@ async function main() {
       viewport: VIEWPORT,
       // Chromium writes crash reports and a dconf cache under HOME even with its own profile.
       env: { ...process.env, HOME: homeDir, XDG_CONFIG_HOME: homeDir, XDG_CACHE_HOME: homeDir },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: chromiumArgs,
     });
     await context.addInitScript(instrument);
     const page = context.pages()[0] ?? (await context.newPage());

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumArgs, chromiumPath } from '../bench/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cli = join(here, '../../runtime/dist/cli.js');
@@ -69,20 +70,11 @@ export async function launchBrowser(options: { viewport?: { width: number; heigh
   const profileDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-profile-'));
   await mkdir(results, { recursive: true });
   const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath,
     headless: true,
     viewport: options.viewport ?? { width: 1400, height: 860 },
     acceptDownloads: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: chromiumArgs,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
