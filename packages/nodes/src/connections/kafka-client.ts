@@ -2,11 +2,10 @@
  * Node-only: turns a flow's `kafka` connection into a kafkajs client. Used by kafka-source and
  * kafka-sink; never imported by manifests (kafkajs must stay out of the editor's bundle).
  */
-import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { NodeContext } from '@tributary/shared';
-import { NodeConfigError } from '../lib/compile.js';
-import { kafkaConnectionConfig, type KafkaConnectionConfig } from './kafka.js';
+import { connectionOf, tlsOptions } from './connection-of.js';
+import { kafkaConnection, type KafkaConnectionConfig } from './kafka.js';
 
 /**
  * The parsed config of connection `id` (defaults filled in); a NodeConfigError naming the field
@@ -16,21 +15,7 @@ import { kafkaConnectionConfig, type KafkaConnectionConfig } from './kafka.js';
  * kafkaConnectionOf(ctx, 'local-kafka').brokers // ['127.0.0.1:9092']
  */
 export function kafkaConnectionOf(ctx: NodeContext, id: string): KafkaConnectionConfig {
-  const raw = ctx.connection(id);
-  const parsed = kafkaConnectionConfig.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '/'}: ${issue.message}`);
-  throw new NodeConfigError(`connection "${id}" is not a valid Kafka connection: ${problems.join('; ')}`, 'connection');
-}
-
-function tlsOptions(ssl: KafkaConnectionConfig['ssl']): boolean | ConnectionOptions {
-  if (typeof ssl === 'boolean') return ssl;
-  return {
-    rejectUnauthorized: ssl.rejectUnauthorized,
-    ...(ssl.ca === undefined ? {} : { ca: [ssl.ca] }),
-    ...(ssl.cert === undefined ? {} : { cert: ssl.cert }),
-    ...(ssl.key === undefined ? {} : { key: ssl.key }),
-  };
+  return connectionOf(ctx, id, kafkaConnection);
 }
 
 function saslOptions(sasl: NonNullable<KafkaConnectionConfig['sasl']>): SASLOptions {
@@ -59,7 +44,7 @@ export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeCo
   const config: KafkaConfig = {
     brokers: connection.brokers,
     clientId: `${connection.clientId}-${role}`,
-    ssl: tlsOptions(connection.ssl),
+    ssl: tlsOptions(connection.ssl) ?? false,
     connectionTimeout: connection.connectionTimeoutMs,
     logLevel: logLevel.WARN,
     logCreator:
