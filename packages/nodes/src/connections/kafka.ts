@@ -6,10 +6,30 @@
 import { z } from 'zod';
 import { defineConnectionType } from '@tributary/shared';
 import { required, ui } from '../lib/schema.js';
-import { tlsField } from './tls.js';
 
 /** `host:port`, `[ipv6]:port`; the port is required (Kafka has no default a client may assume). */
 const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/;
+
+const pem = (what: string) =>
+  z.string().trim().min(1).optional().describe(`${what} in PEM form (usually a \${env:NAME} reference)`);
+
+/** TLS settings beyond "on": a private CA, or a client certificate for mutual TLS. */
+const tlsSchema = z.strictObject({
+  ca: pem('CA certificate(s) to trust instead of the system ones').meta(
+    ui({ label: 'CA certificate', widget: 'textarea', order: 1 }),
+  ),
+  cert: pem('Client certificate, for mutual TLS').meta(
+    ui({ label: 'Client certificate', widget: 'textarea', order: 2 }),
+  ),
+  key: pem('Private key of the client certificate').meta(
+    ui({ label: 'Client key', widget: 'secret', secret: true, order: 3 }),
+  ),
+  rejectUnauthorized: z
+    .boolean()
+    .default(true)
+    .describe('Refuse brokers whose certificate does not verify (turn off only for local tests)')
+    .meta(ui({ label: 'Verify broker certificate', order: 4 })),
+});
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
@@ -48,7 +68,11 @@ export const kafkaConnectionConfig = z.strictObject({
     .default('tributary')
     .describe('Client id the brokers see in their logs and quotas')
     .meta(ui({ label: 'Client id', advanced: true, order: 2 })),
-  ssl: tlsField('Kafka', 3),
+  ssl: z
+    .union([z.boolean(), tlsSchema])
+    .default(false)
+    .describe('TLS: off, on with the system CAs, or on with a CA and/or client certificate')
+    .meta(ui({ label: 'TLS', order: 3 })),
   sasl: saslSchema
     .optional()
     .describe('SASL authentication (PLAIN or SCRAM); leave empty when the cluster needs none')
