@@ -127,6 +127,24 @@ export interface KeyValueStore {
   size(): Promise<number>;
 }
 
+/**
+ * What `emit` answers. `undefined`: accepted, emit more at once. A promise: a queue downstream is
+ * full; emit nothing more until it resolves (a Kafka source pauses its partitions, a webhook answers
+ * 429). The engine never returns a promise for any other reason: yielding to the event loop is its
+ * own business (see engine/README.md), so a promise always means real backpressure.
+ */
+export type EmitResult = Promise<void> | undefined;
+
+/**
+ * A claim on the delivery of one input batch, kept beyond `process` (many-to-one lineage). Taken
+ * with `Output.hold()`; the held input is confirmed to its source only once every message emitted
+ * `from` it (with `NodeContext.emitFrom`) was confirmed, or the hold was released with `ok: true`.
+ * Opaque: pass it back to the engine, never inspect it.
+ */
+export interface Hold {
+  readonly __hold: unique symbol;
+}
+
 export interface NodeContext {
   readonly flowId: string;
   readonly nodeId: string;
@@ -140,6 +158,18 @@ export interface NodeContext {
   openStore(name: string): KeyValueStore;
   /** The resolved config of a connection (secrets substituted), by id. Throws if unknown. */
   connection(id: string): Readonly<Record<string, unknown>>;
+  /**
+   * Processors (handlers, caches): emits messages derived from held inputs, at any time (a window
+   * closing on a timer, a batching sink's flush). The message's acks are the union of `from`: each
+   * held input is confirmed when every message derived from it is. The holds passed here are
+   * consumed (do not release them again). Answers like `SourceContext.emit`.
+   */
+  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult;
+  /**
+   * Gives holds up without output: `ok: true` confirms the inputs (aggregated away, deliberately
+   * dropped), `ok: false` marks them failed (not committed, so a source replays them).
+   */
+  release(holds: readonly Hold[], ok: boolean): void;
 }
 
 /**
@@ -155,12 +185,12 @@ export interface SourceContext extends NodeContext {
    */
   readonly batchSize?: number;
   /**
-   * Sends messages downstream. Resolves when downstream has room for more (backpressure): a source
-   * must await it before producing the next batch. `onAck` fires once the batch is fully processed.
+   * Sends messages downstream. `undefined`: accepted. A promise: downstream is full, wait for it
+   * before the next batch (see `EmitResult`). `onAck` fires once the batch is fully processed.
    */
-  emit(messages: readonly FlowMessage[], onAck?: AckCallback): Promise<void>;
+  emit(messages: readonly FlowMessage[], onAck?: AckCallback): EmitResult;
   /** Routes a message that could not be read (e.g. undecodable) to the error port, counted. */
-  emitError(error: unknown, message?: FlowMessage, onAck?: AckCallback): Promise<void>;
+  emitError(error: unknown, message?: FlowMessage, onAck?: AckCallback): EmitResult;
 }
 
 /** A source runs until it is finished (finite sources) or until `ctx.signal` aborts. */
@@ -180,6 +210,12 @@ export interface Output {
   error(error: unknown, message: FlowMessage): void;
   /** Counts a message as deliberately dropped (a filter's "no"); it is acked. */
   drop(count?: number): void;
+  /**
+   * Keeps the batch being processed unconfirmed after `process` returns, until the hold is passed
+   * to `ctx.emitFrom` (with the messages derived from it) or to `ctx.release`. One hold per batch
+   * per result is enough: a window takes one for each window a batch contributed to.
+   */
+  hold(): Hold;
 }
 
 /**

@@ -10,6 +10,8 @@ import {
   type FlowMessage,
   type FlowRunState,
   type FlowStatsSnapshot,
+  type EmitResult,
+  type Hold,
   type KeyValueStore,
   type LogLevel,
   type NodeContext,
@@ -31,7 +33,10 @@ import type { FlowRun, NodeRegistry, RunResult, StartFlowOptions, StopOptions } 
 export const DEFAULT_QUEUE_CAPACITY = 8_192;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 5_000;
-/** A chain of resolved promises never lets timers or I/O run; sources yield to the event loop this often. */
+/**
+ * A chain of resolved promises never lets timers or I/O run, so processor loops yield to the event
+ * loop this often. Sources never see it: a promise from `emit` always means a full queue.
+ */
 const YIELD_EVERY_MS = 8;
 /** `node:error` events per node are folded into one per this many ms. */
 const ERROR_EVENT_INTERVAL_MS = 200;
@@ -99,13 +104,16 @@ class NodeOutput implements Output {
   errors: FlowMessage[] | null = null;
   dropped = 0;
   errorCount = 0;
+  /** The ack group of the batch being processed (what `hold()` claims). */
+  ack: AckGroup | null = null;
 
   constructor(
     private readonly node: { id: string; defaultPort: string },
     private readonly onError: (code: string, message: string) => void,
   ) {}
 
-  begin(): void {
+  begin(ack: AckGroup | null = this.ack): void {
+    this.ack = ack;
     this.main = null;
     this.other = null;
     this.errors = null;
@@ -144,7 +152,21 @@ class NodeOutput implements Output {
   drop(count = 1): void {
     this.dropped += count;
   }
+
+  hold(): Hold {
+    const group = this.ack;
+    if (group !== null) group.pending++;
+    return toHold({ group, spent: false });
+  }
 }
+
+/** What a `Hold` is inside the engine: one reference on an input batch's ack group. */
+interface HoldRef {
+  readonly group: AckGroup | null;
+  spent: boolean;
+}
+const toHold = (ref: HoldRef): Hold => ref as unknown as Hold;
+const fromHold = (hold: Hold): HoldRef => hold as unknown as HoldRef;
 
 function describeError(error: unknown): { code: string; text: string } {
   if (error instanceof Error) {
@@ -348,6 +370,8 @@ export class FlowRunImpl implements FlowRun {
         if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);
         return resolveSecrets(connection.config, this.resolveSecret, `/connections/${id}/config`);
       },
+      emitFrom: (messages, from, port) => this.emitFrom(node, messages, from, port),
+      release: (holds, ok) => this.releaseHolds(holds, ok),
     };
     if (!node.isSource) return ctx;
     const sourceCtx: SourceContext = {
@@ -370,9 +394,10 @@ export class FlowRunImpl implements FlowRun {
           failed,
         );
         const ack: AckGroup | null = onAck ? { pending: 1, ok: true, callback: onAck } : null;
+        output.ack = ack;
         const wait = this.deliver(node, output, ack, performance.now());
         this.release(ack);
-        return wait ?? Promise.resolve();
+        return wait;
       },
     };
     return sourceCtx;
@@ -391,8 +416,8 @@ export class FlowRunImpl implements FlowRun {
   // Hot path: emit, deliver, process
   // ------------------------------------------------------------------------------------------
 
-  private emitFromSource(node: RunNode, messages: readonly FlowMessage[], onAck?: AckCallback): Promise<void> {
-    if (this.closing) return Promise.reject(new Error('flow is stopping; the source must stop emitting'));
+  private emitFromSource(node: RunNode, messages: readonly FlowMessage[], onAck?: AckCallback): EmitResult {
+    if (this.closing) throw new Error('flow is stopping; the source must stop emitting');
     const count = messages.length;
     const counters = node.counters;
     counters.in += count;
@@ -409,12 +434,54 @@ export class FlowRunImpl implements FlowRun {
       }
     }
     this.release(ack);
-    if (wait !== undefined) return wait;
-    if (t0 - this.lastYield > YIELD_EVERY_MS) {
-      this.lastYield = t0;
-      return settle();
+    return wait;
+  }
+
+  /** Messages derived from held inputs (many-to-one): their ack releases every hold in `from`. */
+  private emitFrom(node: RunNode, messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult {
+    const groups: AckGroup[] = [];
+    for (const hold of from) {
+      const ref = fromHold(hold);
+      if (ref.spent) throw new Error('a hold was passed to emitFrom or release twice');
+      ref.spent = true;
+      if (ref.group !== null) groups.push(ref.group);
     }
-    return Promise.resolve();
+    const ack: AckGroup | null =
+      groups.length === 0
+        ? null
+        : {
+            pending: 1,
+            ok: true,
+            callback: (ok) => {
+              for (const group of groups) {
+                if (!ok) group.ok = false;
+                this.release(group);
+              }
+            },
+          };
+    let wait: Promise<void> | undefined;
+    const edges = node.outEdges.get(port ?? node.defaultPort);
+    if (port === ERROR_PORT) node.counters.errors += messages.length;
+    else node.counters.out += messages.length;
+    if (messages.length > 0 && edges !== undefined && edges.length > 0 && !this.closing) {
+      if (ack !== null) ack.pending += edges.length;
+      wait = this.pushAll(edges, { messages, ack, t0: performance.now() });
+    } else if (ack !== null && this.closing) {
+      ack.ok = false; // nowhere to deliver while stopping: the inputs are replayed after a restart
+    }
+    this.release(ack);
+    return wait;
+  }
+
+  private releaseHolds(holds: readonly Hold[], ok: boolean): void {
+    for (const hold of holds) {
+      const ref = fromHold(hold);
+      if (ref.spent) throw new Error('a hold was passed to emitFrom or release twice');
+      ref.spent = true;
+      if (ref.group === null) continue;
+      if (!ok) ref.group.ok = false;
+      this.release(ref.group);
+    }
   }
 
   /** Pushes one batch to every edge; returns a promise only when one of them is full. */
@@ -507,7 +574,7 @@ export class FlowRunImpl implements FlowRun {
       }
       const batch = edge.queue.shift()!;
       const messages = batch.messages;
-      output.begin();
+      output.begin(batch.ack);
       if (activity !== undefined) {
         activity[0] = marker;
         activity[1] = (activity[1]! + 1) | 0;
@@ -518,7 +585,7 @@ export class FlowRunImpl implements FlowRun {
       } catch (error) {
         // A whole-batch failure: partial output is discarded (a retry would duplicate it) and every
         // message of the batch goes to the error port.
-        output.begin();
+        output.begin(batch.ack);
         for (let i = 0; i < messages.length; i++) output.error(error, messages[i]!);
       }
       if (activity !== undefined) activity[0] = 0;
@@ -528,6 +595,11 @@ export class FlowRunImpl implements FlowRun {
       this.release(batch.ack);
       if (--this.inflight === 0) this.checkIdle();
       if (wait !== undefined) await wait;
+      const now = performance.now();
+      if (now - this.lastYield > YIELD_EVERY_MS) {
+        this.lastYield = now;
+        await settle();
+      }
     }
   }
 

@@ -2,7 +2,7 @@ import { defineNode, EMPTY_HEADERS, EMPTY_META, type FlowMessage, type SourceCon
 import { isInlineMessage } from '../lib/inline-items.js';
 import { normalizeHeaders, normalizeKey } from '../lib/message-like.js';
 import { sleep } from '../lib/pacing.js';
-import { batchSizeFor } from '../lib/source-helpers.js';
+import { batchSizeFor, eventLoopTurns } from '../lib/source-helpers.js';
 import { inlineManifest } from './manifest.js';
 
 interface Template {
@@ -56,6 +56,7 @@ export const inlineNode = defineNode(inlineManifest, (config) => {
         }
       } else {
         const batchSize = batchSizeFor(config.batchSize, ctx);
+        const turn = eventLoopTurns();
         let batch: FlowMessage[] = [];
         for (let round = 0; round < rounds && !signal.aborted; round++) {
           const now = Date.now();
@@ -63,6 +64,7 @@ export const inlineNode = defineNode(inlineManifest, (config) => {
             batch.push(build(templates[i]!, now));
             if (batch.length === batchSize) {
               await ctx.emit(batch);
+              await turn();
               sent += batch.length;
               batch = [];
             }

@@ -350,29 +350,19 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       publishLag();
 
       if (room !== undefined) {
-        // Check whether the engine took the batch at once; if not, it is saturated: pause this
-        // partition so nothing more is fetched for it while the flow catches up.
-        let took = false;
-        const settled = room.then(
-          () => (took = true),
-          () => (took = true),
-        );
-        await Promise.resolve();
-        if (!took) {
-          const target = [{ topic, partitions: [partition] }];
-          consumer?.pause(target);
-          stats.add('pauses');
-          try {
-            if ((await waitForRoom(room, signal, () => payload.heartbeat())) === 'aborted') return;
-          } catch (error) {
-            if (signal.aborted || stopping) return;
-            if (isRebalanceError(error)) onRebalancing();
-            throw error;
-          } finally {
-            if (!signal.aborted && !stopping) consumer?.resume(target);
-          }
-        } else {
-          await settled;
+        // A promise from emit means a full queue downstream: pause this partition so nothing more
+        // is fetched for it while the flow catches up.
+        const target = [{ topic, partitions: [partition] }];
+        consumer?.pause(target);
+        stats.add('pauses');
+        try {
+          if ((await waitForRoom(room, signal, () => payload.heartbeat())) === 'aborted') return;
+        } catch (error) {
+          if (signal.aborted || stopping) return;
+          if (isRebalanceError(error)) onRebalancing();
+          throw error;
+        } finally {
+          if (!signal.aborted && !stopping) consumer?.resume(target);
         }
       }
     }

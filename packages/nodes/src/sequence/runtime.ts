@@ -2,7 +2,7 @@ import { defineNode, EMPTY_HEADERS, EMPTY_META, type FlowMessage, type SourceCon
 import { parseKeyTemplate, renderKeyTemplate, type KeyTemplatePart } from '../lib/key-template.js';
 import { NodeConfigError } from '../lib/compile.js';
 import { RatePacer } from '../lib/pacing.js';
-import { batchSizeFor } from '../lib/source-helpers.js';
+import { batchSizeFor, eventLoopTurns } from '../lib/source-helpers.js';
 import { sequenceManifest } from './manifest.js';
 
 /**
@@ -28,6 +28,7 @@ export const sequenceNode = defineNode(sequenceManifest, (config) => {
       const batchSize = batchSizeFor(config.batchSize, ctx);
       const pacer = config.rate === undefined ? null : new RatePacer(config.rate, batchSize);
       const signal = ctx.signal;
+      const turn = eventLoopTurns();
       let index = 0;
       while (index < total && !signal.aborted) {
         let n = Math.min(batchSize, total - index);
@@ -51,6 +52,7 @@ export const sequenceNode = defineNode(sequenceManifest, (config) => {
         }
         index += n;
         await ctx.emit(batch);
+        await turn();
       }
       ctx.stats.set('sent', index);
     },

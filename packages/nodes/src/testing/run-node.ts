@@ -156,6 +156,10 @@ class RecordingOutput implements Output {
   drop(count = 1): void {
     this.dropped += count;
   }
+
+  hold(): never {
+    throw new Error('holds are not supported by this harness yet (issue 9: runNode moves onto the engine)');
+  }
 }
 
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -92,6 +92,13 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       if (!connection) throw new Error(`connection "${id}" is not defined in this flow`);
       return connection;
     },
+    // Holds need the engine's ack groups; runNode drives nodes that use them through the engine.
+    emitFrom() {
+      throw new Error('emitFrom needs the engine: test this node with runNode');
+    },
+    release() {
+      throw new Error('release needs the engine: test this node with runNode');
+    },
   };
   return {
     ctx,
