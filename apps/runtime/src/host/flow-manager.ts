@@ -10,6 +10,7 @@ import type {
   FlowStatusEvent,
   NodeErrorEvent,
 } from '@tributary/shared';
+import { backoffDelay } from '@tributary/shared';
 import { RuntimeError, notFound } from '../errors.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { FlowStore } from '../store/flow-store.js';
@@ -420,7 +421,12 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
       return;
     }
     const initial = policy.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS;
-    const delay = Math.min(initial * 2 ** entry.restarts, policy.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS);
+    // No jitter: the status line tells the user when the restart happens.
+    const delay = backoffDelay(entry.restarts, {
+      initialMs: initial,
+      maxMs: policy.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      jitter: 0,
+    });
     entry.restarts++;
     this.setStatus(entry, 'failed', `${reason}; restart ${entry.restarts} in ${formatDelay(delay)}`, nodeId);
     entry.restartTimer = setTimeout(() => {
