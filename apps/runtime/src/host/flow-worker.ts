@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowLogEntry } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
 import { FlowStartError, FlowValidationError, startFlow, type FlowRun } from '../engine/index.js';
-import { TapSampler, WindowLimiter } from './limits.js';
+import { WindowLimiter, toTapValue } from './limits.js';
 import {
   CELL_HEARTBEAT,
   HEARTBEAT_MS,
@@ -67,12 +67,17 @@ function startTap(edgeId: string): void {
     return;
   }
   if (taps.has(edgeId)) return;
-  const sampler = new TapSampler(init.tapRate);
   try {
-    const off = run.tap(edgeId, (event) => {
-      const sample = sampler.offer(event);
-      if (sample !== null) post({ type: 'tap', event: sample });
-    });
+    // The engine samples (at most tapRate a second, counting what it skipped); here only the value is made postable.
+    const off = run.tap(
+      edgeId,
+      (event) =>
+        post({
+          type: 'tap',
+          event: { ...event, message: { ...event.message, value: toTapValue(event.message.value) } },
+        }),
+      init.tapRate,
+    );
     taps.set(edgeId, off);
   } catch (error) {
     onLog({

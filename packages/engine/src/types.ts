@@ -5,7 +5,11 @@ import type {
   NodeDefinition,
   NodeErrorEvent,
   EdgeTapEvent,
+  KeyValueStore,
 } from '@tributary/shared';
+
+/** Opens a flow-scoped store `name` in folder `dir` (the runtime passes LMDB; tests may pass memory). */
+export type StoreOpener = (dir: string, name: string) => KeyValueStore & { close(): Promise<void> | void };
 
 /** Node types the engine can run, by type id (built from @tributary/nodes/runtime, or a subset in tests). */
 export type NodeRegistry = ReadonlyMap<string, NodeDefinition>;
@@ -48,6 +52,9 @@ export interface FlowRun {
   stop(options?: StopOptions): Promise<RunResult>;
   /** Settles when every source ended and the queues drained, or after stop/failure. Never rejects. */
   readonly done: Promise<RunResult>;
-  /** Samples messages crossing an edge; returns an unsubscribe function. Rate limiting is the caller's. */
-  tap(edgeId: string, listener: (event: EdgeTapEvent) => void): () => void;
+  /**
+   * Samples messages crossing an edge, at most `perSecond` (default 10) per listener, each sample
+   * counting the messages skipped since the last; returns an unsubscribe function.
+   */
+  tap(edgeId: string, listener: (event: EdgeTapEvent) => void, perSecond?: number): () => void;
 }
