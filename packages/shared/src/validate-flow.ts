@@ -1,10 +1,11 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { compileHints, valuesAt, type HintedField } from './field-hints.js';
 import {
   ConnectionSchema,
   FlowDocumentSchema,
   FlowEdgeSchema,
   FlowNodeSchema,
+  IdSchema,
   type Connection,
   type FlowDocument,
   type FlowEdge,
@@ -42,6 +43,11 @@ interface Structure {
   nodes: Indexed<FlowNode>[];
   edges: Indexed<FlowEdge>[];
   connections: Indexed<Connection>[];
+  /**
+   * Nodes with shape problems elsewhere whose id and type can still be read: they take part in the
+   * graph checks (duplicate ids, unknown types, edge ends and ports, cycles), not in config checks.
+   */
+  graphOnlyNodes: Indexed<{ id: string; type: string }>[];
   /** Ids of nodes that are present but malformed: edges to them are not "to a missing node". */
   malformedNodeIds: Set<string>;
   problems: FlowProblem[];
@@ -166,12 +172,16 @@ function protoKeyProblems(doc: unknown): FlowProblem[] {
   return problems;
 }
 
+/** What the graph checks need of a node that is otherwise malformed (other keys are not looked at). */
+const NodeIdentitySchema = z.object({ id: IdSchema, type: z.string().min(1) });
+
 /** Migrations, then the document schema; on shape problems, keeps every item that is well formed. */
 function checkStructure(input: unknown): Structure {
   const structure: Structure = {
     nodes: [],
     edges: [],
     connections: [],
+    graphOnlyNodes: [],
     malformedNodeIds: new Set(),
     problems: [],
     fatal: false,
@@ -209,9 +219,16 @@ function checkStructure(input: unknown): Structure {
     });
     return kept;
   };
-  structure.nodes = salvage(raw.nodes, FlowNodeSchema, (item) => {
-    if (isObject(item) && typeof item.id === 'string') structure.malformedNodeIds.add(item.id);
-  });
+  structure.nodes = salvage(raw.nodes, FlowNodeSchema);
+  const kept = new Set(structure.nodes.map((n) => n.index));
+  if (Array.isArray(raw.nodes)) {
+    raw.nodes.forEach((item: unknown, index) => {
+      if (kept.has(index)) return;
+      const identity = NodeIdentitySchema.safeParse(item);
+      if (identity.success) structure.graphOnlyNodes.push({ value: identity.data, index });
+      else if (isObject(item) && typeof item.id === 'string') structure.malformedNodeIds.add(item.id);
+    });
+  }
   structure.edges = salvage(raw.edges, FlowEdgeSchema);
   structure.connections = salvage(raw.connections, ConnectionSchema);
   return structure;
@@ -261,7 +278,8 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
   const nodeTypes = manifestMap(catalog.nodeTypes);
   const connectionTypes = catalog.connectionTypes === undefined ? undefined : manifestMap(catalog.connectionTypes);
 
-  const nodeIndex = firstIds('nodes', structure.nodes, problems, (id) => ({ nodeId: id }));
+  const graphNodes = [...structure.nodes, ...structure.graphOnlyNodes].sort((a, b) => a.index - b.index);
+  const nodeIndex = firstIds('nodes', graphNodes, problems, (id) => ({ nodeId: id }));
   firstIds('edges', structure.edges, problems, (id) => ({ edgeId: id }));
   firstIds('connections', structure.connections, problems, (id) => ({ connectionId: id }));
   // A duplicated connection id resolves to its first definition (the duplicate is reported above).
@@ -292,20 +310,24 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
 
   const manifests = new Map<number, NodeManifest>();
   const parsedNodes = new Map<number, FlowNode>();
-  for (const { value: node, index } of structure.nodes) {
+  const wellFormed = new Map(structure.nodes.map((n) => [n.index, n.value]));
+  for (const { value: identity, index } of graphNodes) {
     const at = `/nodes/${index}`;
-    const extra: Extra = { nodeId: node.id };
-    const manifest = nodeTypes.get(node.type);
+    const extra: Extra = { nodeId: identity.id };
+    const manifest = nodeTypes.get(identity.type);
     if (!manifest) {
       problems.push({
         code: 'E_UNKNOWN_NODE_TYPE',
         path: `${at}/type`,
-        message: `unknown node type "${node.type}"${suggest(node.type, [...nodeTypes.keys()])}`,
+        message: `unknown node type "${identity.type}"${suggest(identity.type, [...nodeTypes.keys()])}`,
         ...extra,
       });
       continue;
     }
     manifests.set(index, manifest);
+    // A node with shape problems is in the graph checks only; its config waits until its shape is right.
+    const node = wellFormed.get(index);
+    if (node === undefined) continue;
     if (node.typeVersion > manifest.typeVersion) {
       problems.push({
         code: 'E_TYPE_VERSION',
@@ -430,7 +452,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
 
   const edgeAt = new Map(structure.edges.map((e) => [e.value, e.index]));
   for (const cycle of findCycles(
-    structure.nodes.map((n) => n.value.id),
+    graphNodes.map((n) => n.value.id),
     graphEdges,
   )) {
     const last = cycle[cycle.length - 1]!;

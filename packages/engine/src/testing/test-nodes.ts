@@ -3,7 +3,16 @@
  * errors) without depending on the real node implementations.
  */
 import { z } from 'zod';
-import { createMessage, defineManifest, defineNode, type FlowMessage, type NodeDefinition } from '@tributary/shared';
+import {
+  createMessage,
+  defineManifest,
+  defineNode,
+  type FlowMessage,
+  type Hold,
+  type NodeContext,
+  type NodeDefinition,
+  type SourceContext,
+} from '@tributary/shared';
 
 export const countSource = defineNode(
   defineManifest({
@@ -129,6 +138,61 @@ export const failingSource = defineNode(
   }),
 );
 
+/** The context of each running probe source, by node id: tests call `emit` on it themselves. */
+export const probes = new Map<string, SourceContext>();
+
+export const probeSource = defineNode(
+  defineManifest({
+    type: 'test-probe',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Probe',
+    description: 'Emits what the test tells it to (through `probes`), until the flow stops',
+    category: 'testing',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({}),
+  }),
+  () => ({
+    kind: 'source',
+    async run(ctx) {
+      probes.set(ctx.nodeId, ctx);
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    },
+  }),
+);
+
+/** What each hold node holds, and its context (for emitFrom / release), by node id. */
+export const holders = new Map<string, { ctx: NodeContext; holds: Hold[]; inputs: FlowMessage[] }>();
+
+export const holdHandler = defineNode(
+  defineManifest({
+    type: 'test-hold',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Hold',
+    description: 'Holds every input batch and emits nothing itself: the test decides (through `holders`)',
+    category: 'testing',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.object({}),
+  }),
+  (_config, ctx) => {
+    const state = { ctx, holds: [] as Hold[], inputs: [] as FlowMessage[] };
+    holders.set(ctx.nodeId, state);
+    return {
+      kind: 'processor',
+      process(batch, out) {
+        state.holds.push(out.hold());
+        state.inputs.push(...batch);
+      },
+    };
+  },
+);
+
 export const testRegistry: ReadonlyMap<string, NodeDefinition> = new Map(
-  [countSource, doubleHandler, collectSink, failingSource].map((d) => [d.manifest.type, d as NodeDefinition]),
+  [countSource, doubleHandler, collectSink, failingSource, probeSource, holdHandler].map((d) => [
+    d.manifest.type,
+    d as NodeDefinition,
+  ]),
 );
