@@ -136,7 +136,11 @@ export class FlowRunImpl implements FlowRun {
     try {
       node.instance = await definition.create(config, node.ctx);
     } catch (error) {
-      throw new FlowStartError(`node "${node.id}" (${doc.type}) failed to start: ${(error as Error).message}`, node.id);
+      throw new FlowStartError(
+        `node "${node.id}" (${doc.type}) failed to start: ${(error as Error).message}`,
+        node.id,
+        { cause: error },
+      );
     }
   }
 

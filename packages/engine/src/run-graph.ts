@@ -49,8 +49,9 @@ export class FlowStartError extends Error {
   constructor(
     message: string,
     readonly nodeId?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'FlowStartError';
   }
 }
