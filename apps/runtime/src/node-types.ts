@@ -3,10 +3,9 @@ import {
   migrateDocument,
   toConnectionTypeInfo,
   toNodeTypeInfo,
-  toPointer,
+  zodProblems,
   validateFlow,
   type ConnectionTypeInfo,
-  type FlowProblem,
   type NodeTypeInfo,
 } from '@tributary/shared';
 import { connectionTypes, nodeManifests } from '@tributary/nodes/manifests';
@@ -35,15 +34,8 @@ export function createValidator(): FlowValidator {
           problems: [{ code: 'E_SCHEMA_VERSION', path: '/schemaVersion', message: migrated.message }],
         };
       }
-      const parsed = FlowDocumentSchema.safeParse(migrated.doc);
-      if (!parsed.success) {
-        const problems: FlowProblem[] = parsed.error.issues.map((issue) => ({
-          code: 'E_SCHEMA',
-          path: toPointer(issue.path),
-          message: issue.message,
-        }));
-        return { ok: false, problems };
-      }
+      const parsed = FlowDocumentSchema.safeParse(migrated.doc, { reportInput: true });
+      if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, '', 'E_SCHEMA') };
       const full = validateFlow(parsed.data, catalog);
       const blocking = full.ok ? [] : full.problems.filter((p) => BLOCKS_SAVE.has(p.code));
       return blocking.length > 0 ? { ok: false, problems: blocking } : { ok: true, flow: parsed.data };

@@ -11,10 +11,10 @@ import {
   type FlowEdge,
   type FlowNode,
 } from './flow-document.js';
-import { findCycles, inputPorts, manifestMap, outputPorts } from './graph.js';
+import { edgeEndProblems, findCycles, manifestMap } from './graph.js';
 import { parseJsonText } from './json-text.js';
 import { migrateDocument, migrateNodeConfig } from './migrations.js';
-import { ERROR_PORT, type ConnectionTypeManifest, type NodeManifest } from './node-contract.js';
+import type { ConnectionTypeManifest, NodeManifest } from './node-contract.js';
 import { toPointer, type FlowProblem, type ProblemCode } from './problems.js';
 import { isSecretReference } from './secrets.js';
 
@@ -395,45 +395,16 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
     };
     const sm = end('source');
     const tm = end('target');
-    if (sm) {
-      if (sm.kind === 'sink' && edge.sourcePort !== ERROR_PORT) {
-        ok = false;
-        problems.push({
-          code: 'E_SINK_HAS_OUTPUT',
-          path: `${at}/source`,
-          message: `"${edge.source}" is a sink (${sm.label}): sinks have no outputs, only "error" can be wired`,
-          ...extra,
-          nodeId: edge.source,
-        });
-      } else if (!outputPorts(sm).includes(edge.sourcePort)) {
-        ok = false;
-        problems.push({
-          code: 'E_EDGE_MISSING_PORT',
-          path: `${at}/sourcePort`,
-          message: `"${edge.source}" (${sm.label}) has no output "${edge.sourcePort}"; its outputs: ${outputPorts(sm).join(', ')}`,
-          ...extra,
-        });
-      }
-    }
-    if (tm) {
-      if (tm.kind === 'source') {
-        ok = false;
-        problems.push({
-          code: 'E_SOURCE_HAS_INPUT',
-          path: `${at}/target`,
-          message: `"${edge.target}" is a source (${tm.label}): sources have no inputs`,
-          ...extra,
-          nodeId: edge.target,
-        });
-      } else if (!inputPorts(tm).includes(edge.targetPort)) {
-        ok = false;
-        problems.push({
-          code: 'E_EDGE_MISSING_PORT',
-          path: `${at}/targetPort`,
-          message: `"${edge.target}" (${tm.label}) has no input "${edge.targetPort}"; its inputs: ${inputPorts(tm).join(', ') || 'none'}`,
-          ...extra,
-        });
-      }
+    for (const problem of edgeEndProblems(edge, sm, tm)) {
+      ok = false;
+      const owner = problem.code === 'E_EDGE_MISSING_PORT' ? {} : { nodeId: problem.nodeId };
+      problems.push({
+        code: problem.code,
+        path: `${at}/${problem.field}`,
+        message: problem.message,
+        ...extra,
+        ...owner,
+      });
     }
     const key = JSON.stringify([edge.source, edge.sourcePort, edge.target, edge.targetPort]);
     const first = edgeIndexByKey.get(key);

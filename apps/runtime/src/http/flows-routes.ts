@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { serializeFlow, type FlowRecord, type FlowSummary } from '@tributary/shared';
+import { serializeFlow, zodProblems, type FlowRecord, type FlowSummary } from '@tributary/shared';
 import { RuntimeError, notFound } from '../errors.js';
 import type { FlowManager } from '../host/flow-manager.js';
 import type { StatsHistory } from '../metrics/stats-history.js';
@@ -52,15 +52,9 @@ function requireBody(req: Request): unknown {
   return req.body as unknown;
 }
 
-function zodProblems(error: z.ZodError) {
-  return error.issues.map((issue) => ({
-    code: 'E_BODY_INVALID',
-    path:
-      issue.path.length === 0
-        ? ''
-        : '/' + issue.path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/'),
-    message: issue.message,
-  }));
+/** A request body's problems, worded as the flow validator words them. */
+function bodyProblems(error: z.ZodError) {
+  return zodProblems(error, '', 'E_SCHEMA').map(({ path, message }) => ({ code: 'E_BODY_INVALID', path, message }));
 }
 
 export function flowRoutes(ctx: FlowRoutesContext): Router {
@@ -125,7 +119,7 @@ export function flowRoutes(ctx: FlowRoutesContext): Router {
         'send { "flow": <flow document>, "rev": "<rev you started from>" }',
         400,
         {
-          problems: zodProblems(body.error),
+          problems: bodyProblems(body.error),
         },
       );
     }
