@@ -2,7 +2,7 @@ import { ERROR_PORT, type FlowLogEntry, type NodeErrorEvent } from '@tributary/s
 import type { RunNode } from './run-graph.js';
 
 /** `node:error` events per node are folded into one per this many ms. */
-export const ERROR_EVENT_INTERVAL_MS = 200;
+const ERROR_EVENT_INTERVAL_MS = 200;
 
 interface Fold {
   lastAt: number;

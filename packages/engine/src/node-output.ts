@@ -10,7 +10,7 @@ export interface HoldRef {
   revoked: boolean;
 }
 
-export const toHold = (ref: HoldRef): Hold => ref as unknown as Hold;
+const toHold = (ref: HoldRef): Hold => ref as unknown as Hold;
 export const fromHold = (hold: Hold): HoldRef => hold as unknown as HoldRef;
 
 /** The code and text an error is reported with: the error's own `code`, else E_HANDLER_THREW. */

@@ -76,10 +76,11 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   description: string;
   /** Palette group inside the kind, e.g. `kafka`, `transform`, `storage`, `testing`. */
   category: string;
-  /** A short icon name the editor maps to a glyph. */
+  /**
+   * @deprecated Nothing reads it (issue 9, point 6); kept only until the Kafka manifests drop it,
+   * then removed. Do not set it on new node types.
+   */
   icon?: string;
-  /** Colour accent in the editor (CSS colour). */
-  color?: string;
   inputs: readonly PortDefinition[];
   outputs: readonly PortDefinition[];
   /** zod schema of the config, with defaults; the runtime parses config with it before a node starts. */
@@ -88,7 +89,10 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   migrations?: Readonly<Record<number, ConfigMigration>>;
   /** Markdown shown in the editor's help panel. */
   docs?: string;
-  /** Connection types this node can use (`kafka`, `redis`, `postgres`). */
+  /**
+   * @deprecated Nothing reads it: a config field's `ui.connectionType` hint says which connection
+   * type it takes. Kept only until the Kafka manifests drop it, then removed.
+   */
   connectionTypes?: readonly string[];
 }
 

@@ -65,7 +65,7 @@ export class FlowStartFailure extends Error {
  * The worker script. Under vitest this module runs from src/ (TypeScript), where no .js worker exists,
  * so it falls back to the build output: tests need `pnpm build` first (turbo's test task does it).
  */
-export function workerScript(): URL {
+function workerScript(): URL {
   const beside = new URL('./flow-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(beside))) return beside;
   const built = new URL('../../dist/host/flow-worker.js', import.meta.url);

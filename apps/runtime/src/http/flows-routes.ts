@@ -19,7 +19,7 @@ export interface FlowRoutesContext {
 const UpdateBody = z.object({ flow: z.unknown(), rev: z.string().min(1) });
 const ValidateBody = z.object({ flow: z.unknown().optional() }).optional();
 
-export function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
+function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
   const status = manager.status(stored.flow.id);
   const record: FlowRecord = {
     flow: stored.flow,
@@ -32,7 +32,7 @@ export function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
   return record;
 }
 
-export function toSummary(stored: StoredFlow, manager: FlowManager): FlowSummary {
+function toSummary(stored: StoredFlow, manager: FlowManager): FlowSummary {
   const summary: FlowSummary = {
     id: stored.flow.id,
     name: stored.flow.name,

@@ -10,7 +10,7 @@ import { crossSiteReason, tokenMatches } from '../http/access.js';
 const SubscribePayload = z.strictObject({ flowId: IdSchema });
 const TapPayload = z.strictObject({ flowId: IdSchema, edgeId: IdSchema });
 
-export const flowRoom = (flowId: string) => `flow:${flowId}`;
+const flowRoom = (flowId: string) => `flow:${flowId}`;
 const tapRoom = (flowId: string, edgeId: string) => `tap:${flowId}\u0000${edgeId}`;
 
 export interface RealtimeOptions {

@@ -19,7 +19,7 @@ export function checkCredentialName(name: string): string {
 }
 
 /** Names of the `${cred:NAME}` references anywhere in a document. */
-export function credentialReferences(doc: unknown): Set<string> {
+function credentialReferences(doc: unknown): Set<string> {
   const names = new Set<string>();
   const walk = (value: unknown): void => {
     if (typeof value === 'string') {

@@ -38,7 +38,7 @@ export function checkFlowId(id: string): string {
 /** Ids may hold `:` and `>`, which some file systems refuse; `%` is not allowed in ids, so this is reversible. */
 const fileStem = (id: string) => id.replace(/[:>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-export function revOf(serialized: string): string {
+function revOf(serialized: string): string {
   return createHash('sha256').update(serialized).digest('hex').slice(0, 16);
 }
 
