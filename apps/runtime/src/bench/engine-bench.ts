@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowDocument } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
-import { startFlow } from '../engine/index.js';
+import { startFlow, type NodeRegistry } from '../engine/index.js';
 
 export interface EngineBenchResult {
   scenario: string;
@@ -89,10 +89,14 @@ export function fanoutFlow(count: number): FlowDocument {
 }
 
 /** Runs a finite flow to completion with stats polled once a second, as the server does. */
-export async function benchFlow(scenario: string, flow: FlowDocument, sinkId: string): Promise<EngineBenchResult> {
+export async function benchFlow(
+  scenario: string,
+  flow: FlowDocument,
+  sinkId: string,
+  registry: NodeRegistry = createNodeRegistry(),
+): Promise<EngineBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   try {
-    const registry = createNodeRegistry();
     const started = performance.now();
     const run = await startFlow(flow, { registry, dataDir });
     const poll = setInterval(() => run.stats(), 1000);
