@@ -16,6 +16,8 @@ export interface EngineBenchResult {
   p99Ms: number;
   peakRssMB: number;
   seconds: number;
+  /** Messages per second of CPU time the process used (user + system): less distorted by a loaded machine than wall time. */
+  msgsPerCpuSec: number;
 }
 
 /**
@@ -98,10 +100,12 @@ export async function benchFlow(
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   try {
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     const run = await startFlow(flow, { registry, dataDir });
     const poll = setInterval(() => run.stats(), 1000);
     const result = await run.done;
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(poll);
     if (result.state !== 'finished') throw new Error(`${scenario}: flow ended ${result.state}: ${result.reason ?? ''}`);
     const stats = run.stats();
@@ -116,6 +120,7 @@ export async function benchFlow(
       p99Ms: sink.latencyMs.p99,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: Math.round(seconds * 1000) / 1000,
+      msgsPerCpuSec: Math.round(source.out / ((cpu.user + cpu.system) / 1e6)),
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

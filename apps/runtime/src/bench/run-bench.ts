@@ -138,8 +138,10 @@ async function main(): Promise<void> {
           linear = median(all, (r) => r.msgsPerSec);
         }
         const share = linear.msgsPerSec / ceiling.msgsPerSec;
+        const cpuShare = linear.msgsPerCpuSec / ceiling.msgsPerCpuSec;
         lines.push(
           `limit    ceiling (hand-written loop, same work) ${fmt(ceiling.msgsPerSec)} msgs/s; tributary linear ${fmt(linear.msgsPerSec)} msgs/s = ${(share * 100).toFixed(0)}% of it (target ≥ 33%)`,
+          `limit    per CPU second (load-proof): ceiling ${fmt(ceiling.msgsPerCpuSec)}, tributary ${fmt(linear.msgsPerCpuSec)} = ${(cpuShare * 100).toFixed(0)}%`,
         );
         const paced: Record<string, EngineBenchResult> = {};
         const seconds = Number(process.env.BENCH_PACED_SECONDS ?? 2);
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
         out.limit = {
           ceiling: { median: ceiling, runs: ceilings.map((r) => r.msgsPerSec) },
           linearShareOfCeiling: share,
+          linearShareOfCeilingPerCpuSecond: cpuShare,
           paced,
           burst,
           nodeRedPaced10kP99Ms: nodeRedP99,
