@@ -5,6 +5,8 @@ export type RuntimeErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_BODY_INVALID'
   | 'E_JSON_INVALID'
+  | 'E_JSON_TOO_DEEP'
+  | 'E_DATA_DIR_LOCKED'
   | 'E_PAYLOAD_TOO_LARGE'
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN_ORIGIN'

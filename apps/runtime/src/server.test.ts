@@ -489,8 +489,22 @@ describe('security', () => {
     expect((await call(server, 'GET', '/api/flows/csrf')).status).toBe(404);
     expect(await getWithHost(server, '/api/flows', 'evil.example:4300')).toBe(403);
     expect(await getWithHost(server, '/api/flows', 'localhost:4300')).toBe(200);
-    const devServer = await call(server, 'GET', '/api/flows', { headers: { origin: 'http://localhost:5173' } });
-    expect(devServer.status).toBe(200);
+    // Another local app's page (any loopback port) is another site too…
+    const localPage = await call(server, 'POST', '/api/flows/csrf/deploy', {
+      headers: { origin: 'http://localhost:5173' },
+    });
+    expect(localPage.status).toBe(403);
+    expect(localPage.body.error.message).toMatch(/--allow-origin http:\/\/localhost:5173/);
+  });
+
+  it('lets a configured origin in, and no other', async () => {
+    const server = await boot({ allowedOrigins: ['http://localhost:5173/'] });
+    const allowed = await call(server, 'GET', '/api/flows', { headers: { origin: 'http://localhost:5173' } });
+    expect(allowed.status).toBe(200);
+    const other = await call(server, 'GET', '/api/flows', { headers: { origin: 'http://localhost:5174' } });
+    expect(other.status).toBe(403);
+    const own = await call(server, 'GET', '/api/flows', { headers: { origin: server.url } });
+    expect(own.status).toBe(200);
   });
 });
 

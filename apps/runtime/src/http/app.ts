@@ -11,6 +11,7 @@ import { bearerToken, crossSiteReason, tokenMatches } from './access.js';
 import { editorRoutes } from './editor-static.js';
 import { errorHandler, sendError } from './errors.js';
 import { flowRoutes } from './flows-routes.js';
+import { jsonBody } from './json-body.js';
 
 export interface AppContext {
   store: FlowStore;
@@ -24,6 +25,8 @@ export interface AppContext {
   version: string;
   startedAt: number;
   token: string | undefined;
+  /** Browser origins besides the server's own that may use the API (exact `scheme://host:port`). */
+  allowedOrigins?: readonly string[];
   bodyLimitBytes: number;
   editorDir: string | undefined;
   log: (message: string) => void;
@@ -37,7 +40,7 @@ export function createApp(ctx: AppContext): Express {
   app.set('query parser', 'simple');
 
   const guard: RequestHandler = (req, res, next) => {
-    const crossSite = crossSiteReason(req.headers, ctx.token !== undefined);
+    const crossSite = crossSiteReason(req.headers, ctx.token !== undefined, ctx.allowedOrigins);
     if (crossSite !== null) {
       sendError(res, 403, 'E_FORBIDDEN_ORIGIN', crossSite);
       return;
@@ -53,7 +56,7 @@ export function createApp(ctx: AppContext): Express {
   };
 
   const api = express.Router();
-  api.use(express.json({ limit: ctx.bodyLimitBytes }));
+  api.use(jsonBody(ctx.bodyLimitBytes));
 
   api.get('/health', (_req, res) => {
     res.json({ ok: true, version: ctx.version, uptimeMs: Date.now() - ctx.startedAt, flows: ctx.manager.counts() });
@@ -102,6 +105,10 @@ export function createApp(ctx: AppContext): Express {
   });
 
   app.use(editorRoutes(ctx.editorDir));
+  // Anything else: a JSON 404 (Express's own answer is an HTML page).
+  app.use((req, res) => {
+    sendError(res, 404, 'E_NOT_FOUND', `nothing at ${req.method} ${req.path.slice(0, 200)}`);
+  });
   app.use(errorHandler({ bodyLimitBytes: ctx.bodyLimitBytes, log: ctx.log }));
   return app;
 }

@@ -6,6 +6,7 @@ import type { FlowManager } from '../host/flow-manager.js';
 import type { StatsHistory } from '../metrics/stats-history.js';
 import { checkFlowId, type FlowStore, type StoredFlow } from '../store/flow-store.js';
 import type { FlowValidator } from '../validation.js';
+import { capProblems } from './errors.js';
 
 export interface FlowRoutesContext {
   store: FlowStore;
@@ -17,7 +18,7 @@ export interface FlowRoutesContext {
 }
 
 const UpdateBody = z.object({ flow: z.unknown(), rev: z.string().min(1) });
-const ValidateBody = z.object({ flow: z.unknown().optional() }).optional();
+const ValidateBody = z.object({ flow: z.unknown() }).strict();
 
 export function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
   const status = manager.status(stored.flow.id);
@@ -43,6 +44,12 @@ export function toSummary(stored: StoredFlow, manager: FlowManager): FlowSummary
   };
   if (stored.flow.description !== undefined) summary.description = stored.flow.description;
   return summary;
+}
+
+/** Whether the client sent body bytes (a JSON body or not), whatever express.json made of them. */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 function requireBody(req: Request): unknown {
@@ -145,13 +152,39 @@ export function flowRoutes(ctx: FlowRoutesContext): Router {
     res.status(204).end();
   });
 
+  // No body: check the saved version. A body: it must be `{ "flow": <draft> }`, which is checked
+  // instead; anything else is an error (answering "ok" about the saved flow would mislead).
   router.post('/flows/:id/validate', (req, res) => {
     const id = idParam(req);
-    const body = ValidateBody.safeParse(req.body);
-    const draft = body.success ? body.data?.flow : undefined;
-    const target = draft !== undefined ? draft : store.require(id).flow;
+    let target: unknown;
+    if (!hasBody(req)) target = store.require(id).flow;
+    else {
+      if (req.body === undefined) {
+        throw new RuntimeError(
+          'E_BODY_INVALID',
+          'send { "flow": <flow document> } as JSON (Content-Type: application/json), or no body to check the saved version',
+          415,
+          { problems: [{ code: 'E_BODY_INVALID', path: '', message: 'the body is not JSON' }] },
+        );
+      }
+      const body = ValidateBody.safeParse(req.body);
+      if (!body.success) {
+        throw new RuntimeError(
+          'E_BODY_INVALID',
+          'send { "flow": <flow document> }, or no body to check the saved version',
+          400,
+          { problems: zodProblems(body.error) },
+        );
+      }
+      target = body.data.flow;
+    }
     const result = validator.check(target);
-    res.json({ ok: result.ok, problems: result.ok ? [] : result.problems });
+    if (result.ok) {
+      res.json({ ok: true, problems: [] });
+      return;
+    }
+    const capped = capProblems(result.problems);
+    res.json({ ok: false, ...capped });
   });
 
   router.post('/flows/:id/deploy', async (req, res) => {

@@ -54,14 +54,17 @@ export class FlowStore {
   private readonly flowsDir: string;
   private readonly deployedDir: string;
 
-  private constructor(dataDir: string) {
+  private constructor(
+    dataDir: string,
+    private readonly parse: (raw: unknown) => FlowDocument | string,
+  ) {
     this.flowsDir = join(dataDir, 'flows');
     this.deployedDir = join(dataDir, 'deployed');
   }
 
   /** Opens (and creates) the store; files that cannot be read are reported and left untouched. */
   static async open(dataDir: string, warn: StoreWarning, parse: (raw: unknown) => FlowDocument | string) {
-    const store = new FlowStore(dataDir);
+    const store = new FlowStore(dataDir, parse);
     await mkdir(store.flowsDir, { recursive: true });
     await mkdir(store.deployedDir, { recursive: true });
     for (const name of await readdir(store.flowsDir)) {
@@ -196,12 +199,28 @@ export class FlowStore {
   /** Writes the document, then its metadata; memory changes only once both are on disk. */
   private async save(flow: FlowDocument, meta: FlowMeta): Promise<StoredFlow> {
     const serialized = serializeFlow(flow);
+    this.checkReadsBack(serialized);
     const stored: StoredFlow = { flow, rev: revOf(serialized), meta };
     const stem = fileStem(flow.id);
     await writeFileAtomic(join(this.flowsDir, stem + FLOW_SUFFIX), serialized);
     await writeFileAtomic(join(this.flowsDir, stem + META_SUFFIX), JSON.stringify(meta, null, 2) + '\n');
     this.flows.set(flow.id, stored);
     return stored;
+  }
+
+  /** Never write a file the next start could not read: read the text back the way `open` will. */
+  private checkReadsBack(serialized: string): void {
+    let back: FlowDocument | string;
+    try {
+      back = this.parse(JSON.parse(serialized));
+    } catch (error) {
+      back = (error as Error).message;
+    }
+    if (typeof back === 'string') {
+      throw new RuntimeError('E_FLOW_INVALID', `the flow would not read back once saved (${back.slice(0, 200)}); it was not saved`, 400, {
+        problems: [{ code: 'E_FLOW_INVALID', path: '', message: back.slice(0, 500) }],
+      });
+    }
   }
 
   /** Runs the operations on one flow one after another, in call order (check, write, then update memory). */
