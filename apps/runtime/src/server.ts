@@ -137,7 +137,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
   const bootRecord = new BootRecord(dataDir);
   const boot = options.safe === true ? { safe: true, reason: 'the server was started with --safe' } : await bootRecord.begin();
 
-  const validator = createValidator();
+  const validator = createValidator({ flowDataDir: join(dataDir, 'data') });
   const store = await FlowStore.open(dataDir, log, (raw) => {
     const parsed = validator.parse(raw);
     if (parsed.ok) return parsed.flow;

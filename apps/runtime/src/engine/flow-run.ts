@@ -26,7 +26,7 @@ import {
 import { BatchQueue, type AckGroup, type Batch } from './batch-queue.js';
 import { NodeCounters } from './node-stats.js';
 import { RateWindow } from './rate-window.js';
-import { envResolver, resolveSecrets, type SecretResolver } from './secrets.js';
+import { connectionSecretPolicy, envResolver, nodeSecretPolicy, resolveSecrets, type SecretResolver } from './secrets.js';
 import type { FlowRun, NodeRegistry, RunResult, StartFlowOptions, StopOptions } from './types.js';
 
 /** Defaults that keep memory bounded without starving throughput. */
@@ -307,7 +307,12 @@ export class FlowRunImpl implements FlowRun {
         const definition = registry.get(doc.type)!;
         let config: unknown;
         try {
-          config = resolveSecrets(doc.config, this.resolveSecret, `/nodes/${node.index}/config`);
+          config = resolveSecrets(
+            doc.config,
+            this.resolveSecret,
+            `/nodes/${node.index}/config`,
+            nodeSecretPolicy(definition.manifest),
+          );
         } catch (error) {
           throw new FlowStartError(`node "${node.id}": ${(error as Error).message}`, node.id);
         }
@@ -368,7 +373,12 @@ export class FlowRunImpl implements FlowRun {
       connection: (id) => {
         const connection = connections.get(id);
         if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);
-        return resolveSecrets(connection.config, this.resolveSecret, `/connections/${id}/config`);
+        return resolveSecrets(
+          connection.config,
+          this.resolveSecret,
+          `/connections/${id}/config`,
+          connectionSecretPolicy(connection.type),
+        );
       },
       emitFrom: (messages, from, port) => this.emitFrom(node, messages, from, port),
       release: (holds, ok) => this.releaseHolds(holds, ok),
