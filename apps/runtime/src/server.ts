@@ -15,7 +15,9 @@ import { BootRecord } from './store/boot-record.js';
 import { lockDataDir } from './store/data-lock.js';
 import { FlowStore, type StoredFlow } from './store/flow-store.js';
 import { RuntimeError } from './errors.js';
+import { MAX_PROBLEMS_LISTED } from './http/errors.js';
 import { createValidator, nodeTypesPayload } from './node-types.js';
+import { ValidationPool } from './validation-pool.js';
 
 export const DEFAULT_PORT = 4300;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -144,6 +146,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     return parsed.problems.map((p) => `${p.path || '/'} ${p.message}`).join('; ');
   });
   const credentials = await CredentialStore.open(dataDir);
+  const pool = new ValidationPool({ flowDataDir: join(dataDir, 'data'), maxProblems: MAX_PROBLEMS_LISTED });
   const statsIntervalMs = options.statsIntervalMs ?? 1000;
   const history = new StatsHistory(Math.max(15, options.historyMinutes ?? 16) + 1, statsIntervalMs);
   const metrics = new FlowMetrics();
@@ -151,7 +154,12 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     store,
     credentials,
     flowDataDir: join(dataDir, 'data'),
-    check: (doc) => validator.check(doc),
+    check: async (doc) => {
+      const answer = await pool.run({ kind: 'doc', mode: 'check', doc });
+      if (answer.kind === 'ok') return { ok: true, flow: answer.flow };
+      if (answer.kind === 'problems') return { ok: false, problems: answer.problems, ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}) };
+      throw new RuntimeError('E_FLOW_INVALID', answer.message, 400);
+    },
     watchdogMs: options.watchdogMs ?? DEFAULT_WATCHDOG_MS,
     ...(options.flowMemoryLimitMb !== undefined ? { memoryLimitMb: options.flowMemoryLimitMb } : {}),
     ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
@@ -182,6 +190,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     history,
     metrics,
     validator,
+    pool,
     nodeTypes: nodeTypesPayload(),
     version: runtimeVersion(),
     startedAt: Date.now(),
@@ -191,10 +200,18 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     editorDir: options.editorDir,
     log,
   });
-  const http = createServer(app);
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // A slow client (headers or body trickling in) is answered 408 and closed instead of holding a
+  // connection for minutes; the check runs often enough for the timeout to mean what it says.
+  const http = createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
+    app,
+  );
   http.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  http.requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  http.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, http.requestTimeout);
   const io = attachRealtime(http, { manager, store, token, allowedOrigins });
   await new Promise<void>((resolveListen, reject) => {
     http.once('error', reject);
@@ -211,8 +228,9 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     log(`safe start: ${boot.reason ?? ''}; not started: ${skipped.length > 0 ? skipped.join(', ') : 'none'}`);
   } else {
     await manager.boot(async (flowId) => {
-      log(`starting deployed flow ${flowId}`);
+      // Recorded before anything of the flow runs: if the process dies now, this flow is named.
       await bootRecord.starting(flowId);
+      log(`starting deployed flow ${flowId}`);
     });
     settle = setTimeout(() => void bootRecord.clear().catch(() => undefined), options.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS);
     settle.unref();
@@ -241,6 +259,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
       closing ??= (async () => {
         if (settle !== null) clearTimeout(settle);
         await manager.shutdown();
+        await pool.close();
         await new Promise<void>((done) => {
           void io.close(() => done());
           http.closeAllConnections();

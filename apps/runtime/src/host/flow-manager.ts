@@ -20,7 +20,9 @@ const RESTART_RESET_MS = 60_000;
 const DEFAULT_INITIAL_BACKOFF_MS = 1_000;
 const DEFAULT_MAX_BACKOFF_MS = 60_000;
 
-export type FlowCheck = (doc: unknown) => { ok: true; flow: FlowDocument } | { ok: false; problems: FlowProblem[] };
+export type FlowCheck = (
+  doc: unknown,
+) => Promise<{ ok: true; flow: FlowDocument } | { ok: false; problems: FlowProblem[]; problemsOmitted?: number }>;
 
 export interface FlowManagerOptions {
   store: FlowStore;
@@ -127,6 +129,11 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
     };
   }
 
+  /** The process id of the flow's current run, if it has one. */
+  pidOf(id: string): number | undefined {
+    return this.entries.get(id)?.host?.pid;
+  }
+
   counts(): { running: number; failed: number } {
     let running = 0;
     let failed = 0;
@@ -144,7 +151,7 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
       if (flow === undefined) continue;
       await onStarting?.(stored.flow.id);
       await this.exclusive(stored.flow.id, async (entry) => {
-        const checked = this.options.check(flow);
+        const checked = await this.options.check(flow);
         if (!checked.ok) {
           const first = checked.problems[0];
           this.fail(
@@ -177,14 +184,15 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
       throw new RuntimeError('E_SHUTTING_DOWN', 'the server is shutting down; deploy after it restarts', 503);
     await this.exclusive(id, async (entry) => {
       const stored = this.options.store.require(id);
-      const checked = this.options.check(stored.flow);
+      const checked = await this.options.check(stored.flow);
       if (!checked.ok) {
         throw new RuntimeError(
           'E_FLOW_INVALID',
-          `flow "${id}" has ${checked.problems.length} problem(s) and was not deployed`,
+          `flow "${id}" has ${checked.problems.length + (checked.problemsOmitted ?? 0)} problem(s) and was not deployed`,
           400,
           {
             problems: checked.problems,
+            ...(checked.problemsOmitted ? { problemsOmitted: checked.problemsOmitted } : {}),
           },
         );
       }

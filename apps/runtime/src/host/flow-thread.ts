@@ -171,7 +171,7 @@ export class FlowThread {
       const limit = drain + (this.options.stopGraceMs ?? STOP_GRACE_MS);
       this.stopTimer = setTimeout(() => {
         this.terminate({
-          state: 'stopped',
+          state: 'failed',
           reason: `the flow did not stop within ${limit / 1000} s and was terminated`,
           abandoned: 0,
         });

@@ -7,6 +7,7 @@ import type { StatsHistory } from '../metrics/stats-history.js';
 import { checkCredentialName, type CredentialStore } from '../store/credential-store.js';
 import type { FlowStore } from '../store/flow-store.js';
 import type { FlowValidator } from '../validation.js';
+import type { ValidationPool } from '../validation-pool.js';
 import { bearerToken, crossSiteReason, tokenMatches } from './access.js';
 import { editorRoutes } from './editor-static.js';
 import { errorHandler, sendError } from './errors.js';
@@ -20,6 +21,8 @@ export interface AppContext {
   history: StatsHistory;
   metrics: FlowMetrics;
   validator: FlowValidator;
+  /** Checks documents off the main thread. */
+  pool: ValidationPool;
   /** Body of `GET /api/node-types` (computed once: manifests do not change while the server runs). */
   nodeTypes: unknown;
   version: string;
@@ -56,7 +59,8 @@ export function createApp(ctx: AppContext): Express {
   };
 
   const api = express.Router();
-  api.use(jsonBody(ctx.bodyLimitBytes));
+  // Flow documents arrive as bytes and are parsed and checked on the validation worker (flows-routes.ts).
+  const json = jsonBody(ctx.bodyLimitBytes);
 
   api.get('/health', (_req, res) => {
     res.json({ ok: true, version: ctx.version, uptimeMs: Date.now() - ctx.startedAt, flows: ctx.manager.counts() });
@@ -71,7 +75,8 @@ export function createApp(ctx: AppContext): Express {
       store: ctx.store,
       manager: ctx.manager,
       history: ctx.history,
-      validator: ctx.validator,
+      pool: ctx.pool,
+      bodyLimitBytes: ctx.bodyLimitBytes,
       onDeleted: (id) => ctx.metrics.forget(id),
     }),
   );
@@ -80,7 +85,7 @@ export function createApp(ctx: AppContext): Express {
     res.json({ names: ctx.credentials.names() });
   });
 
-  api.put('/credentials/:name', async (req, res) => {
+  api.put('/credentials/:name', json, async (req, res) => {
     const name = checkCredentialName(String(req.params.name));
     const body = CredentialBody.safeParse(req.body);
     if (!body.success) throw new RuntimeError('E_BODY_INVALID', 'send { "value": "<secret>" } as JSON', 400);

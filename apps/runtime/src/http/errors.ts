@@ -29,9 +29,10 @@ export function sendError(res: Response, status: number, code: RuntimeErrorCode,
   if (Array.isArray(fields.problems)) {
     const capped = capProblems(fields.problems as FlowProblem[]);
     fields.problems = capped.problems;
-    if (capped.problemsOmitted !== undefined) {
-      fields.problemsOmitted = capped.problemsOmitted;
-      text += ` (the first ${MAX_PROBLEMS_LISTED} are listed; ${capped.problemsOmitted} more not shown)`;
+    const omitted = (typeof fields.problemsOmitted === 'number' ? fields.problemsOmitted : 0) + (capped.problemsOmitted ?? 0);
+    if (omitted > 0) {
+      fields.problemsOmitted = omitted;
+      text += ` (the first ${capped.problems.length} are listed; ${omitted} more not shown)`;
     }
   }
   const body: ErrorBody = { error: { code, message: text, ...fields } };

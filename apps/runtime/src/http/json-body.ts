@@ -1,12 +1,8 @@
 import express, { type RequestHandler } from 'express';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 
-/**
- * Deepest nesting a request body may have. Flow documents need about ten levels plus what a node's
- * config nests; deeper documents can be parsed, but every later step (schema checks, pretty
- * printing, whose indentation grows with the depth) works per level, and a 4,500-level document
- * once saved could not be read back.
- */
-export const MAX_JSON_DEPTH = 64;
+export { MAX_JSON_DEPTH };
+
 
 /** A body refused before parsing; the error handler turns it into a 400. */
 export class JsonTooDeepError extends Error {
@@ -17,25 +13,15 @@ export class JsonTooDeepError extends Error {
   }
 }
 
-/**
- * True when the JSON text in `bytes` opens more than `limit` objects or arrays inside each other.
- * One pass over the bytes (brackets inside strings do not count), so the work is linear in the
- * size whatever the shape; malformed text is left for JSON.parse to report.
- */
-export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
+/** The request body's bytes as a Buffer (JSON content types only), checked for size and depth, not parsed. */
+export function rawJsonBody(limitBytes: number, maxDepth = MAX_JSON_DEPTH): RequestHandler {
+  return express.raw({
+    type: ['application/json', 'application/*+json'],
+    limit: limitBytes,
+    verify: (_req, _res, buffer) => {
+      if (nestsDeeperThan(buffer, maxDepth)) throw new JsonTooDeepError(maxDepth);
+    },
+  });
 }
 
 /** express.json with a body size limit and the depth check done on the raw (decompressed) bytes. */

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdSchema, serializeFlow, type FlowDocument } from '@tributary/shared';
 import { RuntimeError, notFound } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** What the store keeps beside each flow document. */
@@ -54,17 +55,14 @@ export class FlowStore {
   private readonly flowsDir: string;
   private readonly deployedDir: string;
 
-  private constructor(
-    dataDir: string,
-    private readonly parse: (raw: unknown) => FlowDocument | string,
-  ) {
+  private constructor(dataDir: string) {
     this.flowsDir = join(dataDir, 'flows');
     this.deployedDir = join(dataDir, 'deployed');
   }
 
   /** Opens (and creates) the store; files that cannot be read are reported and left untouched. */
   static async open(dataDir: string, warn: StoreWarning, parse: (raw: unknown) => FlowDocument | string) {
-    const store = new FlowStore(dataDir, parse);
+    const store = new FlowStore(dataDir);
     await mkdir(store.flowsDir, { recursive: true });
     await mkdir(store.deployedDir, { recursive: true });
     for (const name of await readdir(store.flowsDir)) {
@@ -208,18 +206,19 @@ export class FlowStore {
     return stored;
   }
 
-  /** Never write a file the next start could not read: read the text back the way `open` will. */
+  /**
+   * Never write a file the next start could not read. The document passed the same structure
+   * check `open` applies (on the validation worker), so what is left to fail is the JSON itself:
+   * a nesting the next read would refuse. Checked on the text, in one pass.
+   */
   private checkReadsBack(serialized: string): void {
-    let back: FlowDocument | string;
-    try {
-      back = this.parse(JSON.parse(serialized));
-    } catch (error) {
-      back = (error as Error).message;
-    }
-    if (typeof back === 'string') {
-      throw new RuntimeError('E_FLOW_INVALID', `the flow would not read back once saved (${back.slice(0, 200)}); it was not saved`, 400, {
-        problems: [{ code: 'E_FLOW_INVALID', path: '', message: back.slice(0, 500) }],
-      });
+    if (nestsDeeperThan(Buffer.from(serialized), MAX_JSON_DEPTH)) {
+      throw new RuntimeError(
+        'E_JSON_TOO_DEEP',
+        `the flow nests deeper than ${MAX_JSON_DEPTH} levels and would not read back once saved; it was not saved`,
+        400,
+        { problems: [{ code: 'E_JSON_TOO_DEEP', path: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] },
+      );
     }
   }
 
