@@ -33,7 +33,11 @@ function answer(job: PoolJob): PoolAnswer {
     try {
       text = decoder.decode(job.bytes);
     } catch {
-      return { kind: 'body-invalid', message: 'the body is not valid UTF-8', problems: [] };
+      return {
+        kind: 'body-invalid',
+        message: 'the body is not valid UTF-8',
+        problems: [{ code: 'E_BODY_INVALID', path: '', message: 'the body is not valid UTF-8' }],
+      };
     }
     let body: unknown;
     try {

@@ -26,6 +26,8 @@ export function capProblems(problems: readonly FlowProblem[]): { problems: FlowP
 export function sendError(res: Response, status: number, code: RuntimeErrorCode, message: string, extra: object = {}) {
   const fields: Record<string, unknown> = { ...extra };
   let text = message;
+  // Every refusal lists its problems, each with a JSON pointer ('' when it is about the request as a whole).
+  if (status >= 400 && status < 500 && !Array.isArray(fields.problems)) fields.problems = [{ code, path: '', message }];
   if (Array.isArray(fields.problems)) {
     const capped = capProblems(fields.problems as FlowProblem[]);
     fields.problems = capped.problems;
