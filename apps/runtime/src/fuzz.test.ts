@@ -39,21 +39,34 @@ interface Reply {
 }
 
 /** One raw HTTP request (node:http lets the test send any bytes, headers and URL). */
-function send(url: string, method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Reply> {
+function send(
+  url: string,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(url + path, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          path,
-          status: res.statusCode ?? 0,
-          type: String(res.headers['content-type'] ?? ''),
-          text: Buffer.concat(chunks).toString(),
-        }),
-      );
-      res.on('error', reject);
-    });
+    const req = request(
+      url + path,
+      {
+        method,
+        headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            path,
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     // An answer that does not come is a failure of its own (a stalled server), not a hung test.
     req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
@@ -101,13 +114,57 @@ describe('fuzzing the HTTP API', () => {
     const int = (n: number) => Math.floor(next() * n);
     const bases = [
       endlessFlow('fuzz-a'),
-      flow('fuzz-b', [['m', 'inline', { messages: [1, 'two', { key: 'k', value: 3 }] }], ['out', 'file', { path: 'o.jsonl' }]], [['m', 'out']]),
-      flow('fuzz-c', [['t', 'timer', {}], ['f', 'filter', {}], ['l', 'log', {}]], [['t', 'f'], ['f', 'l']]),
+      flow(
+        'fuzz-b',
+        [
+          ['m', 'inline', { messages: [1, 'two', { key: 'k', value: 3 }] }],
+          ['out', 'file', { path: 'o.jsonl' }],
+        ],
+        [['m', 'out']],
+      ),
+      flow(
+        'fuzz-c',
+        [
+          ['t', 'timer', {}],
+          ['f', 'filter', {}],
+          ['l', 'log', {}],
+        ],
+        [
+          ['t', 'f'],
+          ['f', 'l'],
+        ],
+      ),
     ];
     const weird = [
-      null, true, 0, -1, 1.5, 1e308, '', ' ', '..', '../../etc/passwd', '/abs', '%', '%ZZ', 'a/b', '~1', '__proto__',
-      'constructor', 'valueOf', '${cred:valueOf}', '${env:HOME}', '\u0000', '\ud800', 'é', 'x'.repeat(int(3) === 0 ? 100_000 : 300),
-      [], {}, [[[[]]]], { __proto__: 1 }, { a: { b: { c: [1, 2, 3] } } },
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      1e308,
+      '',
+      ' ',
+      '..',
+      '../../etc/passwd',
+      '/abs',
+      '%',
+      '%ZZ',
+      'a/b',
+      '~1',
+      '__proto__',
+      'constructor',
+      'valueOf',
+      '${cred:valueOf}',
+      '${env:HOME}',
+      '\u0000',
+      '\ud800',
+      'é',
+      'x'.repeat(int(3) === 0 ? 100_000 : 300),
+      [],
+      {},
+      [[[[]]]],
+      { __proto__: 1 },
+      { a: { b: { c: [1, 2, 3] } } },
     ];
     const deep = (levels: number): unknown => {
       let value: unknown = 0;
@@ -130,7 +187,10 @@ describe('fuzzing the HTTP API', () => {
         if (target === null || typeof target !== 'object') continue;
         const holder = target as Record<string, unknown>;
         const keys = Object.keys(holder);
-        const key = keys.length > 0 && next() < 0.7 ? pick(keys) : pick(['id', 'type', 'config', 'extra', 'nodes', 'edges', 'x/y~z']);
+        const key =
+          keys.length > 0 && next() < 0.7
+            ? pick(keys)
+            : pick(['id', 'type', 'config', 'extra', 'nodes', 'edges', 'x/y~z']);
         switch (int(7)) {
           case 0:
             delete holder[key];
@@ -149,7 +209,8 @@ describe('fuzzing the HTTP API', () => {
             else holder[key] = [holder[key], holder[key]];
             break;
           case 5:
-            holder[key] = String(holder[key] ?? '') + pick(['', '-x', 'n'.repeat(5000), '%41', '\\']);
+            holder[key] =
+              (typeof holder[key] === 'string' ? holder[key] : '') + pick(['', '-x', 'n'.repeat(5000), '%41', '\\']);
             break;
           default:
             holder[key] = typeof holder[key] === 'number' ? -holder[key] : int(1e9);
@@ -171,28 +232,94 @@ describe('fuzzing the HTTP API', () => {
           return text.replace(/"/g, "'");
       }
     };
-    const ids = ['fuzz-a', 'fuzz-b', 'fuzz-c', 'nope', '%E0%A4%A', '%ZZ', '..%2F..%2Fetc', 'a'.repeat(200), '%00', 'x%2Fy'];
+    const ids = [
+      'fuzz-a',
+      'fuzz-b',
+      'fuzz-c',
+      'nope',
+      '%E0%A4%A',
+      '%ZZ',
+      '..%2F..%2Fetc',
+      'a'.repeat(200),
+      '%00',
+      'x%2Fy',
+    ];
 
     const json = { 'content-type': 'application/json' };
     const requests: (() => Promise<Reply>)[] = [
       () => send(url, 'POST', '/api/flows', JSON.stringify(mutate(pick(bases))), json),
-      () => send(url, 'POST', '/api/flows/import?replace=' + pick(['true', '1', 'no', '%ZZ']), JSON.stringify(mutate(pick(bases))), json),
-      () => send(url, 'PUT', `/api/flows/${pick(ids)}`, JSON.stringify(next() < 0.5 ? { flow: mutate(pick(bases)), rev: pick(['', 'x', 7]) } : mutate(pick(bases))), json),
-      () => send(url, 'POST', `/api/flows/${pick(ids)}/validate`, JSON.stringify(next() < 0.7 ? { flow: mutate(pick(bases)) } : mutate(pick(bases))), json),
+      () =>
+        send(
+          url,
+          'POST',
+          '/api/flows/import?replace=' + pick(['true', '1', 'no', '%ZZ']),
+          JSON.stringify(mutate(pick(bases))),
+          json,
+        ),
+      () =>
+        send(
+          url,
+          'PUT',
+          `/api/flows/${pick(ids)}`,
+          JSON.stringify(next() < 0.5 ? { flow: mutate(pick(bases)), rev: pick(['', 'x', 7]) } : mutate(pick(bases))),
+          json,
+        ),
+      () =>
+        send(
+          url,
+          'POST',
+          `/api/flows/${pick(ids)}/validate`,
+          JSON.stringify(next() < 0.7 ? { flow: mutate(pick(bases)) } : mutate(pick(bases))),
+          json,
+        ),
       () => send(url, 'POST', `/api/flows/${pick(ids)}/validate`, corrupt(JSON.stringify({ flow: pick(bases) })), json),
       () => send(url, 'POST', '/api/flows', corrupt(JSON.stringify(pick(bases))), json),
       () => send(url, 'POST', '/api/flows', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), json),
-      () => send(url, 'POST', '/api/flows', JSON.stringify(pick(bases)), { ...json, 'content-encoding': pick(['gzip', 'deflate', 'br', 'compress', 'x']) }),
-      () => send(url, 'POST', '/api/flows', JSON.stringify(pick(bases)), { 'content-type': pick(['text/plain', 'application/json; charset=latin1', 'application/json; charset=nope', 'multipart/form-data', '']) }),
+      () =>
+        send(url, 'POST', '/api/flows', JSON.stringify(pick(bases)), {
+          ...json,
+          'content-encoding': pick(['gzip', 'deflate', 'br', 'compress', 'x']),
+        }),
+      () =>
+        send(url, 'POST', '/api/flows', JSON.stringify(pick(bases)), {
+          'content-type': pick([
+            'text/plain',
+            'application/json; charset=latin1',
+            'application/json; charset=nope',
+            'multipart/form-data',
+            '',
+          ]),
+        }),
       () => {
         const levels = 60 + int(5000);
-        return send(url, 'POST', `/api/flows/${pick(ids)}/validate`, `{"flow":${'['.repeat(levels)}${']'.repeat(levels)}}`, json);
+        return send(
+          url,
+          'POST',
+          `/api/flows/${pick(ids)}/validate`,
+          `{"flow":${'['.repeat(levels)}${']'.repeat(levels)}}`,
+          json,
+        );
       },
       () => send(url, pick(['GET', 'DELETE', 'PATCH', 'OPTIONS']), `/api/flows/${pick(ids)}`),
-      () => send(url, 'GET', `/api/flows/${pick(ids)}/${pick(['export', 'stats?since=abc', 'stats?since=1', 'nothing'])}`),
+      () =>
+        send(url, 'GET', `/api/flows/${pick(ids)}/${pick(['export', 'stats?since=abc', 'stats?since=1', 'nothing'])}`),
       () => send(url, 'POST', `/api/flows/${pick(ids)}/${pick(['stop', 'nothing'])}`, '{}', json),
-      () => send(url, 'PUT', `/api/credentials/${pick(['ok_name', '..', '%ZZ', '__proto__', 'x'.repeat(300)])}`, pick(['{"value":"v"}', '{"value":1}', '[]', 'nope']), json),
-      () => send(url, pick(['GET', 'POST']), pick(['/api/nothing', '/nothing', '/api', '/metrics', '/%ZZ', '/api/flows?%ZZ=1']), '', json),
+      () =>
+        send(
+          url,
+          'PUT',
+          `/api/credentials/${pick(['ok_name', '..', '%ZZ', '__proto__', 'x'.repeat(300)])}`,
+          pick(['{"value":"v"}', '{"value":1}', '[]', 'nope']),
+          json,
+        ),
+      () =>
+        send(
+          url,
+          pick(['GET', 'POST']),
+          pick(['/api/nothing', '/nothing', '/api', '/metrics', '/%ZZ', '/api/flows?%ZZ=1']),
+          '',
+          json,
+        ),
     ];
 
     const started = Date.now();
@@ -215,24 +342,35 @@ describe('fuzzing the HTTP API', () => {
           problem('4xx not JSON');
           return;
         }
-        const body = JSON.parse(reply.text) as { error?: { code?: unknown; message?: unknown; problems?: { path?: unknown; message?: unknown }[] } };
+        const body = JSON.parse(reply.text) as {
+          error?: { code?: unknown; message?: unknown; problems?: { path?: unknown; message?: unknown }[] };
+        };
         const problems = body.error?.problems;
         if (typeof body.error?.message !== 'string' || !Array.isArray(problems) || problems.length === 0) {
           problem('4xx without problems');
           return;
         }
-        if (problems.some((p) => typeof p.path !== 'string' || !/^(\/.*)?$/s.test(p.path) || typeof p.message !== 'string'))
+        if (
+          problems.some(
+            (p) => typeof p.path !== 'string' || !/^(\/.*)?$/s.test(p.path) || typeof p.message !== 'string',
+          )
+        )
           problem('problem without a JSON pointer');
       }
     };
     const worker = async () => {
       while (tried < REQUESTS && Date.now() - started < TIME_BUDGET_MS) {
         const index = int(requests.length);
-        const reply = await requests[index]!().catch((error: Error) => ({ status: 0, type: '', text: `request failed: ${error.message}` }));
+        const reply = await requests[index]!().catch((error: Error) => ({
+          status: 0,
+          type: '',
+          text: `request failed: ${error.message}`,
+        }));
         if (reply.status === 0) {
           tried++;
           // A connection the server cut (a body it refused before reading it all) is fine; silence is not.
-          if (/no answer/.test(reply.text) && failures.length < 20) failures.push(`request kind ${index}: ${reply.text}`);
+          if (/no answer/.test(reply.text) && failures.length < 20)
+            failures.push(`request kind ${index}: ${reply.text}`);
           continue;
         }
         check(reply, `request kind ${index}`);

@@ -220,7 +220,10 @@ describe('4. deeply nested JSON', () => {
   it('refuses a document nested 4,500 levels deep with a JSON 400, writes nothing, and keeps reading', async () => {
     const server = await boot();
     const doc = endlessFlow('deep');
-    const body = JSON.stringify(doc).replace('"code":"return msg;"', `"code":"return msg;","x":${'['.repeat(4500)}${']'.repeat(4500)}`);
+    const body = JSON.stringify(doc).replace(
+      '"code":"return msg;"',
+      `"code":"return msg;","x":${'['.repeat(4500)}${']'.repeat(4500)}`,
+    );
     for (let attempt = 0; attempt < 2; attempt++) {
       const reply = await call(server, 'POST', '/api/flows', { raw: body });
       expect(reply.status).toBe(400);
@@ -234,7 +237,7 @@ describe('4. deeply nested JSON', () => {
     const fine = endlessFlow('fine');
     let nested: unknown = 1;
     for (let i = 0; i < 40; i++) nested = [nested];
-    (fine.nodes[1]!.config as Record<string, unknown>).extra = nested;
+    fine.nodes[1]!.config.extra = nested;
     expect((await create(server, fine)).status).toBe(201);
     const read = await call(server, 'GET', '/api/flows/fine');
     expect(read.status).toBe(200);
@@ -245,7 +248,7 @@ describe('4. deeply nested JSON', () => {
 describe('5. memory limit per flow', () => {
   it('stops a flow whose Buffers pass its memory limit and marks it failed with the reason', async () => {
     const server = await boot({ flowMemoryLimitMb: 300 });
-    const hog = "globalThis.hog ??= []; globalThis.hog.push(Buffer.alloc(16 * 1024 * 1024, 1)); return msg;";
+    const hog = 'globalThis.hog ??= []; globalThis.hog.push(Buffer.alloc(16 * 1024 * 1024, 1)); return msg;';
     await create(server, endlessFlow('hog', undefined, hog));
     await call(server, 'POST', '/api/flows/hog/deploy');
     const record = await eventually(async () => {
@@ -257,7 +260,8 @@ describe('5. memory limit per flow', () => {
 
   it('stops a flow whose heap passes the limit', async () => {
     const server = await boot({ flowMemoryLimitMb: 128 });
-    const hog = "globalThis.hog ??= []; for (let i = 0; i < 20000; i++) globalThis.hog.push({ i, s: 'x' + i }); return msg;";
+    const hog =
+      "globalThis.hog ??= []; for (let i = 0; i < 20000; i++) globalThis.hog.push({ i, s: 'x' + i }); return msg;";
     await create(server, endlessFlow('heap', undefined, hog));
     await call(server, 'POST', '/api/flows/heap/deploy');
     const record = await eventually(async () => {
@@ -422,7 +426,9 @@ describe('10. loose ends', () => {
     let answer = '';
     slow.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     const closed = new Promise((resolve) => slow.once('close', resolve));
-    slow.write('POST /api/flows HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    slow.write(
+      'POST /api/flows HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
     await closed;
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
 

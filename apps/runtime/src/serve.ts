@@ -77,8 +77,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const watchdogS = values.watchdog === undefined ? DEFAULT_WATCHDOG_MS / 1000 : Number(values.watchdog);
   if (!(watchdogS > 0)) return usageError('--watchdog must be a positive number of seconds');
   const memoryMb = values['flow-memory'] === undefined ? DEFAULT_FLOW_MEMORY_MB : Number(values['flow-memory']);
-  if (!Number.isInteger(memoryMb) || memoryMb < 64) return usageError('--flow-memory must be a whole number of MB, at least 64');
-  const startS = values['start-timeout'] === undefined ? DEFAULT_START_TIMEOUT_MS / 1000 : Number(values['start-timeout']);
+  if (!Number.isInteger(memoryMb) || memoryMb < 64)
+    return usageError('--flow-memory must be a whole number of MB, at least 64');
+  const startS =
+    values['start-timeout'] === undefined ? DEFAULT_START_TIMEOUT_MS / 1000 : Number(values['start-timeout']);
   if (!(startS > 0)) return usageError('--start-timeout must be a positive number of seconds');
   const allowedOrigins: string[] = [];
   for (const origin of values['allow-origin'] ?? []) {

@@ -137,7 +137,8 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
   // Temp files of atomic writes a crash left behind (this process holds the lock: none are in use).
   await removeTempFiles([dataDir, join(dataDir, 'flows'), join(dataDir, 'deployed')]);
   const bootRecord = new BootRecord(dataDir);
-  const boot = options.safe === true ? { safe: true, reason: 'the server was started with --safe' } : await bootRecord.begin();
+  const boot =
+    options.safe === true ? { safe: true, reason: 'the server was started with --safe' } : await bootRecord.begin();
 
   const validator = createValidator({ flowDataDir: join(dataDir, 'data') });
   const store = await FlowStore.open(dataDir, log, (raw) => {
@@ -157,7 +158,12 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     check: async (doc) => {
       const answer = await pool.run({ kind: 'doc', mode: 'check', doc });
       if (answer.kind === 'ok') return { ok: true, flow: answer.flow };
-      if (answer.kind === 'problems') return { ok: false, problems: answer.problems, ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}) };
+      if (answer.kind === 'problems')
+        return {
+          ok: false,
+          problems: answer.problems,
+          ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}),
+        };
       throw new RuntimeError('E_FLOW_INVALID', answer.message, 400);
     },
     watchdogMs: options.watchdogMs ?? DEFAULT_WATCHDOG_MS,
@@ -232,7 +238,10 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
       await bootRecord.starting(flowId);
       log(`starting deployed flow ${flowId}`);
     });
-    settle = setTimeout(() => void bootRecord.clear().catch(() => undefined), options.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS);
+    settle = setTimeout(
+      () => void bootRecord.clear().catch(() => undefined),
+      options.bootSettleMs ?? DEFAULT_BOOT_SETTLE_MS,
+    );
     settle.unref();
   }
 

@@ -45,9 +45,7 @@ export class ValidationPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(
-    private readonly options: { flowDataDir: string; maxProblems: number; timeoutMs?: number },
-  ) {}
+  constructor(private readonly options: { flowDataDir: string; maxProblems: number; timeoutMs?: number }) {}
 
   async run(job: PoolJob): Promise<PoolAnswer> {
     if (this.closed) throw new RuntimeError('E_SHUTTING_DOWN', 'the server is shutting down', 503);
@@ -69,7 +67,10 @@ export class ValidationPool {
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       // The body's bytes move to the worker instead of being copied.
-      const transfer = job.kind === 'bytes' && job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength ? [job.bytes.buffer as ArrayBuffer] : [];
+      const transfer =
+        job.kind === 'bytes' && job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength
+          ? [job.bytes.buffer as ArrayBuffer]
+          : [];
       worker.postMessage({ id, job }, transfer);
     });
   }
@@ -102,7 +103,9 @@ export class ValidationPool {
       this.worker = null;
       this.failAll(error);
     };
-    worker.on('error', (error) => gone(new RuntimeError('E_FLOW_TOO_COMPLEX', `the document could not be checked: ${error.message}`, 413)));
+    worker.on('error', (error) =>
+      gone(new RuntimeError('E_FLOW_TOO_COMPLEX', `the document could not be checked: ${error.message}`, 413)),
+    );
     worker.on('exit', () => gone(new RuntimeError('E_INTERNAL', 'the validation worker stopped', 503)));
     this.worker = worker;
     return worker;

@@ -56,9 +56,17 @@ function answer(job: PoolJob): PoolAnswer {
             problems.push({ code: 'E_BODY_INVALID', path: `/${key}`, message: `"${key}" is required` });
         for (const key of Object.keys(body).slice(0, 100))
           if (!wanted.includes(key))
-            problems.push({ code: 'E_BODY_INVALID', path: `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: `unknown field: ${key.slice(0, 80)}` });
+            problems.push({
+              code: 'E_BODY_INVALID',
+              path: `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+              message: `unknown field: ${key.slice(0, 80)}`,
+            });
         if (job.envelope === 'update' && body.rev !== undefined && (typeof body.rev !== 'string' || body.rev === ''))
-          problems.push({ code: 'E_BODY_INVALID', path: '/rev', message: 'expected the rev (a string) you started from' });
+          problems.push({
+            code: 'E_BODY_INVALID',
+            path: '/rev',
+            message: 'expected the rev (a string) you started from',
+          });
       }
       if (problems.length > 0) return { kind: 'body-invalid', message: '', ...cap(problems) };
       doc = (body as Record<string, unknown>).flow;

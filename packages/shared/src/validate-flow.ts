@@ -73,7 +73,12 @@ function addIssues(
     const path = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ code, path: prefix + toPointer([...path, key]), message: `unknown field: ${clip(String(key))}`, ...extra });
+        out.push({
+          code,
+          path: prefix + toPointer([...path, key]),
+          message: `unknown field: ${clip(String(key))}`,
+          ...extra,
+        });
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {

@@ -26,7 +26,13 @@ import {
 import { BatchQueue, type AckGroup, type Batch } from './batch-queue.js';
 import { NodeCounters } from './node-stats.js';
 import { RateWindow } from './rate-window.js';
-import { connectionSecretPolicy, envResolver, nodeSecretPolicy, resolveSecrets, type SecretResolver } from './secrets.js';
+import {
+  connectionSecretPolicy,
+  envResolver,
+  nodeSecretPolicy,
+  resolveSecrets,
+  type SecretResolver,
+} from './secrets.js';
 import type { FlowRun, NodeRegistry, RunResult, StartFlowOptions, StopOptions } from './types.js';
 
 /** Defaults that keep memory bounded without starving throughput. */

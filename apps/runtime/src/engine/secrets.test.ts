@@ -25,7 +25,13 @@ describe('where references are substituted', () => {
   const resolver = (ref: { kind: 'env' | 'cred'; name: string }) => values[`${ref.kind}:${ref.name}`];
 
   it('substitutes only in secret fields of a node config; elsewhere a reference stays text', () => {
-    const policy = { secretFields: [['auth', 'password'], ['servers', '*', 'token']], envElsewhere: false };
+    const policy = {
+      secretFields: [
+        ['auth', 'password'],
+        ['servers', '*', 'token'],
+      ],
+      envElsewhere: false,
+    };
     const config = {
       message: 'value is ${cred:kpass}',
       auth: { password: '${cred:kpass}' },
@@ -50,10 +56,13 @@ describe('where references are substituted', () => {
 
   it('looks up own entries only: valueOf, __proto__ and constructor are not credentials', () => {
     const store: Record<string, string> = { real: 'x' };
-    for (const name of ['valueOf', '__proto__', 'constructor', 'toString']) expect(ownValue(store, name)).toBeUndefined();
+    for (const name of ['valueOf', '__proto__', 'constructor', 'toString'])
+      expect(ownValue(store, name)).toBeUndefined();
     expect(ownValue(store, 'real')).toBe('x');
     const own = (ref: { kind: 'env' | 'cred'; name: string }) => ownValue(store, ref.name);
-    expect(() => resolveSecrets({ p: '${cred:valueOf}' }, own)).toThrow(/credential valueOf is not in the credential store/);
+    expect(() => resolveSecrets({ p: '${cred:valueOf}' }, own)).toThrow(
+      /credential valueOf is not in the credential store/,
+    );
   });
 
   it('hands a flow only the credentials its secret fields use', () => {
@@ -62,7 +71,11 @@ describe('where references are substituted', () => {
       id: 'f',
       name: 'f',
       connections: [
-        { id: 'k', type: 'kafka', config: { brokers: ['x:1'], sasl: { mechanism: 'plain', username: 'u', password: '${cred:used}' } } },
+        {
+          id: 'k',
+          type: 'kafka',
+          config: { brokers: ['x:1'], sasl: { mechanism: 'plain', username: 'u', password: '${cred:used}' } },
+        },
       ],
       nodes: [
         {

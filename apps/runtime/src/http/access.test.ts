@@ -26,9 +26,9 @@ describe('access checks', () => {
     expect(
       crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5173' }, false, ['http://localhost:5173']),
     ).toBeNull();
-    expect(crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5174' }, false, ['http://localhost:5173'])).toMatch(
-      /origin/,
-    );
+    expect(
+      crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5174' }, false, ['http://localhost:5173']),
+    ).toMatch(/origin/);
     expect(crossSiteReason({ host: 'localhost:4300', origin: 'https://evil.example' }, false)).toMatch(/origin/);
     expect(crossSiteReason({ host: 'localhost:4300', origin: 'null' }, false)).toMatch(/opaque/);
     expect(crossSiteReason({ host: 'rebound.example:4300' }, false)).toMatch(/loopback/);

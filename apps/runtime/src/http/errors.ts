@@ -31,7 +31,8 @@ export function sendError(res: Response, status: number, code: RuntimeErrorCode,
   if (Array.isArray(fields.problems)) {
     const capped = capProblems(fields.problems as FlowProblem[]);
     fields.problems = capped.problems;
-    const omitted = (typeof fields.problemsOmitted === 'number' ? fields.problemsOmitted : 0) + (capped.problemsOmitted ?? 0);
+    const omitted =
+      (typeof fields.problemsOmitted === 'number' ? fields.problemsOmitted : 0) + (capped.problemsOmitted ?? 0);
     if (omitted > 0) {
       fields.problemsOmitted = omitted;
       text += ` (the first ${capped.problems.length} are listed; ${omitted} more not shown)`;

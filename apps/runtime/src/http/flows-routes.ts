@@ -17,7 +17,6 @@ export interface FlowRoutesContext {
   onDeleted(id: string): void;
 }
 
-
 export function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
   const status = manager.status(stored.flow.id);
   const record: FlowRecord = {
@@ -164,7 +163,11 @@ export function flowRoutes(ctx: FlowRoutesContext): Router {
       return;
     }
     if (answer.kind === 'problems') {
-      res.json({ ok: false, problems: answer.problems, ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}) });
+      res.json({
+        ok: false,
+        problems: answer.problems,
+        ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}),
+      });
       return;
     }
     flowOf(answer, 'send { "flow": <flow document> }, or no body to check the saved version');

@@ -3,7 +3,6 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 
 export { MAX_JSON_DEPTH };
 
-
 /** A body refused before parsing; the error handler turns it into a 400. */
 export class JsonTooDeepError extends Error {
   readonly status = 400;

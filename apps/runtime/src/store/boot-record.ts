@@ -34,7 +34,7 @@ export class BootRecord {
   }
 
   async begin(): Promise<BootDecision> {
-    let previous: BootState | null = null;
+    let previous: BootState | null;
     try {
       const raw = JSON.parse(await readFile(this.file, 'utf8')) as Partial<BootState>;
       previous = {
