@@ -1,3 +1,4 @@
+import type { ConnectionTypes } from './secrets.js';
 import type {
   FlowLogEntry,
   FlowRunState,
@@ -15,6 +16,8 @@ export type StoreOpener = (dir: string, name: string) => KeyValueStore & { close
 export type NodeRegistry = ReadonlyMap<string, NodeDefinition>;
 
 export interface StartFlowOptions {
+  /** Connection types, for which fields of a connection's config are secret (where references resolve). */
+  connectionTypes?: ConnectionTypes;
   registry: NodeRegistry;
   /** Folder this flow's nodes may write to (file sink, embedded cache). Created if missing. */
   dataDir: string;

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowLogEntry } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
 import { FlowStartError, FlowValidationError, startFlow, type FlowRun } from '../engine/index.js';
+import { ownValue } from '@tributary/engine';
 import { WindowLimiter, toTapValue } from './limits.js';
 import {
   CELL_HEARTBEAT,
@@ -122,7 +123,7 @@ try {
   run = await startFlow(init.flow, {
     registry: createNodeRegistry(),
     dataDir: init.dataDir,
-    resolveSecret: (ref) => (ref.kind === 'cred' ? init.credentials[ref.name] : process.env[ref.name]),
+    resolveSecret: (ref) => ownValue(ref.kind === 'cred' ? init.credentials : process.env, ref.name),
     activity: cells,
     onLog,
     onNodeError: (event) => post({ type: 'node-error', event }),
