@@ -6,6 +6,7 @@ import {
   zodProblems,
   validateFlow,
   type ConnectionTypeInfo,
+  type FlowProblem,
   type NodeTypeInfo,
 } from '@tributary/shared';
 import { connectionTypes, nodeManifests } from '@tributary/nodes/manifests';
