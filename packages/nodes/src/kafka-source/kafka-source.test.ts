@@ -25,6 +25,8 @@ interface Emitted {
  * Runs a kafka-source with a hand-made SourceContext, so a test decides when (and whether, and in
  * which order) each emitted batch is confirmed, and can look at stats while the source runs.
  */
+const lagOf = (lag: unknown, key: string) => (lag as Record<string, number> | undefined)?.[key];
+
 async function drive(config: Record<string, unknown>, onEmit?: (index: number) => Promise<void> | void) {
   const controller = new AbortController();
   const test = createTestContext({ connections: testConnections, signal: controller.signal });
@@ -37,9 +39,10 @@ async function drive(config: Record<string, unknown>, onEmit?: (index: number) =
   const errors: { error: unknown; message: FlowMessage | undefined; onAck: AckCallback | undefined }[] = [];
   const ctx: SourceContext = {
     ...test.ctx,
-    async emit(batch, onAck) {
+    // The engine's contract: undefined = accepted, a promise = the queue is full.
+    emit(batch, onAck) {
       emitted.push({ batch: [...batch], onAck });
-      await onEmit?.(emitted.length - 1);
+      return onEmit?.(emitted.length - 1) ?? undefined;
     },
     async emitError(error, message, onAck) {
       errors.push({ error, message, onAck });
@@ -312,11 +315,16 @@ describe.concurrent('kafka-source', () => {
     await eventually('the first batch', () => source.emitted.length === 1);
     await eventually('the pause', () => source.stats.pauses === 1);
     expect(source.emitted).toHaveLength(1);
-    expect(source.stats.lag).toEqual({ [`${topic}-0`]: 4 });
+    // Lag counts what the flow has not confirmed: all six (the first two are emitted, unconfirmed).
+    expect(source.stats.lag).toEqual({ [`${topic}-0`]: 6 });
+    source.emitted[0]!.onAck?.(true);
+    await eventually('lag 4 once the first two are confirmed', () => lagOf(source.stats.lag, `${topic}-0`) === 4);
     release();
     await eventually('the rest', () => source.values().length === 6);
     expect(source.values()).toEqual([0, 1, 2, 3, 4, 5]);
-    await eventually('lag 0', () => (source.stats.lag as Record<string, number>)[`${topic}-0`] === 0);
+    expect(lagOf(source.stats.lag, `${topic}-0`)).toBe(4);
+    for (const e of source.emitted) e.onAck?.(true);
+    await eventually('lag 0', () => lagOf(source.stats.lag, `${topic}-0`) === 0);
     await source.stop();
   });
 
