@@ -67,17 +67,24 @@ export async function topicSize(admin: Admin, topic: string): Promise<number> {
   return offsets.reduce((sum, p) => sum + Number(p.high), 0);
 }
 
+/** The Kafka client library a flow's connection names: `KAFKA_CLIENT`, else the default. */
+export type ClientChoice = 'kafkajs' | 'platformatic' | undefined;
+const envClient = () => process.env.KAFKA_CLIENT as ClientChoice;
+
 export function pipelineFlow(
   input: string,
   output: string,
   groupId: string,
   code = 'return { value: { n: msg.value.n * 2 } };',
+  client: ClientChoice = envClient(),
 ): FlowDocument {
   return {
     schemaVersion: 1,
     id: 'kafka-pipeline',
     name: 'Kafka pipeline',
-    connections: [{ id: 'local', type: 'kafka', config: { brokers: BROKERS } }],
+    connections: [
+      { id: 'local', type: 'kafka', config: { brokers: BROKERS, ...(client === undefined ? {} : { client }) } },
+    ],
     nodes: [
       {
         id: 'in',
@@ -111,10 +118,16 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
 }
 
 /** Runs the Tributary pipeline until the sink confirmed `count` messages; returns seconds taken. */
-export async function runTributaryPipeline(input: string, output: string, count: number, timeoutMs = 120_000) {
+export async function runTributaryPipeline(
+  input: string,
+  output: string,
+  count: number,
+  timeoutMs = 120_000,
+  client: ClientChoice = envClient(),
+) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-kafka-'));
   const started = performance.now();
-  const run = await startFlow(pipelineFlow(input, output, uniqueName('g')), {
+  const run = await startFlow(pipelineFlow(input, output, uniqueName('g'), undefined, client), {
     registry: createNodeRegistry(),
     dataDir,
   });

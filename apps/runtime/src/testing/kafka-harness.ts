@@ -44,6 +44,18 @@ export async function waitUntil<T>(
   }
 }
 
+/**
+ * The `client` setting of the Kafka connections the tests write: `KAFKA_CLIENT` (the vitest config
+ * runs the Kafka tests once per client library), else none (the connection's default).
+ *
+ * @example
+ * { brokers, ...kafkaClientSetting() }
+ */
+export function kafkaClientSetting(): { client?: string } {
+  const client = process.env.KAFKA_CLIENT;
+  return client === undefined ? {} : { client };
+}
+
 export interface PipelineOptions {
   brokers: string[];
   input: string;
@@ -65,7 +77,13 @@ export function deliveryFlow(o: PipelineOptions): FlowDocument {
     schemaVersion: 1,
     id: `delivery-${o.worker.toLowerCase()}`,
     name: `Delivery test (${o.worker})`,
-    connections: [{ id: 'broker', type: 'kafka', config: { brokers: o.brokers, clientId: `delivery-${o.worker}` } }],
+    connections: [
+      {
+        id: 'broker',
+        type: 'kafka',
+        config: { brokers: o.brokers, clientId: `delivery-${o.worker}`, ...kafkaClientSetting() },
+      },
+    ],
     nodes: [
       {
         id: 'in',

@@ -90,6 +90,7 @@ class PlatformaticConsumer implements ConsumerPort {
   private readonly floors = new Map<string, bigint>();
   private buffer: Record_[] = [];
   private draining = false;
+  private drainScheduled = false;
   private readonly ends = new Map<string, bigint>();
   private lagTimer: NodeJS.Timeout | null = null;
 
@@ -117,11 +118,16 @@ class PlatformaticConsumer implements ConsumerPort {
 
   async subscribe(): Promise<void> {
     // The stream subscribes when it starts; here the topics are only checked to exist.
-    await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: false });
+    // Like kafkajs, ask the broker to create a missing topic (it does if auto.create.topics.enable).
+    await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: true });
   }
 
   isMissingTopic(error: unknown): boolean {
-    return findCode(error, 'UNKNOWN_TOPIC_OR_PARTITION');
+    return (
+      findCode(error, 'UNKNOWN_TOPIC_OR_PARTITION') ||
+      findCode(error, 'LEADER_NOT_AVAILABLE') ||
+      (error instanceof Error && error.message.startsWith('Unknown topic '))
+    );
   }
 
   async run(handlers: ConsumerHandlers): Promise<void> {
@@ -151,7 +157,14 @@ class PlatformaticConsumer implements ConsumerPort {
     stream.on('data', (record: Record_) => {
       this.buffer.push(record);
       if (this.buffer.length >= BUFFER_LIMIT) this.updatePause();
-      if (!this.draining) void this.drain();
+      // One fetch pushes its records synchronously: hand them on together, after the last one.
+      if (!this.draining && !this.drainScheduled) {
+        this.drainScheduled = true;
+        queueMicrotask(() => {
+          this.drainScheduled = false;
+          if (!this.draining) void this.drain();
+        });
+      }
     });
     // The first join happened inside `consume`, before the stream existed.
     this.refreshed = true;
@@ -168,6 +181,11 @@ class PlatformaticConsumer implements ConsumerPort {
       list.map((partition) => ({ topic, partition })),
     );
     this.joinGeneration++;
+    // Every assigned partition starts again from the group's commit (or Start from), as with
+    // kafkajs: the stream would otherwise keep its own read position for a partition it had,
+    // skipping what was read but never confirmed. The stream refreshes them right after this.
+    this.stream?.offsetsToFetch.clear();
+    this.floors.clear();
     this.owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
     this.buffer = this.buffer.filter((r) => this.owned.has(keyOf(r.topic, r.partition)));
     this.held = true;
