@@ -167,7 +167,23 @@ export class RuntimeProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
+  /**
+   * The partitions the source's last assignment gave this runtime, from its log line
+   * ("assigned 3 partition(s): in-0, in-3, in-4"); null before the first. Unlike the 1 Hz
+   * `partitions` figure, it changes the moment the client reports a new assignment.
+   */
+  assigned: ReadonlySet<number> | null = null;
+
   private remember(text: string): void {
+    const assignment = /assigned \d+ partition\(s\): ([^"\\\n]*)/.exec(text);
+    if (assignment)
+      this.assigned = new Set(
+        assignment[1]!
+          .split(', ')
+          .map((key) => /-(\d+)$/.exec(key.trim())?.[1])
+          .filter((p): p is string => p !== undefined)
+          .map(Number),
+      );
     // The last few kilobytes are enough to say why a run went wrong.
     this.output = (this.output + text + '\n').slice(-8000);
   }

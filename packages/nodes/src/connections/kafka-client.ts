@@ -78,8 +78,22 @@ export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeCo
   });
 }
 
-/** Readable text for a failure to reach the cluster, naming the brokers. */
+/**
+ * The innermost reasons of a failure: clients wrap the cause ("metadata failed 2 times" → "Cannot
+ * connect to any broker" → "self-signed certificate"); the user needs the last one.
+ */
+function rootCauses(error: unknown, into = new Set<string>()): Set<string> {
+  const e = error as { message?: unknown; cause?: unknown; errors?: unknown } | null;
+  const inner = [...(Array.isArray(e?.errors) ? e.errors : []), ...(e?.cause === undefined ? [] : [e.cause])];
+  if (inner.length === 0) {
+    if (typeof e?.message === 'string') into.add(e.message);
+  } else for (const child of inner) rootCauses(child, into);
+  return into;
+}
+
+/** Readable text for a failure to reach the cluster, naming the brokers and the root cause. */
 export function describeKafkaError(error: unknown, connection: KafkaConnectionConfig): string {
   const message = error instanceof Error ? error.message : String(error);
-  return `Kafka at ${connection.brokers.join(', ')}: ${message}`;
+  const causes = [...rootCauses(error)].filter((cause) => cause !== message);
+  return `Kafka at ${connection.brokers.join(', ')}: ${[message, ...causes].join(': ')}`;
 }

@@ -136,7 +136,14 @@ class PlatformaticConsumer implements ConsumerPort {
     const c = this.consumer;
     c.on('consumer:group:join', (payload) => this.onJoin(payload.assignments ?? []));
     c.on('consumer:group:rebalance', () => handlers.revoking());
-    const stream = await c.consume({
+    await this.openStream();
+    this.lagTimer = setInterval(() => void this.pollEnds(), LAG_POLL_MS);
+    this.lagTimer.unref();
+    void this.pollEnds();
+  }
+
+  private async openStream(): Promise<void> {
+    const stream = await this.consumer.consume({
       topics: [...this.settings.topics],
       mode: 'committed',
       fallbackMode: this.settings.startFrom,
@@ -147,14 +154,16 @@ class PlatformaticConsumer implements ConsumerPort {
     });
     this.stream = stream;
     stream.on('offsets', () => {
+      if (this.stream !== stream) return;
       this.refreshed = true;
       this.applySeeks();
       this.release();
     });
     stream.on('error', (error: Error) => {
-      if (this.running) handlers.failed(error);
+      if (this.running && this.stream === stream) void this.restart(error);
     });
     stream.on('data', (record: Record_) => {
+      if (this.stream !== stream) return;
       this.buffer.push(record);
       if (this.buffer.length >= BUFFER_LIMIT) this.updatePause();
       // One fetch pushes its records synchronously: hand them on together, after the last one.
@@ -166,17 +175,49 @@ class PlatformaticConsumer implements ConsumerPort {
         });
       }
     });
-    // The first join happened inside `consume`, before the stream existed.
+    // The join happened inside `consume`, before this stream existed.
     this.refreshed = true;
     this.applySeeks();
     this.updatePause();
     this.release();
-    this.lagTimer = setInterval(() => void this.pollEnds(), LAG_POLL_MS);
-    this.lagTimer.unref();
-    void this.pollEnds();
   }
 
-  private onJoin(assignments: readonly { topic: string; partitions: number[] }[]): void {
+  /**
+   * The stream gave up (a broker away longer than the client's retries): like kafkajs's restart,
+   * open a new one — it reads from the group's commits — trying again with growing pauses while
+   * the consumer runs. Errors that retrying cannot fix (authorisation) fail the source.
+   */
+  private async restart(error: Error): Promise<void> {
+    if (!isTransient(error)) {
+      this.handlers?.failed(error);
+      return;
+    }
+    this.handlers?.restarting(error);
+    const old = this.stream;
+    this.stream = null;
+    this.buffer = [];
+    this.joinGeneration++; // batches under way are no longer current
+    this.held = true;
+    await old?.close().catch(() => undefined);
+    for (let attempt = 0; this.running; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)).unref());
+      if (!this.running) return;
+      try {
+        await this.openStream();
+        // Start again from the commits, as after a join (the consumer may not have needed one).
+        this.onJoin(this.consumer.assignments ?? [], true);
+        return;
+      } catch (retryError) {
+        if (!isTransient(retryError)) {
+          this.handlers?.failed(retryError as Error);
+          return;
+        }
+      }
+    }
+  }
+
+  /** `fresh`: called for a stream just opened (it read the commits itself), not for a join event. */
+  private onJoin(assignments: readonly { topic: string; partitions: number[] }[], fresh = false): void {
     const partitions = assignments.flatMap(({ topic, partitions: list }) =>
       list.map((partition) => ({ topic, partition })),
     );
@@ -184,12 +225,13 @@ class PlatformaticConsumer implements ConsumerPort {
     // Every assigned partition starts again from the group's commit (or Start from), as with
     // kafkajs: the stream would otherwise keep its own read position for a partition it had,
     // skipping what was read but never confirmed. The stream refreshes them right after this.
-    this.stream?.offsetsToFetch.clear();
+    if (!fresh) this.stream?.offsetsToFetch.clear();
     this.floors.clear();
     this.owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
     this.buffer = this.buffer.filter((r) => this.owned.has(keyOf(r.topic, r.partition)));
     this.held = true;
-    this.refreshed = this.stream === null; // the stream refreshes after this event; before it exists, `run` does
+    // The stream refreshes its offsets after this event; a stream not yet open (or just opened) has.
+    this.refreshed = fresh || this.stream === null;
     this.assignedAnswered = false;
     this.updatePause();
     const generation = this.joinGeneration;
