@@ -230,6 +230,7 @@ export async function runPlatformaticHandLoop(input: string, output: string, cou
     idempotent: true,
     acks: -1,
     partitioner: compatibilityPartitioner,
+    autocreateTopics: true,
   });
   const stream = await consumer.consume({ topics: [input], mode: 'earliest', autocommit: false });
   let done = 0;
@@ -243,13 +244,14 @@ export async function runPlatformaticHandLoop(input: string, output: string, cou
       while (pending.length > 0) {
         const records = pending;
         pending = [];
-        await producer.send({
-          messages: records.map((m) => ({
-            topic: output,
-            key: m.key,
-            value: Buffer.from(JSON.stringify({ n: (JSON.parse(m.value.toString()) as { n: number }).n * 2 })),
-          })),
-        });
+        const messages = records.map((m) => ({
+          topic: output,
+          key: m.key,
+          value: Buffer.from(JSON.stringify({ n: (JSON.parse(m.value.toString()) as { n: number }).n * 2 })),
+        }));
+        // One request per slice: the client does not split a request the broker would refuse (1 MB).
+        for (let i = 0; i < messages.length; i += HAND_WRITTEN_SEND_CHUNK)
+          await producer.send({ messages: messages.slice(i, i + HAND_WRITTEN_SEND_CHUNK) });
         const ends = new Map<string, { topic: string; partition: number; offset: bigint; leaderEpoch: number }>();
         for (const m of records)
           ends.set(`${m.partition}`, {

@@ -15,6 +15,7 @@ import {
   ListOffsetTimestamps,
   type ConnectionOptions,
   type Message,
+  type MessageToProduce,
   type MessagesStream,
   type SASLOptions,
 } from '@platformatic/kafka';
@@ -375,6 +376,17 @@ class PlatformaticConsumer implements ConsumerPort {
   }
 }
 
+/** Bytes per produce request: half the broker's default max.message.bytes. */
+const SEND_SLICE_BYTES = 512 * 1024;
+/** A record's framing in a batch (varints, attributes, deltas), roughly. */
+const RECORD_OVERHEAD = 24;
+
+function headerBytes(headers: Map<Buffer, Buffer> | undefined): number {
+  let size = 0;
+  if (headers !== undefined) for (const [k, v] of headers) size += k.length + v.length + 4;
+  return size;
+}
+
 function isTransient(error: unknown): boolean {
   const e = error as { canRetry?: unknown; errors?: unknown[]; code?: unknown; cause?: unknown } | null;
   if (e === null || typeof e !== 'object') return false;
@@ -408,22 +420,35 @@ class PlatformaticProducer implements ProducerPort {
   }
 
   async send(byTopic: ReadonlyMap<string, readonly ProducedRecord[]>): Promise<void> {
-    const messages = [];
+    // The client sends what it is given as one request, and the broker refuses a partition's
+    // batch above its max.message.bytes (1 MB by default): send in slices well below it.
+    let messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];
+    let bytes = 0;
     for (const [topic, list] of byTopic)
       for (const r of list) {
         const value = r.value === null ? undefined : typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+        const key = r.key === null ? undefined : Buffer.from(r.key);
+        const headers =
+          r.headers === undefined
+            ? undefined
+            : new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]));
+        const size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0) + headerBytes(headers);
+        if (messages.length > 0 && bytes + size > SEND_SLICE_BYTES) {
+          await this.producer.send({ messages, acks: this.settings.acks });
+          messages = [];
+          bytes = 0;
+        }
         messages.push({
           topic,
-          ...(r.key === null ? {} : { key: Buffer.from(r.key) }),
+          ...(key === undefined ? {} : { key }),
           ...(value === undefined ? {} : { value }),
-          ...(r.headers === undefined
-            ? {}
-            : { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) }),
+          ...(headers === undefined ? {} : { headers }),
           ...(r.partition === undefined ? {} : { partition: r.partition }),
           ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
         });
+        bytes += size;
       }
-    await this.producer.send({ messages, acks: this.settings.acks });
+    if (messages.length > 0) await this.producer.send({ messages, acks: this.settings.acks });
   }
 
   isTransient(error: unknown): boolean {
