@@ -44,8 +44,8 @@ restarted runtime take its partitions back without waiting for the session timeo
 *Positions from* names a sink that stores offsets in its own transaction: the source then asks it
 where to resume, on start and on every partition assignment.
 
-Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per \`topic-partition\`), \`lagSeconds\` (age of the last
-record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition),
+Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per
+\`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition),
 \`partitions\` (owned now), \`rebalances\`, \`pauses\` (partitions paused under backpressure),
 \`commitErrors\`, \`restarts\` (consumer restarts after broker errors), \`unconfirmed\`.
 `.trim(),
