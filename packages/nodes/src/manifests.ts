@@ -20,6 +20,8 @@ import { redisConnection } from './connections/redis.js';
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
 import { kafkaSinkManifest } from './kafka-sink/manifest.js';
+// Web I/O.
+import { sseSourceManifest } from './sse-source/manifest.js';
 
 export {
   cacheManifest,
@@ -46,6 +48,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   timerManifest,
   inlineManifest,
   kafkaSourceManifest,
+  sseSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,

@@ -15,6 +15,7 @@ import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
+import { sseSourceNode } from './sse-source/runtime.js';
 
 export {
   cacheNode,
@@ -55,6 +56,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   timerNode,
   inlineNode,
   kafkaSourceNode,
+  sseSourceNode,
   functionNode,
   filterNode,
   mapNode,

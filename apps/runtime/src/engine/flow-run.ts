@@ -22,6 +22,7 @@ import {
   type ProcessorInstance,
   type SourceContext,
   type SourceInstance,
+  unavailableEndpoints,
 } from '@tributary/shared';
 import { BatchQueue, type AckGroup, type Batch } from './batch-queue.js';
 import { NodeCounters } from './node-stats.js';
@@ -365,6 +366,11 @@ export class FlowRunImpl implements FlowRun {
         },
       },
       openStore: (name) => this.openStore(name),
+      endpoints:
+        this.options.endpoints ??
+        unavailableEndpoints(
+          `node "${node.id}" serves an endpoint, but this run serves none: give \`tributary run\` a --port (or deploy the flow to \`tributary serve\`)`,
+        ),
       connection: (id) => {
         const connection = connections.get(id);
         if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);

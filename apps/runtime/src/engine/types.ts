@@ -5,6 +5,7 @@ import type {
   NodeDefinition,
   NodeErrorEvent,
   EdgeTapEvent,
+  NodeEndpoints,
 } from '@tributary/shared';
 
 /** Node types the engine can run, by type id (built from @tributary/nodes/runtime, or a subset in tests). */
@@ -25,6 +26,11 @@ export interface StartFlowOptions {
    * `flow.nodes`) + 1 while that node's code runs, and 0 otherwise; `[1]` is bumped on every batch.
    */
   activity?: Int32Array;
+  /**
+   * Endpoints the flow's nodes may serve (webhook, event streams, WebSockets), scoped to this flow.
+   * Without it, a node that opens one fails to start with a message saying how to serve endpoints.
+   */
+  endpoints?: NodeEndpoints;
 }
 
 export interface StopOptions {

@@ -20,3 +20,4 @@ export {
   type TestContext,
   type TestContextOptions,
 } from './test-context.js';
+export { PeerProcess, PYTHON, freePort, peerScript, waitFor } from './peers.js';
