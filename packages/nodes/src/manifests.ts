@@ -22,6 +22,8 @@ import { kafkaSourceManifest } from './kafka-source/manifest.js';
 import { kafkaSinkManifest } from './kafka-sink/manifest.js';
 // Web I/O.
 import { sseSourceManifest } from './sse-source/manifest.js';
+import { sseEndpointManifest } from './sse-endpoint/manifest.js';
+import { webhookManifest } from './webhook/manifest.js';
 
 export {
   cacheManifest,
@@ -49,6 +51,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   inlineManifest,
   kafkaSourceManifest,
   sseSourceManifest,
+  webhookManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -57,6 +60,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   fileManifest,
   counterManifest,
   kafkaSinkManifest,
+  sseEndpointManifest,
 ];
 
 /**

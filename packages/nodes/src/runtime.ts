@@ -16,6 +16,8 @@ import { timerNode } from './timer/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 import { sseSourceNode } from './sse-source/runtime.js';
+import { sseEndpointNode } from './sse-endpoint/runtime.js';
+import { webhookNode } from './webhook/runtime.js';
 
 export {
   cacheNode,
@@ -44,6 +46,7 @@ export {
   postgresPoolConfig,
 } from './connections/postgres-client.js';
 export type { TimerTick } from './timer/runtime.js';
+export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';
 
 /**
  * The runtime half of every installed node type, in the same order as `nodeManifests`.
@@ -57,6 +60,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   inlineNode,
   kafkaSourceNode,
   sseSourceNode,
+  webhookNode,
   functionNode,
   filterNode,
   mapNode,
@@ -65,6 +69,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   fileNode,
   counterNode,
   kafkaSinkNode,
+  sseEndpointNode,
 ];
 
 /**

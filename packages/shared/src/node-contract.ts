@@ -200,6 +200,9 @@ export interface EventStreamOptions {
 export interface EventStreamEndpoint {
   /** Where clients connect, relative to the server (`/streams/<flow>/<path>`). */
   readonly path: string;
+  /** Clients connected now, and clients dropped so far because they could not keep up. */
+  readonly clients: number;
+  readonly droppedClients: number;
   /** Appends to the replay buffer and writes to every client; resolves once the events are in the buffer. */
   publish(events: readonly StreamEvent[]): Promise<void>;
   close(): void;

@@ -21,3 +21,4 @@ export {
   type TestContextOptions,
 } from './test-context.js';
 export { PeerProcess, PYTHON, freePort, peerScript, waitFor } from './peers.js';
+export { startTestHub } from '../endpoints/testing.js';
