@@ -47,6 +47,13 @@ export {
 } from './connections/postgres-client.js';
 export type { TimerTick } from './timer/runtime.js';
 export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';
+export {
+  endpointsOverChannel,
+  serveEndpointChannel,
+  type BridgeChannel,
+  type EndpointToFlow,
+  type EndpointToHost,
+} from './endpoints/bridge.js';
 
 /**
  * The runtime half of every installed node type, in the same order as `nodeManifests`.

@@ -9,6 +9,7 @@ import type {
   FlowStatsSnapshot,
   NodeErrorEvent,
 } from '@tributary/shared';
+import { serveEndpointChannel, type FlowEndpoints } from '@tributary/nodes/runtime';
 import {
   ACTIVITY_CELLS,
   CELL_ACTIVE_NODE,
@@ -41,6 +42,8 @@ export interface FlowHostOptions {
   tapRate: number;
   logRate: number;
   events: FlowHostEvents;
+  /** Where the flow's endpoints are served (the server's hub); without it, nodes that open one fail. */
+  endpoints?: FlowEndpoints;
 }
 
 export interface HostExit extends RunOutcome {
@@ -100,6 +103,7 @@ export class FlowHost {
   private lastBeat = 0;
   private lastBeatAt = 0;
   private stopTimer: NodeJS.Timeout | null = null;
+  private readonly endpoints: ReturnType<typeof serveEndpointChannel> | null;
 
   constructor(private readonly options: FlowHostOptions) {
     this.flowId = options.flow.id;
@@ -122,6 +126,13 @@ export class FlowHost {
       logRate: options.logRate,
     };
     this.worker = new Worker(workerScript(), { workerData: init });
+    this.endpoints =
+      options.endpoints === undefined
+        ? null
+        : serveEndpointChannel(options.endpoints, {
+            send: (message) => this.post({ type: 'endpoint', message }),
+            onMessage: () => undefined, // fed by onMessage below
+          });
     this.worker.on('message', (message: WorkerToMain) => this.onMessage(message));
     this.worker.on('error', (error) => {
       this.outcome ??= { state: 'failed', reason: `the flow crashed: ${error.message}`, abandoned: 0 };
@@ -211,6 +222,13 @@ export class FlowHost {
       case 'tap':
         this.options.events.tap(message.event);
         break;
+      case 'endpoint':
+        if (this.endpoints) this.endpoints.handle(message.message);
+        else if (message.message.t === 'open') {
+          const reason = 'this runtime serves no endpoints';
+          this.post({ type: 'endpoint', message: { t: 'open-failed', ref: message.message.ref, message: reason } });
+        }
+        break;
       case 'done':
         if (message.snapshot) this.options.events.stats(message.snapshot);
         this.terminate({ ...message.outcome, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
@@ -256,6 +274,8 @@ export class FlowHost {
 
   private onExit(code: number): void {
     this.isGone = true;
+    // Before `exited` settles: a redeploy may open the same paths at once.
+    this.endpoints?.close();
     clearInterval(this.watchdog);
     if (this.stopTimer !== null) clearTimeout(this.stopTimer);
     const exit = this.outcome ?? {
