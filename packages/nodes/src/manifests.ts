@@ -24,6 +24,7 @@ import { kafkaSinkManifest } from './kafka-sink/manifest.js';
 import { sseSourceManifest } from './sse-source/manifest.js';
 import { sseEndpointManifest } from './sse-endpoint/manifest.js';
 import { webhookManifest } from './webhook/manifest.js';
+import { websocketSourceManifest } from './websocket-source/manifest.js';
 
 export {
   cacheManifest,
@@ -52,6 +53,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   kafkaSourceManifest,
   sseSourceManifest,
   webhookManifest,
+  websocketSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,

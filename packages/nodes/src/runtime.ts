@@ -18,6 +18,7 @@ import { kafkaSinkNode } from './kafka-sink/runtime.js';
 import { sseSourceNode } from './sse-source/runtime.js';
 import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
+import { websocketSourceNode } from './websocket-source/runtime.js';
 
 export {
   cacheNode,
@@ -68,6 +69,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   kafkaSourceNode,
   sseSourceNode,
   webhookNode,
+  websocketSourceNode,
   functionNode,
   filterNode,
   mapNode,

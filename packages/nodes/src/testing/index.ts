@@ -22,3 +22,4 @@ export {
 } from './test-context.js';
 export { PeerProcess, PYTHON, freePort, peerScript, waitFor } from './peers.js';
 export { startTestHub } from '../endpoints/testing.js';
+export { sourceHarness, type EmittedMessage } from './source-harness.js';
