@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Server as IoServer } from 'socket.io';
 import { FlowManager } from './host/flow-manager.js';
-import { isLoopbackHost, normalizeOrigin } from './http/access.js';
+import { EndpointHub } from '@tributary/nodes/runtime';
+import { endpointRefusal, isLoopbackHost, normalizeOrigin } from './http/access.js';
 import { createApp } from './http/app.js';
 import { FlowMetrics } from './metrics/prometheus.js';
 import { StatsHistory } from './metrics/stats-history.js';
@@ -151,7 +153,9 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
   const statsIntervalMs = options.statsIntervalMs ?? 1000;
   const history = new StatsHistory(Math.max(15, options.historyMinutes ?? 16) + 1, statsIntervalMs);
   const metrics = new FlowMetrics();
+  const endpoints = new EndpointHub({ authorize: endpointRefusal(token) });
   const manager = new FlowManager({
+    endpoints,
     store,
     credentials,
     flowDataDir: join(dataDir, 'data'),
@@ -204,6 +208,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     allowedOrigins,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     editorDir: options.editorDir,
+    endpoints,
     log,
   });
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -218,6 +223,10 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     app,
   );
   http.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // WebSocket endpoints of flows (`/ws/<flow>/<path>`); socket.io takes its own path.
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    endpoints.handleUpgrade(req, socket, head);
+  });
   const io = attachRealtime(http, { manager, store, token, allowedOrigins });
   await new Promise<void>((resolveListen, reject) => {
     http.once('error', reject);

@@ -1,4 +1,11 @@
-import type { FlowDocument, KeyValueStore, LogLevel, NodeContext, SourceContext } from '@tributary/shared';
+import {
+  unavailableEndpoints,
+  type FlowDocument,
+  type KeyValueStore,
+  type LogLevel,
+  type NodeContext,
+  type SourceContext,
+} from '@tributary/shared';
 import { FlowStartError, type RunNode } from './run-graph.js';
 import type { Router } from './router.js';
 import { connectionSecretPolicy, resolveSecrets, type SecretResolver } from './secrets.js';
@@ -37,6 +44,11 @@ export function makeContext(node: RunNode, deps: ContextDeps): NodeContext {
       },
     },
     openStore: deps.openStore,
+    endpoints:
+      options.endpoints ??
+      unavailableEndpoints(
+        `node "${node.id}" serves an endpoint, but this run serves none: give \`tributary run\` a --port (or deploy the flow to \`tributary serve\`)`,
+      ),
     connection: (id) => {
       const connection = connections.get(id);
       if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);

@@ -8,6 +8,7 @@ import type {
   FlowStatsSnapshot,
   NodeErrorEvent,
 } from '@tributary/shared';
+import { serveEndpointChannel, type FlowEndpoints } from '@tributary/nodes/runtime';
 import { processChannel, type Channel } from './channel.js';
 import { workerScript } from './flow-thread.js';
 import type { MainToProcess, MainToWorker, ProcessExit, ProcessToMain, RunOutcome } from './worker-protocol.js';
@@ -41,6 +42,8 @@ export interface FlowHostOptions {
   /** A stopping flow gets its drain timeout plus this much, then it is killed and marked failed. */
   stopGraceMs?: number;
   events: FlowHostEvents;
+  /** Where the flow's endpoints are served (the server's hub); without it, nodes that open one fail. */
+  endpoints?: FlowEndpoints;
 }
 
 export type HostExit = ProcessExit;
@@ -81,6 +84,7 @@ export class FlowHost {
   private outcome: HostExit | null = null;
   private startTimer: NodeJS.Timeout | null = null;
   private stopTimer: NodeJS.Timeout | null = null;
+  private readonly endpoints: ReturnType<typeof serveEndpointChannel> | null;
 
   constructor(private readonly options: FlowHostOptions) {
     this.flowId = options.flow.id;
@@ -98,6 +102,13 @@ export class FlowHost {
       execArgv: [],
     });
     this.channel = processChannel(this.child);
+    this.endpoints =
+      options.endpoints === undefined
+        ? null
+        : serveEndpointChannel(options.endpoints, {
+            send: (message) => this.post({ type: 'endpoint', message }),
+            onMessage: () => undefined, // fed by onMessage below
+          });
     this.channel.onMessage((message) => this.onMessage(message));
     this.child.on('error', (error) => {
       this.outcome ??= { state: 'failed', reason: `the flow's process failed: ${error.message}`, abandoned: 0 };
@@ -209,6 +220,13 @@ export class FlowHost {
       case 'tap':
         this.options.events.tap(message.event);
         break;
+      case 'endpoint':
+        if (this.endpoints) this.endpoints.handle(message.message);
+        else if (message.message.t === 'open') {
+          const reason = 'this runtime serves no endpoints';
+          this.post({ type: 'endpoint', message: { t: 'open-failed', ref: message.message.ref, message: reason } });
+        }
+        break;
       case 'exited':
         this.outcome ??= message.exit;
         break;
@@ -229,6 +247,8 @@ export class FlowHost {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.isGone = true;
+    // Before `exited` settles: a redeploy may open the same paths at once.
+    this.endpoints?.close();
     this.clearStartTimer();
     if (this.stopTimer !== null) clearTimeout(this.stopTimer);
     const how = signal !== null ? `was killed (${signal})` : `exited with code ${code}`;

@@ -11,6 +11,7 @@ import type {
   NodeErrorEvent,
 } from '@tributary/shared';
 import { backoffDelay } from '@tributary/shared';
+import type { EndpointHub } from '@tributary/nodes/runtime';
 import { RuntimeError, notFound } from '../errors.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { FlowStore } from '../store/flow-store.js';
@@ -42,6 +43,8 @@ export interface FlowManagerOptions {
   statsIntervalMs: number;
   tapRate: number;
   logRate: number;
+  /** The server's endpoint hub: flows serve webhooks, event streams and WebSockets through it. */
+  endpoints?: EndpointHub;
 }
 
 export interface FlowLastError {
@@ -338,6 +341,7 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
       ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
       tapRate: this.options.tapRate,
       logRate: this.options.logRate,
+      ...(this.options.endpoints === undefined ? {} : { endpoints: this.options.endpoints.forFlow(flow.id) }),
       events: {
         stats: (snapshot) => {
           if (entry.reporting === host) this.emit('stats', snapshot);

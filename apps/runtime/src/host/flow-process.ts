@@ -44,6 +44,9 @@ channel.onMessage((message) => {
     case 'kill':
       void thread.kill(message.reason, message.state);
       break;
+    case 'endpoint':
+      thread.endpointMessage(message.message);
+      break;
   }
 });
 
@@ -63,6 +66,7 @@ function start(init: ProcessInit): void {
       log: (entry) => channel.send({ type: 'log', entry }),
       nodeError: (event) => channel.send({ type: 'node-error', event }),
       tap: (event) => channel.send({ type: 'tap', event }),
+      endpoint: (message) => channel.send({ type: 'endpoint', message }),
     },
   });
   thread = running;

@@ -1,3 +1,4 @@
+import type { EndpointToFlow, EndpointToHost } from '@tributary/nodes/runtime';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -29,6 +30,8 @@ export interface FlowThreadEvents {
   log(entry: FlowLogEntry): void;
   nodeError(event: NodeErrorEvent): void;
   tap(event: EdgeTapEvent): void;
+  /** What the flow's endpoints send to the server's hub (relayed as is). */
+  endpoint(message: EndpointToHost): void;
 }
 
 export interface FlowThreadOptions {
@@ -187,6 +190,11 @@ export class FlowThread {
     return this.exited;
   }
 
+  /** Hands the worker what the server's hub says to the flow's endpoints. */
+  endpointMessage(message: EndpointToFlow): void {
+    this.post({ type: 'endpoint', message });
+  }
+
   /** The node whose code runs right now, if any (for a report made from outside the worker). */
   activeNodeId(): string | undefined {
     const active = Atomics.load(this.cells, CELL_ACTIVE_NODE);
@@ -229,6 +237,9 @@ export class FlowThread {
         break;
       case 'tap':
         this.options.events.tap(message.event);
+        break;
+      case 'endpoint':
+        this.options.events.endpoint(message.message);
         break;
       case 'done':
         if (message.snapshot) this.options.events.stats(message.snapshot);

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowLogEntry } from '@tributary/shared';
-import { createNodeRegistry } from '@tributary/nodes/runtime';
+import { createNodeRegistry, endpointsOverChannel, type EndpointToFlow } from '@tributary/nodes/runtime';
 import { FlowStartError, FlowValidationError, startFlow, type FlowRun } from '../engine/index.js';
 import { ownValue } from '@tributary/engine';
 import { WindowLimiter, toTapValue } from './limits.js';
@@ -56,6 +56,14 @@ const onLog = (entry: FlowLogEntry) => {
     post({ type: 'log', entry: { ...entry, data: '[not serializable]' } });
   }
 };
+
+// Endpoints (webhook, event streams, WebSockets) are served by the main thread's server; nodes
+// reach them through messages.
+const endpointListeners: ((message: EndpointToFlow) => void)[] = [];
+const endpoints = endpointsOverChannel({
+  send: (message) => post({ type: 'endpoint', message }),
+  onMessage: (listener) => endpointListeners.push(listener),
+});
 
 let run: FlowRun | null = null;
 const taps = new Map<string, () => void>();
@@ -116,6 +124,9 @@ port.on('message', (message: MainToWorker) => {
     case 'tap:stop':
       stopTap(message.edgeId);
       break;
+    case 'endpoint':
+      for (const listener of endpointListeners) listener(message.message);
+      break;
   }
 });
 
@@ -125,6 +136,7 @@ try {
     dataDir: init.dataDir,
     resolveSecret: (ref) => ownValue(ref.kind === 'cred' ? init.credentials : process.env, ref.name),
     activity: cells,
+    endpoints,
     onLog,
     onNodeError: (event) => post({ type: 'node-error', event }),
     // Said as soon as the engine is running: the first batch may block this thread before startFlow

@@ -6,6 +6,7 @@ import type {
   FlowStatsSnapshot,
   NodeErrorEvent,
 } from '@tributary/shared';
+import type { EndpointToFlow, EndpointToHost } from '@tributary/nodes/runtime';
 
 /**
  * Cells of the shared activity buffer. The engine writes ACTIVE_NODE (index of the node in
@@ -38,7 +39,9 @@ export type MainToWorker =
   | { type: 'stats' }
   | { type: 'stop'; drainTimeoutMs?: number }
   | { type: 'tap:start'; edgeId: string }
-  | { type: 'tap:stop'; edgeId: string };
+  | { type: 'tap:stop'; edgeId: string }
+  /** Requests, frames and figures of the endpoints the flow serves (nodes/src/endpoints/bridge.ts). */
+  | { type: 'endpoint'; message: EndpointToFlow };
 
 export interface RunOutcome {
   state: 'finished' | 'stopped' | 'failed';
@@ -54,7 +57,9 @@ export type WorkerToMain =
   | { type: 'log'; entry: FlowLogEntry }
   | { type: 'node-error'; event: NodeErrorEvent }
   | { type: 'tap'; event: EdgeTapEvent }
-  | { type: 'done'; outcome: RunOutcome; snapshot?: FlowStatsSnapshot };
+  | { type: 'done'; outcome: RunOutcome; snapshot?: FlowStatsSnapshot }
+  /** Endpoints the flow opens, its answers, events and frames. */
+  | { type: 'endpoint'; message: EndpointToHost };
 
 /**
  * The flow's process (flow-process.ts) between the server and the worker: the server sends `init`

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
@@ -66,4 +66,34 @@ export function normalizeOrigin(origin: string): string {
   const url = new URL(origin);
   if (url.origin === 'null') throw new Error(`"${origin}" has no origin (use scheme://host:port)`);
   return url.origin;
+}
+
+/**
+ * The check in front of flow endpoints (`/hooks`, `/streams`, `/ws`): the same as the API's, except
+ * that the token may also come as `?access_token=` — a browser's EventSource and WebSocket cannot
+ * set headers. Returns null when the request may go on.
+ */
+export function endpointRefusal(
+  token: string | undefined,
+): (
+  req: IncomingMessage,
+  url: URL,
+) => { status: number; code: string; message: string; headers?: Record<string, string> } | null {
+  return (req, url) => {
+    const crossSite = crossSiteReason(req.headers, token !== undefined);
+    if (crossSite !== null) return { status: 403, code: 'E_FORBIDDEN_ORIGIN', message: crossSite };
+    if (token === undefined) return null;
+    if (
+      tokenMatches(token, bearerToken(req.headers)) ||
+      tokenMatches(token, url.searchParams.get('access_token') ?? '')
+    ) {
+      return null;
+    }
+    return {
+      status: 401,
+      code: 'E_UNAUTHORIZED',
+      message: 'this server needs a token: send Authorization: Bearer <token> (or ?access_token=<token>)',
+      headers: { 'WWW-Authenticate': 'Bearer realm="tributary"' },
+    };
+  };
 }

@@ -1,6 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { RuntimeError } from '../errors.js';
+import type { EndpointHub } from '@tributary/nodes/runtime';
 import type { FlowManager } from '../host/flow-manager.js';
 import type { FlowMetrics } from '../metrics/prometheus.js';
 import type { StatsHistory } from '../metrics/stats-history.js';
@@ -32,6 +33,8 @@ export interface AppContext {
   allowedOrigins?: readonly string[];
   bodyLimitBytes: number;
   editorDir: string | undefined;
+  /** Flow endpoints (`/hooks`, `/streams`, `/ws`); it checks the token itself. */
+  endpoints?: EndpointHub;
   log: (message: string) => void;
 }
 
@@ -108,6 +111,13 @@ export function createApp(ctx: AppContext): Express {
     res.setHeader('Content-Type', ctx.metrics.contentType);
     res.send(await ctx.metrics.text());
   });
+
+  const endpoints = ctx.endpoints;
+  if (endpoints !== undefined) {
+    app.use((req, res, next) => {
+      if (!endpoints.handle(req, res)) next();
+    });
+  }
 
   app.use(editorRoutes(ctx.editorDir));
   // Anything else: a JSON 404 (Express's own answer is an HTML page).
