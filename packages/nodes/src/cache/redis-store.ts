@@ -6,7 +6,7 @@
  * change stream (`tributary-changes:<store>`, read by `cache-updates`) happen atomically.
  */
 import type { Redis } from 'ioredis';
-import type { AppliedPositions } from '../lib/positions.js';
+import type { AppliedPositions } from '../lib/source-positions.js';
 import type { StoredEntry } from '../lib/lmdb-store.js';
 
 /** Entries kept in a change stream (approximately: XADD MAXLEN ~). */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { compileExpression, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { isLmdbStore } from '../lib/lmdb-store.js';
 import { normalizeKey } from '../lib/message-like.js';
-import { alreadyApplied, positionOf, recordPosition } from '../lib/positions.js';
+import { alreadyApplied, positionOf, recordPosition } from '../lib/source-positions.js';
 import { connectRedis, redisConnectionOf } from '../connections/redis-client.js';
 import { lmdbBackend, redisBackend, type CacheBackend } from './backend.js';
 import { cacheManifest } from './manifest.js';

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { KeyValueStore } from '@tributary/shared';
-import type { AppliedPositions } from './positions.js';
+import type { AppliedPositions } from './source-positions.js';
 
 /**
  * Stored as `[expiresAt, value, applied?]`; expiresAt 0 means "never". `applied` holds the last
