@@ -14,6 +14,7 @@ import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
+import { postgresSinkManifest } from './postgres-sink/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
 // Kafka (another engineer's part): its connection type and nodes.
@@ -32,6 +33,7 @@ export {
   mapManifest,
   sequenceManifest,
   timerManifest,
+  postgresSinkManifest,
 };
 export { postgresConnection, redisConnection };
 
@@ -54,6 +56,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   fileManifest,
   counterManifest,
   kafkaSinkManifest,
+  postgresSinkManifest,
 ];
 
 /**

@@ -13,6 +13,7 @@ import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
+import { postgresSinkNode } from './postgres-sink/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 
@@ -27,6 +28,7 @@ export {
   mapNode,
   sequenceNode,
   timerNode,
+  postgresSinkNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
@@ -63,6 +65,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   fileNode,
   counterNode,
   kafkaSinkNode,
+  postgresSinkNode,
 ];
 
 /**
