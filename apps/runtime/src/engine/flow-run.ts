@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import {
   DEFAULT_OUTPUT,
   ERROR_PORT,
+  lazyNodeState,
+  nodeStateStoreName,
   type AckCallback,
   type EdgeStats,
   type EdgeTapEvent,
@@ -365,6 +367,7 @@ export class FlowRunImpl implements FlowRun {
         },
       },
       openStore: (name) => this.openStore(name),
+      state: lazyNodeState(() => this.openStore(nodeStateStoreName(node.id))),
       connection: (id) => {
         const connection = connections.get(id);
         if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);

@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KeyValueStore, NodeContext, NodeLogger } from '@tributary/shared';
+import {
+  lazyNodeState,
+  nodeStateStoreName,
+  type KeyValueStore,
+  type NodeContext,
+  type NodeLogger,
+} from '@tributary/shared';
 import { openLmdbStore, type LmdbStore } from '../lib/lmdb-store.js';
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
@@ -87,6 +93,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       }
       return store;
     },
+    state: lazyNodeState(() => ctx.openStore(nodeStateStoreName(ctx.nodeId))),
     connection(id: string) {
       const connection = options.connections?.[id];
       if (!connection) throw new Error(`connection "${id}" is not defined in this flow`);
