@@ -15,6 +15,7 @@ import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
 import { postgresSinkManifest } from './postgres-sink/manifest.js';
+import { postgresSourceManifest } from './postgres-source/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
 // Kafka (another engineer's part): its connection type and nodes.
@@ -34,6 +35,7 @@ export {
   sequenceManifest,
   timerManifest,
   postgresSinkManifest,
+  postgresSourceManifest,
 };
 export { postgresConnection, redisConnection };
 
@@ -48,6 +50,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   timerManifest,
   inlineManifest,
   kafkaSourceManifest,
+  postgresSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,

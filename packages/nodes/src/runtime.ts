@@ -14,6 +14,7 @@ import { mapNode } from './map/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { postgresSinkNode } from './postgres-sink/runtime.js';
+import { postgresSourceNode } from './postgres-source/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 
@@ -29,6 +30,7 @@ export {
   sequenceNode,
   timerNode,
   postgresSinkNode,
+  postgresSourceNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
@@ -57,6 +59,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   timerNode,
   inlineNode,
   kafkaSourceNode,
+  postgresSourceNode,
   functionNode,
   filterNode,
   mapNode,
