@@ -16,6 +16,7 @@ import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
 import { postgresSinkManifest } from './postgres-sink/manifest.js';
 import { postgresSourceManifest } from './postgres-source/manifest.js';
+import { cacheUpdatesManifest } from './cache-updates/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
 // Kafka (another engineer's part): its connection type and nodes.
@@ -36,6 +37,7 @@ export {
   timerManifest,
   postgresSinkManifest,
   postgresSourceManifest,
+  cacheUpdatesManifest,
 };
 export { postgresConnection, redisConnection };
 
@@ -51,6 +53,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   inlineManifest,
   kafkaSourceManifest,
   postgresSourceManifest,
+  cacheUpdatesManifest,
   functionManifest,
   filterManifest,
   mapManifest,

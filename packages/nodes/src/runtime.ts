@@ -15,6 +15,7 @@ import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { postgresSinkNode } from './postgres-sink/runtime.js';
 import { postgresSourceNode } from './postgres-source/runtime.js';
+import { cacheUpdatesNode } from './cache-updates/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 
@@ -31,6 +32,7 @@ export {
   timerNode,
   postgresSinkNode,
   postgresSourceNode,
+  cacheUpdatesNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
@@ -60,6 +62,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   inlineNode,
   kafkaSourceNode,
   postgresSourceNode,
+  cacheUpdatesNode,
   functionNode,
   filterNode,
   mapNode,
