@@ -173,4 +173,42 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
       `cache update crash: ${total} in, ${atKill} applied at the kill, ${committed} committed; the restart skipped ${JSON.stringify(skipped)} redelivered`,
     );
   }, 300_000);
+
+  it('two runtimes in one consumer group, one joining and one killed mid-stream (two rebalances): exact counts', async () => {
+    const store = unique('counters-group');
+    stores.push(store);
+    const total = 18_000;
+    const input = await topic();
+    const groupId = unique('counter-group');
+    const a = runtime(counterFlow('A', input, groupId, store));
+    const producer = new SteadyProducer(kafka, input, total, 3000);
+    const counted = async () => (await counts(store)).reduce((x, y) => x + y, 0);
+    await waitUntil(
+      'a quarter counted',
+      async () => (await counted()) >= total / 4,
+      120_000,
+      () => a.log,
+    );
+    // B joins: the partitions are shared out again while both write the same keys.
+    const b = runtime(counterFlow('B', input, groupId, store));
+    await waitUntil(
+      'B to own partitions',
+      () => b.partitions > 0,
+      120_000,
+      () => b.log,
+    );
+    await waitUntil(
+      'two thirds counted',
+      async () => (await counted()) >= (2 * total) / 3,
+      120_000,
+      () => b.log,
+    );
+    // A dies holding partitions: B takes them over after the session timeout and replays A's uncommitted part.
+    a.kill();
+    await a.exited;
+    await producer.done;
+    await allCommitted(input, groupId, b);
+    expect(await b.stop()).toBe(0);
+    expect(new Set(await counts(store))).toEqual(new Set([total / KEYS]));
+  }, 300_000);
 });

@@ -174,6 +174,20 @@ describe.each<Backend>(['embedded', 'redis'])('cache node (%s)', (backend) => {
     expect(result.outputs.out!.map((m) => m.value)).toEqual([1, 2]);
   });
 
+  it('put with source positions refuses a stale write (an older offset of the same partition: a fenced-off runtime)', async () => {
+    // The new owner of partition 0 wrote offset 20; the runtime that lost the partition still
+    // writes offset 15 of it: refused. Other partitions and newer offsets go through.
+    await run({ operation: 'put' }, [kafkaMsg('k', 'from offset 20', 0, 20)]);
+    const stale = await run({ operation: 'put' }, [kafkaMsg('k', 'stale, offset 15', 0, 15)]);
+    expect(stale.stats.skipped).toBe(1);
+    expect(stale.outputs.out!.map((m) => m.value)).toEqual(['stale, offset 15']);
+    let get = await run({ operation: 'get' }, [msg('k', null)]);
+    expect(get.outputs.out!.map((m) => m.value)).toEqual(['from offset 20']);
+    await run({ operation: 'put' }, [kafkaMsg('k', 'offset 21', 0, 21), kafkaMsg('j', 'other key', 0, 3)]);
+    get = await run({ operation: 'get' }, [msg('k', null), msg('j', null)]);
+    expect(get.outputs.out!.map((m) => m.value)).toEqual(['offset 21', 'other key']);
+  });
+
   it('update needs an expression', async () => {
     await expect(run({ operation: 'update' })).rejects.toThrow(/update: required for the update operation/);
   });

@@ -45,7 +45,10 @@ transaction per batch). Messages of one key in a batch apply in order. Examples:
 run again for a key. With the message's source position (Kafka topic, partition, offset) the
 update records the last applied offset per partition with the value; a redelivered message (after a
 crash) at or below it is not applied again, and goes on with the stored value. A result of
-\`undefined\` is an error (the message goes to **error**, the value stays).
+\`undefined\` is an error (the message goes to **error**, the value stays). A **put** of a message
+with a source position is guarded the same way: a put at or below the key's last applied offset
+for that partition is refused (counted as \`skipped\`), so a runtime that lost its partition in a
+rebalance and still writes cannot overwrite what the partition's new owner wrote.
 
 With *Publish changes*, every put, update and delete is also appended to the store's change stream,
 which a **cache-updates** source reads (Redis: the stream \`tributary-changes:<store>\`, written in the

@@ -38,6 +38,9 @@ class CacheError extends Error {
 const MISS_PORT = 'miss';
 const SIZE_REFRESH_MS = 1000;
 
+/** A put as an update: the new value is the message's, whatever was stored. */
+const PUT: UpdateExpression = (_old, _msg, _key, value) => value;
+
 /** What an update did to one message: the value it leaves, whether it was a redelivery, or why it failed. */
 type UpdateOutcome = { value: unknown; skipped: boolean } | { error: Error };
 
@@ -106,6 +109,12 @@ class CacheProcessor implements ProcessorInstance {
         await this.lookup(batch, keys, out);
         break;
       case 'put':
+        // Puts from a source with positions (Kafka) are position-guarded: a stale or redelivered
+        // put (an offset at or below the key's last applied one for that partition: a runtime that
+        // lost the partition in a rebalance, a replay after a crash) is refused.
+        if (batch.some((msg) => positionOf(msg) !== null)) await this.update(batch, keys, out, PUT);
+        else await this.write(batch, keys, out);
+        break;
       case 'delete':
         await this.write(batch, keys, out);
         break;
@@ -205,8 +214,13 @@ class CacheProcessor implements ProcessorInstance {
    * of that key; a message whose source position the value already records is a redelivery and
    * is skipped.
    */
-  private async update(batch: readonly FlowMessage[], keys: (string | null)[], out: Output): Promise<void> {
-    const updateOf = this.updateOf!;
+  private async update(
+    batch: readonly FlowMessage[],
+    keys: (string | null)[],
+    out: Output,
+    updateOf: UpdateExpression = this.updateOf!,
+  ): Promise<void> {
+    const isPut = updateOf === PUT;
     const byKey = new Map<string, number[]>();
     for (let i = 0; i < batch.length; i++) {
       const key = keys[i];
@@ -269,9 +283,14 @@ class CacheProcessor implements ProcessorInstance {
         continue;
       }
       if (outcome.skipped) skipped++;
+      if (isPut) {
+        out.push(msg);
+        continue;
+      }
       out.push({ key: msg.key, value: outcome.value, headers: msg.headers, timestamp: msg.timestamp, meta: msg.meta });
     }
     if (skipped > 0) this.ctx.stats.add('skipped', skipped);
+    this.sizeChanged = true;
   }
 
   close(): Promise<void> {
