@@ -90,8 +90,14 @@ class PostgresSink implements ProcessorInstance {
     this.waitingRows += rows.length;
     this.ctx.stats.set('pending', this.waitingRows);
     if (this.waitingRows >= this.config.batchSize) {
-      // Full: write now, and take no more input until written (backpressure on the source).
-      await this.flush();
+      // Full: write it. Input goes on filling the next batch while this one is written, but no
+      // further (backpressure on the source): wait for the write before this one.
+      const previous = this.chain;
+      const writing = this.flush();
+      writing.catch(() => {
+        // Its holds were released as failed; the flow's stop or the retry log says why.
+      });
+      await previous;
     } else {
       this.timer ??= setTimeout(() => {
         this.timer = null;
@@ -167,8 +173,12 @@ class PostgresSink implements ProcessorInstance {
       offset += batch.messages.length;
     }
     const rejected = new Map<number, Error>();
-    for (let start = 0; start < rows.length; start += this.config.batchSize) {
-      const result = await this.transaction(rows.slice(start, start + this.config.batchSize));
+    // Transactions of about Batch size rows: 1,024 rows with a batch size of 1,000 are one
+    // transaction (a second one for 24 rows would cost a commit for nothing).
+    const count = Math.max(1, Math.round(rows.length / this.config.batchSize));
+    const size = Math.ceil(rows.length / count);
+    for (let start = 0; start < rows.length; start += size) {
+      const result = await this.transaction(rows.slice(start, start + size));
       for (const [index, error] of result.rejected) rejected.set(index, error);
       this.ctx.stats.add('rows', result.written);
       this.ctx.stats.add('skipped', result.skipped);

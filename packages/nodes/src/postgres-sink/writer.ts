@@ -4,7 +4,7 @@
  * retried row by row behind savepoints, so only the bad rows fail), advance the offsets, COMMIT.
  */
 import type pg from 'pg';
-import { positionOf, type Position } from '../lib/source-positions.js';
+import type { Position } from '../lib/source-positions.js';
 
 /** PostgreSQL accepts at most 65,535 parameters per statement. */
 const MAX_PARAMETERS = 65_535;
@@ -108,16 +108,45 @@ export class TableWriter {
     return found;
   }
 
-  /** Writes `rows` in one transaction; resolves after COMMIT. Throws (after ROLLBACK) when the transaction itself fails. */
+  /**
+   * Writes `rows` in one transaction; resolves after COMMIT. Throws (after ROLLBACK) when the
+   * transaction itself fails. The usual case takes three round trips (BEGIN with the offsets
+   * locked; the rows; the offsets with COMMIT); when the database refuses a row, the transaction
+   * is rolled back and done again carefully, each row behind a savepoint, so only bad rows fail.
+   */
   async write(client: pg.PoolClient, rows: readonly PendingRow[]): Promise<WriteResult> {
+    try {
+      return await this.attempt(client, rows, false);
+    } catch (error) {
+      if (!(error instanceof BadRowInBatch)) throw error;
+      return this.attempt(client, rows, true);
+    }
+  }
+
+  private async attempt(client: pg.PoolClient, rows: readonly PendingRow[], careful: boolean): Promise<WriteResult> {
     const rejected = new Map<number, Error>();
     let skipped = 0;
-    await client.query('BEGIN');
+    const streams = this.offsets === null ? [] : streamsOf(rows);
+    if (!careful && streams.length === 0 && rows.length <= this.rowsPerStatement) {
+      // Nothing to lock and one statement: it is its own transaction.
+      const unique = this.plan.mode === 'upsert' ? this.lastPerKey(rows) : rows;
+      if (unique.length === 0) return { rejected, skipped, written: 0 };
+      try {
+        await client.query(
+          this.statement(unique.length),
+          unique.flatMap((r) => r.values),
+        );
+      } catch (error) {
+        if (isRowError(error)) return this.attempt(client, rows, true);
+        throw error;
+      }
+      return { rejected, skipped, written: unique.length };
+    }
     try {
+      const stored = await this.begin(client, streams);
       let todo: readonly PendingRow[] = rows;
       const advanced = new Map<string, bigint>();
       if (this.offsets !== null) {
-        const stored = await this.lockOffsets(client, rows);
         todo = rows.filter((row) => {
           const p = row.position;
           if (p === null) return true;
@@ -131,9 +160,9 @@ export class TableWriter {
         });
       }
       const unique = this.plan.mode === 'upsert' ? this.lastPerKey(todo) : todo;
-      await this.insert(client, unique, rejected);
-      if (advanced.size > 0) await this.storeOffsets(client, advanced);
-      await client.query('COMMIT');
+      if (careful) await this.insertCarefully(client, unique, rejected);
+      else await this.insert(client, unique);
+      await client.query(advanced.size > 0 ? `${this.storeOffsetsSql(client, advanced)}; COMMIT` : 'COMMIT');
       return { rejected, skipped, written: unique.length - rejected.size };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -142,33 +171,34 @@ export class TableWriter {
   }
 
   /**
-   * Ensures an offsets row per stream, then locks them: a second writer of the same streams (a
-   * runtime that lost the partition and does not know yet) waits here, then sees the advanced
-   * offsets and skips what was written.
+   * BEGIN, and when there are streams: ensures an offsets row per stream, then locks them, in the
+   * same round trip. A second writer of the same streams (a runtime that lost the partition and
+   * does not know yet) waits here, then sees the advanced offsets and skips what was written.
    */
-  private async lockOffsets(client: pg.PoolClient, rows: readonly PendingRow[]): Promise<Map<string, bigint>> {
-    const streams = [...new Set(rows.flatMap((r) => (r.position === null ? [] : [r.position.stream])))].sort();
+  private async begin(client: pg.PoolClient, streams: readonly string[]): Promise<Map<string, bigint>> {
     const stored = new Map<string, bigint>();
-    if (streams.length === 0) return stored;
+    if (streams.length === 0) {
+      await client.query('BEGIN');
+      return stored;
+    }
     const table = quoteName(this.offsets!.table);
-    await client.query(
-      `INSERT INTO ${table} (sink, stream, position) SELECT $1, s, -1 FROM unnest($2::text[]) AS s ON CONFLICT (sink, stream) DO NOTHING`,
-      [this.offsets!.sink, streams],
-    );
-    const result = await client.query<{ stream: string; position: string }>(
-      `SELECT stream, position FROM ${table} WHERE sink = $1 AND stream = ANY($2) ORDER BY stream FOR UPDATE`,
-      [this.offsets!.sink, streams],
-    );
-    for (const row of result.rows) stored.set(row.stream, BigInt(row.position));
+    const sink = client.escapeLiteral(this.offsets!.sink);
+    const list = streams.map((s) => client.escapeLiteral(s));
+    const results = (await client.query(
+      `BEGIN; INSERT INTO ${table} (sink, stream, position) VALUES ${list.map((s) => `(${sink}, ${s}, -1)`).join(', ')} ON CONFLICT (sink, stream) DO NOTHING; ` +
+        `SELECT stream, position FROM ${table} WHERE sink = ${sink} AND stream IN (${list.join(', ')}) ORDER BY stream FOR UPDATE`,
+    )) as unknown as pg.QueryResult<{ stream: string; position: string }>[];
+    for (const row of results[2]!.rows) stored.set(row.stream, BigInt(row.position));
     return stored;
   }
 
-  private async storeOffsets(client: pg.PoolClient, advanced: Map<string, bigint>): Promise<void> {
-    const streams = [...advanced.keys()];
-    await client.query(
-      `UPDATE ${quoteName(this.offsets!.table)} AS o SET position = GREATEST(o.position, v.position), updated_at = now()
-       FROM unnest($2::text[], $3::bigint[]) AS v(stream, position) WHERE o.sink = $1 AND o.stream = v.stream`,
-      [this.offsets!.sink, streams, streams.map((s) => advanced.get(s)!.toString())],
+  private storeOffsetsSql(client: pg.PoolClient, advanced: Map<string, bigint>): string {
+    const values = [...advanced].map(
+      ([stream, offset]) => `(${client.escapeLiteral(stream)}, ${offset.toString()}::bigint)`,
+    );
+    return (
+      `UPDATE ${quoteName(this.offsets!.table)} AS o SET position = GREATEST(o.position, v.position), updated_at = now() ` +
+      `FROM (VALUES ${values.join(', ')}) AS v(stream, position) WHERE o.sink = ${client.escapeLiteral(this.offsets!.sink)} AND o.stream = v.stream`
     );
   }
 
@@ -180,36 +210,38 @@ export class TableWriter {
     return [...last.values()];
   }
 
-  private async insert(
-    client: pg.PoolClient,
-    rows: readonly PendingRow[],
-    rejected: Map<number, Error>,
-  ): Promise<void> {
+  /** All rows, a statement per chunk; a refused row fails the attempt (BadRowInBatch). */
+  private async insert(client: pg.PoolClient, rows: readonly PendingRow[]): Promise<void> {
     for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
       const chunk = rows.slice(start, start + this.rowsPerStatement);
-      await client.query('SAVEPOINT tributary_batch');
       try {
         await client.query(
           this.statement(chunk.length),
           chunk.flatMap((r) => r.values),
         );
-        await client.query('RELEASE SAVEPOINT tributary_batch');
-        continue;
-      } catch {
-        await client.query('ROLLBACK TO SAVEPOINT tributary_batch');
+      } catch (error) {
+        if (isRowError(error)) throw new BadRowInBatch();
+        throw error;
       }
-      // Some row is bad: find which, writing the others.
-      const one = this.statement(1);
-      for (const row of chunk) {
-        await client.query('SAVEPOINT tributary_row');
-        try {
-          await client.query(one, row.values);
-          await client.query('RELEASE SAVEPOINT tributary_row');
-        } catch (error) {
-          await client.query('ROLLBACK TO SAVEPOINT tributary_row');
-          if (!isRowError(error)) throw error;
-          rejected.set(row.index, new RowRejectedError(error as Error));
-        }
+    }
+  }
+
+  /** Row by row, each behind a savepoint: a refused row is rolled back alone and reported. */
+  private async insertCarefully(
+    client: pg.PoolClient,
+    rows: readonly PendingRow[],
+    rejected: Map<number, Error>,
+  ): Promise<void> {
+    const one = this.statement(1);
+    for (const row of rows) {
+      await client.query('SAVEPOINT tributary_row');
+      try {
+        await client.query(one, row.values);
+        await client.query('RELEASE SAVEPOINT tributary_row');
+      } catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT tributary_row');
+        if (!isRowError(error)) throw error;
+        rejected.set(row.index, new RowRejectedError(error as Error));
       }
     }
   }
@@ -230,6 +262,14 @@ export class TableWriter {
   }
 }
 
+/** A row of the batch was refused: the attempt is rolled back and done again row by row. */
+class BadRowInBatch extends Error {}
+
+/** The streams of `rows`, sorted (locks are always taken in the same order: no deadlock between writers). */
+function streamsOf(rows: readonly PendingRow[]): string[] {
+  return [...new Set(rows.flatMap((r) => (r.position === null ? [] : [r.position.stream])))].sort();
+}
+
 /**
  * Errors a row causes (data exceptions, constraint violations, …); anything else (connection
  * lost, table missing, permission denied) fails the whole transaction.
@@ -240,5 +280,3 @@ function isRowError(error: unknown): boolean {
   // 22: data exception (bad type, out of range); 23: integrity constraint violation.
   return code.startsWith('22') || code.startsWith('23');
 }
-
-export { positionOf };
