@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMessage, type FlowMessage } from '@tributary/shared';
 import { runNode } from '../testing/index.js';
 import { postgresSinkNode } from './runtime.js';
+import { TableWriter } from './writer.js';
 
 const DB = { host: '127.0.0.1', database: 'test', user: process.env.PGUSER ?? 'postgres', connectTimeoutMs: 5000 };
 const RUN = `pgsink_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
@@ -86,6 +87,21 @@ describe('postgres-sink', () => {
     expect(offsets.rows).toEqual([
       { stream: 't/0', position: '12' },
       { stream: 't/1', position: '4' },
+    ]);
+  });
+
+  it('tells a kafka-source where each partition resumes: the stored offset + 1, nothing for unknown partitions', async () => {
+    const t = table();
+    await run({ table: t }, [kafka(1, 0, 10), kafka(2, 0, 11), kafka(3, 2, 4)]);
+    const writer = new TableWriter(
+      t,
+      { columns: ['id'], types: [undefined], mode: 'insert', conflictKey: [] },
+      { table: 'tributary_offsets', sink: `${t}/node` },
+    );
+    const resume = await writer.resumeFrom(pool, 't', [0, 1, 2]);
+    expect([...resume].sort()).toEqual([
+      [0, 12n],
+      [2, 5n],
     ]);
   });
 

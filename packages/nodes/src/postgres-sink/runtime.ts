@@ -9,6 +9,7 @@ import {
 import type pg from 'pg';
 import { compileExpression, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { sleep } from '../lib/pacing.js';
+import { providePositions } from '../lib/positions.js';
 import { positionOf } from '../lib/source-positions.js';
 import { connectPostgres, describePostgres, postgresConnectionOf } from '../connections/postgres-client.js';
 import { postgresSinkManifest } from './manifest.js';
@@ -42,6 +43,9 @@ class PostgresSink implements ProcessorInstance {
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
 
+  /** Unregisters this sink as the position owner kafka-sources may name in `positionsFrom`. */
+  private readonly unregister: () => void;
+
   constructor(
     private readonly config: Config,
     private readonly ctx: NodeContext,
@@ -49,6 +53,11 @@ class PostgresSink implements ProcessorInstance {
     private readonly writer: TableWriter,
     private readonly where: string,
   ) {
+    // A kafka-source with positionsFrom = this node asks here where each partition resumes (the
+    // stored offset + 1), on start and on every assignment: the offsets table wins over the group's.
+    this.unregister = config.effectivelyOnce
+      ? providePositions(ctx, { resumeFrom: (topic, partitions) => writer.resumeFrom(pool, topic, partitions) })
+      : () => undefined;
     this.columns = config.columns.map(
       (c, i) =>
         compileExpression(c.value, ['msg', 'key', 'value', 'headers', 'meta'], {
@@ -217,6 +226,7 @@ class PostgresSink implements ProcessorInstance {
   }
 
   async close(): Promise<void> {
+    this.unregister();
     try {
       if (this.waiting.length > 0) await this.flush().catch(() => undefined);
       await this.chain;
