@@ -91,7 +91,7 @@ class PostgresSink implements ProcessorInstance {
     if (this.config.lingerMs === 0) {
       // Each batch as it comes: rejected rows go to the error port of this very call.
       const result = await this.writeAll([{ messages: batch, rows, hold: null }]);
-      for (const [index, error] of result) out.error(error, batch[index]!);
+      for (const [row, error] of result) out.error(error, batch[row.index]!);
       return;
     }
     if (rows.length === 0) return;
@@ -133,7 +133,7 @@ class PostgresSink implements ProcessorInstance {
 
   /** Writes held batches, then confirms each (bad rows to the error port) or fails them all. */
   private async confirm(batches: Waiting[]): Promise<void> {
-    let rejected: Map<number, Error>;
+    let rejected: Map<PendingRow, Error>;
     try {
       rejected = await this.writeAll(batches);
     } catch (error) {
@@ -145,14 +145,13 @@ class PostgresSink implements ProcessorInstance {
     } finally {
       this.ctx.stats.set('pending', this.waitingRows);
     }
-    let offset = 0;
     for (const batch of batches) {
       const failed: FlowMessage[] = [];
-      for (const row of batch.rows) {
-        const error = rejected.get(offset + row.index);
-        if (error !== undefined) failed.push(this.errorMessage(batch.messages[row.index]!, error));
-      }
-      offset += batch.messages.length;
+      if (rejected.size > 0)
+        for (const row of batch.rows) {
+          const error = rejected.get(row);
+          if (error !== undefined) failed.push(this.errorMessage(batch.messages[row.index]!, error));
+        }
       if (batch.hold === null) continue;
       if (failed.length === 0) this.ctx.release([batch.hold], true);
       else void this.ctx.emitFrom(failed, [batch.hold], 'error');
@@ -171,24 +170,20 @@ class PostgresSink implements ProcessorInstance {
 
   /**
    * Writes the rows of `batches` in transactions of at most *Batch size* rows; resolves to the
-   * rejected rows by index across the batches (in order). A transaction that fails as a whole is
+   * rows the database rejected. A transaction that fails as a whole is
    * tried again until it commits or the flow stops.
    */
-  private async writeAll(batches: readonly Waiting[]): Promise<Map<number, Error>> {
+  private async writeAll(batches: readonly Waiting[]): Promise<Map<PendingRow, Error>> {
     const rows: PendingRow[] = [];
-    let offset = 0;
-    for (const batch of batches) {
-      for (const row of batch.rows) rows.push({ ...row, index: offset + row.index });
-      offset += batch.messages.length;
-    }
-    const rejected = new Map<number, Error>();
+    for (const batch of batches) for (const row of batch.rows) rows.push(row);
+    const rejected = new Map<PendingRow, Error>();
     // Transactions of about Batch size rows: 1,024 rows with a batch size of 1,000 are one
     // transaction (a second one for 24 rows would cost a commit for nothing).
     const count = Math.max(1, Math.round(rows.length / this.config.batchSize));
     const size = Math.ceil(rows.length / count);
     for (let start = 0; start < rows.length; start += size) {
       const result = await this.transaction(rows.slice(start, start + size));
-      for (const [index, error] of result.rejected) rejected.set(index, error);
+      for (const [row, error] of result.rejected) rejected.set(row, error);
       this.ctx.stats.add('rows', result.written);
       this.ctx.stats.add('skipped', result.skipped);
       this.ctx.stats.add('transactions', 1);
@@ -210,7 +205,7 @@ class PostgresSink implements ProcessorInstance {
           // The statement itself is wrong (table missing, no permission): every row fails, to the error port.
           const reason = new RowRejectedError(error as Error);
           this.ctx.log.error(`${this.where}: ${reason.message}`);
-          return { rejected: new Map(rows.map((r) => [r.index, reason])), skipped: 0, written: 0 };
+          return { rejected: new Map(rows.map((r) => [r, reason])), skipped: 0, written: 0 };
         }
         if (this.ctx.signal.aborted) throw error;
         const wait = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;

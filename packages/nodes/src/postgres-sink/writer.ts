@@ -32,8 +32,8 @@ export interface PendingRow {
 }
 
 export interface WriteResult {
-  /** Index → the database's message, for rows the database refused. */
-  rejected: Map<number, Error>;
+  /** The rows the database refused, with its message. */
+  rejected: Map<PendingRow, Error>;
   /** Rows skipped as redeliveries (at or below the stored offset). */
   skipped: number;
   written: number;
@@ -124,7 +124,7 @@ export class TableWriter {
   }
 
   private async attempt(client: pg.PoolClient, rows: readonly PendingRow[], careful: boolean): Promise<WriteResult> {
-    const rejected = new Map<number, Error>();
+    const rejected = new Map<PendingRow, Error>();
     let skipped = 0;
     const streams = this.offsets === null ? [] : streamsOf(rows);
     if (!careful && streams.length === 0 && rows.length <= this.rowsPerStatement) {
@@ -132,10 +132,7 @@ export class TableWriter {
       const unique = this.plan.mode === 'upsert' ? this.lastPerKey(rows) : rows;
       if (unique.length === 0) return { rejected, skipped, written: 0 };
       try {
-        await client.query(
-          this.statement(unique.length),
-          unique.flatMap((r) => r.values),
-        );
+        await client.query(this.statement(unique.length), valuesOf(unique));
       } catch (error) {
         if (isRowError(error)) return this.attempt(client, rows, true);
         throw error;
@@ -215,10 +212,7 @@ export class TableWriter {
     for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
       const chunk = rows.slice(start, start + this.rowsPerStatement);
       try {
-        await client.query(
-          this.statement(chunk.length),
-          chunk.flatMap((r) => r.values),
-        );
+        await client.query(this.statement(chunk.length), valuesOf(chunk));
       } catch (error) {
         if (isRowError(error)) throw new BadRowInBatch();
         throw error;
@@ -230,7 +224,7 @@ export class TableWriter {
   private async insertCarefully(
     client: pg.PoolClient,
     rows: readonly PendingRow[],
-    rejected: Map<number, Error>,
+    rejected: Map<PendingRow, Error>,
   ): Promise<void> {
     const one = this.statement(1);
     for (const row of rows) {
@@ -241,7 +235,7 @@ export class TableWriter {
       } catch (error) {
         await client.query('ROLLBACK TO SAVEPOINT tributary_row');
         if (!isRowError(error)) throw error;
-        rejected.set(row.index, new RowRejectedError(error as Error));
+        rejected.set(row, new RowRejectedError(error as Error));
       }
     }
   }
@@ -262,12 +256,21 @@ export class TableWriter {
   }
 }
 
+/** The parameters of a multi-row statement (a plain loop: this runs for every row written). */
+function valuesOf(rows: readonly PendingRow[]): unknown[] {
+  const values: unknown[] = [];
+  for (const row of rows) for (const value of row.values) values.push(value);
+  return values;
+}
+
 /** A row of the batch was refused: the attempt is rolled back and done again row by row. */
 class BadRowInBatch extends Error {}
 
 /** The streams of `rows`, sorted (locks are always taken in the same order: no deadlock between writers). */
 function streamsOf(rows: readonly PendingRow[]): string[] {
-  return [...new Set(rows.flatMap((r) => (r.position === null ? [] : [r.position.stream])))].sort();
+  const streams = new Set<string>();
+  for (const row of rows) if (row.position !== null) streams.add(row.position.stream);
+  return [...streams].sort();
 }
 
 /**
