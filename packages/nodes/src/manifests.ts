@@ -14,6 +14,9 @@ import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
+import { postgresSinkManifest } from './postgres-sink/manifest.js';
+import { postgresSourceManifest } from './postgres-source/manifest.js';
+import { cacheUpdatesManifest } from './cache-updates/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
 // Kafka (another engineer's part): its connection type and nodes.
@@ -37,6 +40,9 @@ export {
   mapManifest,
   sequenceManifest,
   timerManifest,
+  postgresSinkManifest,
+  postgresSourceManifest,
+  cacheUpdatesManifest,
 };
 export { postgresConnection, redisConnection };
 
@@ -54,6 +60,8 @@ export const nodeManifests: readonly NodeManifest[] = [
   sseSourceManifest,
   webhookManifest,
   websocketSourceManifest,
+  postgresSourceManifest,
+  cacheUpdatesManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -63,6 +71,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   counterManifest,
   kafkaSinkManifest,
   sseEndpointManifest,
+  postgresSinkManifest,
 ];
 
 /**

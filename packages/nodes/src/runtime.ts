@@ -13,6 +13,9 @@ import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
+import { postgresSinkNode } from './postgres-sink/runtime.js';
+import { postgresSourceNode } from './postgres-source/runtime.js';
+import { cacheUpdatesNode } from './cache-updates/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 import { sseSourceNode } from './sse-source/runtime.js';
@@ -31,6 +34,9 @@ export {
   mapNode,
   sequenceNode,
   timerNode,
+  postgresSinkNode,
+  postgresSourceNode,
+  cacheUpdatesNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
@@ -70,6 +76,8 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   sseSourceNode,
   webhookNode,
   websocketSourceNode,
+  postgresSourceNode,
+  cacheUpdatesNode,
   functionNode,
   filterNode,
   mapNode,
@@ -79,6 +87,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   counterNode,
   kafkaSinkNode,
   sseEndpointNode,
+  postgresSinkNode,
 ];
 
 /**
