@@ -168,7 +168,12 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
           problems: answer.problems,
           ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}),
         };
-      throw new RuntimeError('E_FLOW_INVALID', answer.message, 400);
+      // Only bytes can be malformed JSON or too deep; a document the server holds was checked when saved.
+      throw new RuntimeError(
+        'E_FLOW_INVALID',
+        'message' in answer ? answer.message : 'the document could not be checked',
+        400,
+      );
     },
     watchdogMs: options.watchdogMs ?? DEFAULT_WATCHDOG_MS,
     ...(options.flowMemoryLimitMb !== undefined ? { memoryLimitMb: options.flowMemoryLimitMb } : {}),
