@@ -16,6 +16,9 @@ import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
+import { sqsConnection } from './connections/sqs.js';
+import { sqsSourceManifest } from './sqs-source/manifest.js';
+import { sqsSinkManifest } from './sqs-sink/manifest.js';
 // Kafka (another engineer's part): its connection type and nodes.
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
@@ -33,7 +36,7 @@ export {
   sequenceManifest,
   timerManifest,
 };
-export { postgresConnection, redisConnection };
+export { postgresConnection, redisConnection, sqsConnection, sqsSourceManifest, sqsSinkManifest };
 
 /**
  * Every installed node type, in palette order (sources, handlers, caches, sinks).
@@ -46,6 +49,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   timerManifest,
   inlineManifest,
   kafkaSourceManifest,
+  sqsSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -54,6 +58,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   fileManifest,
   counterManifest,
   kafkaSinkManifest,
+  sqsSinkManifest,
 ];
 
 /**
@@ -66,4 +71,5 @@ export const connectionTypes: readonly ConnectionTypeManifest[] = [
   kafkaConnection,
   redisConnection,
   postgresConnection,
+  sqsConnection,
 ];

@@ -15,6 +15,8 @@ import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
+import { sqsSourceNode } from './sqs-source/runtime.js';
+import { sqsSinkNode } from './sqs-sink/runtime.js';
 
 export {
   cacheNode,
@@ -42,6 +44,8 @@ export {
   postgresConnectionOf,
   postgresPoolConfig,
 } from './connections/postgres-client.js';
+export { createSqsClient, resolveQueueUrl, sqsConnectionOf } from './connections/sqs-client.js';
+export { sqsSourceNode, sqsSinkNode };
 export type { TimerTick } from './timer/runtime.js';
 
 /**
@@ -55,6 +59,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   timerNode,
   inlineNode,
   kafkaSourceNode,
+  sqsSourceNode,
   functionNode,
   filterNode,
   mapNode,
@@ -63,6 +68,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   fileNode,
   counterNode,
   kafkaSinkNode,
+  sqsSinkNode,
 ];
 
 /**
