@@ -20,3 +20,15 @@ export {
   type TestContext,
   type TestContextOptions,
 } from './test-context.js';
+export {
+  createTestQueue,
+  peek,
+  queueDepth,
+  requireSqsServer,
+  sendBodies,
+  sqsTestConnection,
+  testSqsClient,
+  uniqueQueueName,
+  SQS_ENDPOINT,
+  type TestQueue,
+} from '../connections/sqs-test-server.js';
