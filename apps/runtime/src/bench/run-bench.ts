@@ -3,7 +3,8 @@
  * Each engine scenario runs in a fresh child process so that peak RSS is its own.
  *
  * Env: RUNS (3) runs per engine scenario (median reported), BENCH_MESSAGES (1,000,000),
- *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,node-red,watchers,kafka,editor.
+ *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,node-red,watchers,kafka,sqs,editor;
+ *      SQS_BENCH_MESSAGES (10,000), SQS_BENCH_RUNS (3).
  */
 import { spawn, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -164,6 +165,18 @@ async function main(): Promise<void> {
         const pct = r.tributary_vs_hand_written_pct as number;
         lines.push(
           `kafka    source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written kafkajs loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${pct}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
+        );
+      },
+    ],
+    [
+      'sqs',
+      async (out) => {
+        const fn = await optional('sqs-pipeline', 'runSqsBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number | number[]>;
+        out.sqs = r;
+        lines.push(
+          `sqs      sqs-source → counter, ${fmt(r.messages as number)} msgs on ElasticMQ: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written SDK receive/delete-batch loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${r.tributary_vs_hand_written_pct as number}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
         );
       },
     ],
