@@ -17,6 +17,9 @@ import { timerManifest } from './timer/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
 import { sqsConnection } from './connections/sqs.js';
+import { channelConnection } from './connections/channel.js';
+import { channelSourceManifest } from './channel-source/manifest.js';
+import { channelSinkManifest } from './channel-sink/manifest.js';
 import { sqsSourceManifest } from './sqs-source/manifest.js';
 import { sqsSinkManifest } from './sqs-sink/manifest.js';
 // Kafka (another engineer's part): its connection type and nodes.
@@ -37,6 +40,7 @@ export {
   timerManifest,
 };
 export { postgresConnection, redisConnection, sqsConnection, sqsSourceManifest, sqsSinkManifest };
+export { channelConnection, channelSourceManifest, channelSinkManifest };
 
 /**
  * Every installed node type, in palette order (sources, handlers, caches, sinks).
@@ -50,6 +54,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   inlineManifest,
   kafkaSourceManifest,
   sqsSourceManifest,
+  channelSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -59,6 +64,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   counterManifest,
   kafkaSinkManifest,
   sqsSinkManifest,
+  channelSinkManifest,
 ];
 
 /**
@@ -72,4 +78,5 @@ export const connectionTypes: readonly ConnectionTypeManifest[] = [
   redisConnection,
   postgresConnection,
   sqsConnection,
+  channelConnection,
 ];

@@ -17,6 +17,8 @@ import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 import { sqsSourceNode } from './sqs-source/runtime.js';
 import { sqsSinkNode } from './sqs-sink/runtime.js';
+import { channelSourceNode } from './channel-source/runtime.js';
+import { channelSinkNode } from './channel-sink/runtime.js';
 
 export {
   cacheNode,
@@ -45,7 +47,7 @@ export {
   postgresPoolConfig,
 } from './connections/postgres-client.js';
 export { createSqsClient, resolveQueueUrl, sqsConnectionOf } from './connections/sqs-client.js';
-export { sqsSourceNode, sqsSinkNode };
+export { sqsSourceNode, sqsSinkNode, channelSourceNode, channelSinkNode };
 export type { TimerTick } from './timer/runtime.js';
 
 /**
@@ -60,6 +62,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   inlineNode,
   kafkaSourceNode,
   sqsSourceNode,
+  channelSourceNode,
   functionNode,
   filterNode,
   mapNode,
@@ -69,6 +72,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   counterNode,
   kafkaSinkNode,
   sqsSinkNode,
+  channelSinkNode,
 ];
 
 /**
