@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { channelConnectionField } from '../connections/channel.js';
 import { codecField } from '../lib/codec-field.js';
-import { ui } from '../lib/schema.js';
+import { required, ui } from '../lib/schema.js';
 
 export const channelSinkManifest = defineManifest({
   type: 'channel-sink',
@@ -26,7 +26,7 @@ refuses for good sends its messages to the **error** port.
   config: z.strictObject({
     connection: channelConnectionField(0),
     topic: z
-      .string()
+      .string({ error: required('the topic to produce to') })
       .trim()
       .min(1, 'required: the topic to produce to')
       .max(249)
