@@ -26,6 +26,9 @@ Options:
   --deploy <flow.json>  import (if not saved yet) and deploy this flow at start; repeatable
   --editor-dir <dir>    built editor to serve (default: apps/editor/dist when built)
   --watchdog <seconds>  terminate a flow whose handler blocks its thread this long (default ${DEFAULT_WATCHDOG_MS / 1000})
+  --channel-brokers <host:port,…>
+                        offer the consumer-channel API (/api/channel/v1: consumers in Kafka
+                        consumer groups over HTTP, and produce) over these Kafka brokers
   -h, --help`;
 
 function defaultEditorDir(): string | undefined {
@@ -46,6 +49,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         deploy: { type: 'string', multiple: true },
         'editor-dir': { type: 'string' },
         watchdog: { type: 'string' },
+        'channel-brokers': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -78,6 +82,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ...(editorDir !== undefined ? { editorDir } : {}),
       watchdogMs: Math.round(watchdogS * 1000),
       log,
+      ...(values['channel-brokers']
+        ? {
+            channelBrokers: values['channel-brokers']
+              .split(',')
+              .map((b) => b.trim())
+              .filter(Boolean),
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof TokenRequiredError) {

@@ -14,6 +14,7 @@ import { CredentialStore } from './store/credential-store.js';
 import { FlowStore, type StoredFlow } from './store/flow-store.js';
 import { RuntimeError } from './errors.js';
 import { createValidator, nodeTypesPayload } from './node-types.js';
+import { ChannelService } from './channel/channel-service.js';
 
 export const DEFAULT_PORT = 4300;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   logRate?: number;
   /** Server-side messages (startup, flow logs at warn and above, internal errors). */
   log?: (message: string) => void;
+  /** Kafka brokers for the consumer-channel API at /api/channel/v1; off when empty. */
+  channelBrokers?: string[];
 }
 
 export interface RuntimeServer {
@@ -122,6 +125,9 @@ export async function startServer(options: ServerOptions): Promise<RuntimeServer
     }
   });
 
+  const channel = options.channelBrokers?.length
+    ? new ChannelService({ brokers: options.channelBrokers, log })
+    : undefined;
   const app = createApp({
     store,
     credentials,
@@ -136,6 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RuntimeServer
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     editorDir: options.editorDir,
     log,
+    channel,
   });
   const http = createServer(app);
   const io = attachRealtime(http, { manager, store, token });
@@ -172,6 +179,7 @@ export async function startServer(options: ServerOptions): Promise<RuntimeServer
     close() {
       closing ??= (async () => {
         await manager.shutdown();
+        await channel?.close();
         await new Promise<void>((done) => {
           void io.close(() => done());
           http.closeAllConnections();

@@ -11,6 +11,8 @@ import { bearerToken, crossSiteReason, tokenMatches } from './access.js';
 import { editorRoutes } from './editor-static.js';
 import { errorHandler, sendError } from './errors.js';
 import { flowRoutes } from './flows-routes.js';
+import { channelRoutes } from './channel-routes.js';
+import type { ChannelService } from '../channel/channel-service.js';
 
 export interface AppContext {
   store: FlowStore;
@@ -27,6 +29,8 @@ export interface AppContext {
   bodyLimitBytes: number;
   editorDir: string | undefined;
   log: (message: string) => void;
+  /** The consumer-channel API over Kafka (`--channel-brokers`); absent when not asked for. */
+  channel?: ChannelService | undefined;
 }
 
 const CredentialBody = z.object({ value: z.string() });
@@ -89,6 +93,8 @@ export function createApp(ctx: AppContext): Express {
     await ctx.credentials.delete(checkCredentialName(String(req.params.name)));
     res.status(204).end();
   });
+
+  if (ctx.channel) api.use('/channel/v1', channelRoutes(ctx.channel));
 
   api.use((req, res) => {
     sendError(res, 404, 'E_NOT_FOUND', `no API route ${req.method} ${req.baseUrl}${req.path}`);
