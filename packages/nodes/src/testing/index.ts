@@ -32,3 +32,4 @@ export {
   SQS_ENDPOINT,
   type TestQueue,
 } from '../connections/sqs-test-server.js';
+export { OpenDxlFake, type FakeRecord, type OpenDxlFakeOptions } from '../connections/opendxl-test-server.js';
