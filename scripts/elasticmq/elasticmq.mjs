@@ -222,7 +222,7 @@ function resolveJars() {
 /**
  * In-memory queues; only the REST SQS API on our port (the stats UI is off: its default port 9325
  * would collide with a second instance). `tributary-demo` and its dead-letter queue serve the example
- * flows; tests create queues of their own with unique names.
+ * flows (with tributary-demo-out); tests create queues of their own with unique names.
  */
 function writeConfig() {
   mkdirSync(stateDir, { recursive: true });
@@ -247,6 +247,7 @@ rest-stats {
 }
 queues {
   tributary-demo-dlq {}
+  tributary-demo-out {}
   tributary-demo {
     defaultVisibilityTimeout = 30 seconds
     receiveMessageWait = 0 seconds
