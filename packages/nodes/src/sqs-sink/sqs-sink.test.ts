@@ -67,6 +67,8 @@ describe('sqs-sink', () => {
       { value: 'x'.repeat(300 * 1024) },
       { value: 'too many headers', headers: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`h${i}`, 'v'])) },
       { value: 'also small' },
+      // A control character SQS does not allow in a body: SQS itself rejects this entry (sender fault).
+      { value: 'bad \u0001 char' },
     ];
     const result = await runNode(
       sqsSinkNode,
@@ -79,7 +81,9 @@ describe('sqs-sink', () => {
     expect(result.errors.map((e) => e.text)).toEqual([
       expect.stringMatching(/over SQS's limit/),
       expect.stringMatching(/at most 10 message attributes/),
+      expect.stringMatching(/SQS rejected the message/),
     ]);
+    expect(result.stats.rejected).toBe(1);
     expect((await drain(q.url)).map((m) => m.Body).sort()).toEqual(['also small', 'small']);
   });
 
