@@ -3,6 +3,10 @@
  * affinity cookie and forgotten consumers are faults no real service here produces on demand). The
  * same nodes run against Tributary's own consumer API on the real broker in apps/runtime.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenDxlFake } from '../connections/opendxl-test-server.js';
 import { runNode } from '../testing/index.js';
@@ -148,5 +152,55 @@ describe('channel-sink (OpenDXL dialect)', () => {
     ).toEqual(inputs.map((_, i) => i));
     expect(stored[0]!.headers).toEqual({ src: 't' });
     expect(f.counts.expired).toBeGreaterThan(0);
+  });
+});
+
+describe('channel connection over https', () => {
+  it('trusts the server only with its CA bundle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'channel-tls-'));
+    // A self-signed certificate for 127.0.0.1, made by openssl (its own CA).
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const f = await fake({ tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert } });
+    rmSync(dir, { recursive: true, force: true });
+    f.append('events', [{ key: 'k', payload: b64({ secure: true }), headers: {} }]);
+    const config = {
+      connection: 'dxl',
+      topics: ['events'],
+      group: 'tls',
+      startFrom: 'earliest',
+      waitBetweenPollsMs: 100,
+    };
+    const untrusted = await runNode(channelSourceNode, config, {
+      connections: connectionsFor(f),
+      until: { ms: 3000 },
+    }).catch((e: unknown) => e as Error);
+    expect((untrusted as Error).message).toMatch(/certificate is not trusted/);
+    const trusted = await runNode(channelSourceNode, config, {
+      connections: { dxl: { ...connectionsFor(f).dxl, ca: cert } },
+      until: { messages: 1 },
+    });
+    expect(trusted.outputs.out!.map((m) => m.value)).toEqual([{ secure: true }]);
   });
 });

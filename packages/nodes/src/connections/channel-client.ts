@@ -50,6 +50,15 @@ export interface ChannelRequest {
 
 const isTemporary = (status: number) => status === 408 || status === 429 || status >= 500;
 
+/** TLS refusals no retry can fix: the certificate is not trusted or does not name the server. */
+function certificateProblem(error: unknown): string | null {
+  const code =
+    (error as { code?: string; cause?: { code?: string } } | null)?.code ??
+    (error as { cause?: { code?: string } } | null)?.cause?.code;
+  if (code === undefined) return null;
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code) ? code : null;
+}
+
 /**
  * One service connection: requests with auth, cookies and retries.
  *
@@ -103,6 +112,13 @@ export class ChannelHttp {
         failure = `HTTP ${status}${describeBody(body)}`;
       } catch (error) {
         if (signal?.aborted) throw error;
+        const tls = certificateProblem(error);
+        if (tls !== null)
+          throw new ChannelHttpError(
+            `${req.method} ${req.path}: the server's certificate is not trusted (${tls}): give its CA bundle in the connection`,
+            0,
+            null,
+          );
         // A refused login (wrong password) will not fix itself; a login that hit a 5xx may.
         if (error instanceof ChannelHttpError && !isTemporary(error.status)) throw error;
         failure = (error as Error).message;

@@ -6,7 +6,8 @@
  * in memory per topic (one partition per topic, `partitions` of them with `-N` suffixes when asked);
  * a group's committed offset is the last committed record's own offset, as in OpenDXL.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
@@ -27,6 +28,8 @@ export interface OpenDxlFakeOptions {
   /** Most records per poll. */
   pollSize?: number;
   partitions?: number;
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 interface Consumer {
@@ -54,7 +57,7 @@ export class OpenDxlFake {
   constructor(private readonly options: OpenDxlFakeOptions = {}) {
     this.username = options.username ?? 'me';
     this.password = options.password ?? 'secret';
-    this.server = createServer((req, res) => {
+    const listener: RequestListener = (req, res) => {
       let text = '';
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (text += chunk));
@@ -65,12 +68,13 @@ export class OpenDxlFake {
           send(res, 400, { error: (error as Error).message });
         }
       });
-    });
+    };
+    this.server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
