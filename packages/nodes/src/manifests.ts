@@ -19,6 +19,12 @@ import { postgresSourceManifest } from './postgres-source/manifest.js';
 import { cacheUpdatesManifest } from './cache-updates/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
+import { sqsConnection } from './connections/sqs.js';
+import { channelConnection } from './connections/channel.js';
+import { channelSourceManifest } from './channel-source/manifest.js';
+import { channelSinkManifest } from './channel-sink/manifest.js';
+import { sqsSourceManifest } from './sqs-source/manifest.js';
+import { sqsSinkManifest } from './sqs-sink/manifest.js';
 // Kafka (another engineer's part): its connection type and nodes.
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
@@ -44,7 +50,8 @@ export {
   postgresSourceManifest,
   cacheUpdatesManifest,
 };
-export { postgresConnection, redisConnection };
+export { postgresConnection, redisConnection, sqsConnection, sqsSourceManifest, sqsSinkManifest };
+export { channelConnection, channelSourceManifest, channelSinkManifest };
 
 /**
  * Every installed node type, in palette order (sources, handlers, caches, sinks).
@@ -62,6 +69,8 @@ export const nodeManifests: readonly NodeManifest[] = [
   websocketSourceManifest,
   postgresSourceManifest,
   cacheUpdatesManifest,
+  sqsSourceManifest,
+  channelSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -72,6 +81,8 @@ export const nodeManifests: readonly NodeManifest[] = [
   kafkaSinkManifest,
   sseEndpointManifest,
   postgresSinkManifest,
+  sqsSinkManifest,
+  channelSinkManifest,
 ];
 
 /**
@@ -84,4 +95,6 @@ export const connectionTypes: readonly ConnectionTypeManifest[] = [
   kafkaConnection,
   redisConnection,
   postgresConnection,
+  sqsConnection,
+  channelConnection,
 ];

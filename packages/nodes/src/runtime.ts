@@ -22,6 +22,10 @@ import { sseSourceNode } from './sse-source/runtime.js';
 import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
 import { websocketSourceNode } from './websocket-source/runtime.js';
+import { sqsSourceNode } from './sqs-source/runtime.js';
+import { sqsSinkNode } from './sqs-sink/runtime.js';
+import { channelSourceNode } from './channel-source/runtime.js';
+import { channelSinkNode } from './channel-sink/runtime.js';
 
 export {
   cacheNode,
@@ -52,6 +56,8 @@ export {
   postgresConnectionOf,
   postgresPoolConfig,
 } from './connections/postgres-client.js';
+export { createSqsClient, resolveQueueUrl, sqsConnectionOf } from './connections/sqs-client.js';
+export { sqsSourceNode, sqsSinkNode, channelSourceNode, channelSinkNode };
 export type { TimerTick } from './timer/runtime.js';
 export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';
 export {
@@ -78,6 +84,8 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   websocketSourceNode,
   postgresSourceNode,
   cacheUpdatesNode,
+  sqsSourceNode,
+  channelSourceNode,
   functionNode,
   filterNode,
   mapNode,
@@ -88,6 +96,8 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   kafkaSinkNode,
   sseEndpointNode,
   postgresSinkNode,
+  sqsSinkNode,
+  channelSinkNode,
 ];
 
 /**

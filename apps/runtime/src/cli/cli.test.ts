@@ -25,8 +25,17 @@ describe('tributary validate', () => {
   it('accepts every shipped example', () => {
     const { code, stdout } = tributary([
       'validate',
-      ...['demo', 'hello', 'dead-letter', 'cache-lookup', 'bench-linear', 'redis-counters', 'postgres-orders'].map(
-        (f) => join(examples, `${f}.flow.json`),
+      ...[
+        'demo',
+        'hello',
+        'dead-letter',
+        'cache-lookup',
+        'bench-linear',
+        'redis-counters',
+        'postgres-orders',
+        'sqs-orders',
+        'channel-consumer',
+      ].map((f) => join(examples, `${f}.flow.json`),
       ),
     ]);
     expect(stdout).not.toContain('✖');
