@@ -162,9 +162,11 @@ export interface NodeContext {
    * Processors (handlers, caches): emits messages derived from held inputs, at any time (a window
    * closing on a timer, a batching sink's flush). The message's acks are the union of `from`: each
    * held input is confirmed when every message derived from it is. The holds passed here are
-   * consumed (do not release them again). Answers like `SourceContext.emit`.
+   * consumed (do not release them again). Answers like `SourceContext.emit`. `onAck` fires once the
+   * messages were confirmed (ok) or the flow stopped first (not ok), before the held inputs are
+   * confirmed — a window records there that its result is final.
    */
-  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult;
+  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string, onAck?: AckCallback): EmitResult;
   /**
    * Gives holds up without output: `ok: true` confirms the inputs (aggregated away, deliberately
    * dropped), `ok: false` marks them failed (not committed, so a source replays them).
@@ -225,6 +227,11 @@ export interface Output {
 export interface ProcessorInstance {
   readonly kind: 'processor';
   process(batch: readonly FlowMessage[], out: Output, inputPort: string): void | Promise<void>;
+  /**
+   * End of input: called once, upstream nodes first, when every source of the flow has finished and
+   * the queues drained (never on stop). A node that keeps messages back (a window) emits them here.
+   */
+  flush?(): void | Promise<void>;
   /** Called on stop after the queues drained: flush producers, close files. */
   close?(): Promise<void> | void;
 }

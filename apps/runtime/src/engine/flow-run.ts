@@ -22,6 +22,7 @@ import {
   type ProcessorInstance,
   type SourceContext,
   type SourceInstance,
+  topologicalOrder,
 } from '@tributary/shared';
 import { BatchQueue, type AckGroup, type Batch } from './batch-queue.js';
 import { NodeCounters } from './node-stats.js';
@@ -217,6 +218,8 @@ export class FlowRunImpl implements FlowRun {
   private failure: { reason: string; nodeId?: string } | null = null;
   private lastYield = performance.now();
   private readonly processorLoops: Promise<void>[] = [];
+  /** End of input: `flush` of the processors runs once before a finished flow shuts down. */
+  private flushed: 'no' | 'running' | 'done' = 'no';
 
   constructor(
     private readonly flow: FlowDocument,
@@ -370,7 +373,7 @@ export class FlowRunImpl implements FlowRun {
         if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);
         return resolveSecrets(connection.config, this.resolveSecret, `/connections/${id}/config`);
       },
-      emitFrom: (messages, from, port) => this.emitFrom(node, messages, from, port),
+      emitFrom: (messages, from, port, onAck) => this.emitFrom(node, messages, from, port, onAck),
       release: (holds, ok) => this.releaseHolds(holds, ok),
     };
     if (!node.isSource) return ctx;
@@ -438,7 +441,13 @@ export class FlowRunImpl implements FlowRun {
   }
 
   /** Messages derived from held inputs (many-to-one): their ack releases every hold in `from`. */
-  private emitFrom(node: RunNode, messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult {
+  private emitFrom(
+    node: RunNode,
+    messages: readonly FlowMessage[],
+    from: readonly Hold[],
+    port?: string,
+    onAck?: AckCallback,
+  ): EmitResult {
     const groups: AckGroup[] = [];
     for (const hold of from) {
       const ref = fromHold(hold);
@@ -447,12 +456,13 @@ export class FlowRunImpl implements FlowRun {
       if (ref.group !== null) groups.push(ref.group);
     }
     const ack: AckGroup | null =
-      groups.length === 0
+      groups.length === 0 && onAck === undefined
         ? null
         : {
             pending: 1,
             ok: true,
             callback: (ok) => {
+              onAck?.(ok);
               for (const group of groups) {
                 if (!ok) group.ok = false;
                 this.release(group);
@@ -732,8 +742,33 @@ export class FlowRunImpl implements FlowRun {
       for (const wake of waiters) wake();
     }
     if (this.sourcesRunning === 0 && this.stopPromise === null && this.state === 'running') {
-      this.stopPromise = this.shutdown(this.failure ? 'failed' : 'finished', 0);
+      if (this.flushed === 'no') void this.flushAtEnd();
+      else if (this.flushed === 'done') this.stopPromise = this.shutdown(this.failure ? 'failed' : 'finished', 0);
     }
+  }
+
+  /**
+   * Every source finished and the queues drained: processors that keep messages back (windows)
+   * flush, upstream first, each one's output drained before the next flushes.
+   */
+  private async flushAtEnd(): Promise<void> {
+    this.flushed = 'running';
+    const ids = this.nodes.map((n) => n.id);
+    const byId = new Map(this.nodes.map((n) => [n.id, n]));
+    const { order } = topologicalOrder(ids, this.flow.edges);
+    for (const id of order) {
+      const node = byId.get(id)!;
+      const instance = node.instance;
+      if (instance?.kind !== 'processor' || instance.flush === undefined || this.stopPromise !== null) continue;
+      try {
+        await instance.flush();
+      } catch (error) {
+        this.reportError(node, 'E_FLUSH_FAILED', (error as Error).message);
+      }
+      await this.whenIdle();
+    }
+    this.flushed = 'done';
+    this.checkIdle();
   }
 
   private whenIdle(): Promise<void> {
