@@ -14,6 +14,7 @@ import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
+import { windowManifest } from './window/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
 // Kafka (another engineer's part): its connection type and nodes.
@@ -32,6 +33,7 @@ export {
   mapManifest,
   sequenceManifest,
   timerManifest,
+  windowManifest,
 };
 export { postgresConnection, redisConnection };
 
@@ -49,6 +51,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   functionManifest,
   filterManifest,
   mapManifest,
+  windowManifest,
   cacheManifest,
   logManifest,
   fileManifest,

@@ -11,6 +11,7 @@ import { functionNode } from './function/runtime.js';
 import { inlineNode } from './inline/runtime.js';
 import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
+import { windowNode } from './window/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
@@ -27,6 +28,7 @@ export {
   mapNode,
   sequenceNode,
   timerNode,
+  windowNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
@@ -58,6 +60,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   functionNode,
   filterNode,
   mapNode,
+  windowNode,
   cacheNode,
   logNode,
   fileNode,

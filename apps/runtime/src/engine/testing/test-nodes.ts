@@ -136,6 +136,50 @@ export const failingSource = defineNode(
   }),
 );
 
+/**
+ * Emits listed messages in batches, recording acks in `acks` (`first` = index of the batch's first
+ * item). `pauseMs` waits between batches; `lingerMs` keeps the source running after the last batch
+ * (so timers, not the end of input, must close what is open).
+ */
+export const itemsSource = defineNode(
+  defineManifest({
+    type: 'test-items',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Items',
+    description: 'Emits the listed { key, value, timestamp } messages',
+    category: 'testing',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({
+      items: z.array(z.object({ key: z.string().nullable().default(null), value: z.unknown(), timestamp: z.number() })),
+      batch: z.number().int().default(1),
+      pauseMs: z.number().default(0),
+      lingerMs: z.number().default(0),
+    }),
+  }),
+  (config) => ({
+    kind: 'source',
+    async run(ctx) {
+      const wait = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      for (let i = 0; i < config.items.length && !ctx.signal.aborted; i += config.batch) {
+        const slice = config.items.slice(i, i + config.batch);
+        const first = i;
+        await ctx.emit(
+          slice.map((item) => createMessage({ key: item.key, value: item.value, timestamp: item.timestamp })),
+          (ok) => acks.push({ first, size: slice.length, ok }),
+        );
+        if (config.pauseMs > 0) await wait(config.pauseMs);
+      }
+      if (config.lingerMs > 0) await wait(config.lingerMs);
+    },
+  }),
+);
+
 /** `onAck` answers of test-sum's emitFrom, in order. Reset it between tests. */
 export const sumAcks: boolean[] = [];
 
@@ -171,7 +215,7 @@ export const sumHandler = defineNode(
 );
 
 export const testRegistry: ReadonlyMap<string, NodeDefinition> = new Map(
-  [countSource, doubleHandler, collectSink, failingSource, sumHandler].map((d) => [
+  [countSource, doubleHandler, collectSink, failingSource, sumHandler, itemsSource].map((d) => [
     d.manifest.type,
     d as NodeDefinition,
   ]),
