@@ -333,7 +333,8 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
       while (held >= config.maxHeld && !closed) await new Promise<void>((resolve) => roomWaiters.push(resolve));
       const now = Date.now();
       lastInputAt = now;
-      const wm = watermark();
+      // Moved on message by message, so what is late does not depend on how the input was batched.
+      let wm = watermark();
       const batchId = ++batchNo;
       const ref: BatchRef = { messages: 0, windows: 0 };
       let lateCount = 0;
@@ -368,7 +369,10 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
           }
           continue;
         }
-        if (time > maxEvent) maxEvent = time;
+        if (time > maxEvent) {
+          maxEvent = time;
+          if (byEventTime && maxEvent - lateness > wm) wm = floor = maxEvent - lateness;
+        }
         try {
           for (const win of wins) {
             win.state = agg.add(win.state, value, time, msg);
