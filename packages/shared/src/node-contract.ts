@@ -90,6 +90,17 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   docs?: string;
   /** Connection types this node can use (`kafka`, `redis`, `postgres`). */
   connectionTypes?: readonly string[];
+  /**
+   * Nodes that keep inputs unconfirmed (a window): the most input messages one may hold, from its
+   * parsed config (typed loosely: manifests are spread onto other configs in tests). Checked at deploy against `maxUnconfirmed` of the sources upstream.
+   */
+  maxHeld?(config: Readonly<Record<string, unknown>>): number;
+  /**
+   * Sources that stop reading while this many of their messages are unconfirmed (a queue's
+   * in-flight limit); undefined when they do not stop. A node downstream that holds as many would
+   * wait for input that never comes, so the flow is refused at deploy.
+   */
+  maxUnconfirmed?(config: Readonly<Record<string, unknown>>): number | undefined;
 }
 
 export function defineManifest<Config extends z.ZodType>(manifest: NodeManifest<Config>): NodeManifest<Config> {

@@ -59,6 +59,7 @@ export const windowManifest = defineManifest({
     { name: 'late', label: 'late', description: 'Messages whose window had already closed' },
   ],
   docs: DOCS,
+  maxHeld: (config) => config.maxHeld as number,
   config: z.strictObject({
     kind: z
       .enum(WINDOW_KINDS)
