@@ -15,8 +15,10 @@ import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
 import { windowManifest } from './window/manifest.js';
+import { checkpointManifest } from './checkpoint/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
+import { schemaRegistryConnection } from './connections/schema-registry.js';
 // Kafka (another engineer's part): its connection type and nodes.
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
@@ -34,8 +36,9 @@ export {
   sequenceManifest,
   timerManifest,
   windowManifest,
+  checkpointManifest,
 };
-export { postgresConnection, redisConnection };
+export { postgresConnection, redisConnection, schemaRegistryConnection };
 
 /**
  * Every installed node type, in palette order (sources, handlers, caches, sinks).
@@ -52,6 +55,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   filterManifest,
   mapManifest,
   windowManifest,
+  checkpointManifest,
   cacheManifest,
   logManifest,
   fileManifest,
@@ -69,4 +73,5 @@ export const connectionTypes: readonly ConnectionTypeManifest[] = [
   kafkaConnection,
   redisConnection,
   postgresConnection,
+  schemaRegistryConnection,
 ];

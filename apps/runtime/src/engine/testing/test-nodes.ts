@@ -156,6 +156,7 @@ export const itemsSource = defineNode(
       batch: z.number().int().default(1),
       pauseMs: z.number().default(0),
       lingerMs: z.number().default(0),
+      delayMs: z.number().default(0),
     }),
   }),
   (config) => ({
@@ -166,6 +167,7 @@ export const itemsSource = defineNode(
           const timer = setTimeout(resolve, ms);
           ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
         });
+      if (config.delayMs > 0) await wait(config.delayMs);
       for (let i = 0; i < config.items.length && !ctx.signal.aborted; i += config.batch) {
         const slice = config.items.slice(i, i + config.batch);
         const first = i;
