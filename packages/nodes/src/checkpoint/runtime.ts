@@ -148,6 +148,8 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
   return {
     kind: 'processor',
     async process(batch: readonly FlowMessage[], out: Output): Promise<void> {
+      /** Passed on but not yet handed over: what `out` collects goes only when `process` returns. */
+      let passed: FlowMessage[] = [];
       for (const msg of batch) {
         let time: number;
         try {
@@ -160,6 +162,12 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
         if (pulse.marker === null) pulse.marker = time;
         stats.set('lagSeconds', Math.max(0, (time - pulse.marker) / 1000));
         if (time - pulse.marker > threshold) {
+          // What passed before the pause goes on now, not when the pause ends (it holds this batch).
+          if (passed.length > 0) {
+            const wait = ctx.emitFrom(passed, [out.hold()]);
+            passed = [];
+            if (wait !== undefined) await wait;
+          }
           downSince = Date.now();
           downtimes++;
           stats.set('down', 1);
@@ -204,7 +212,7 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
             if (wait !== undefined) await wait;
           }
         }
-        out.push(msg);
+        passed.push(msg);
         if (reprocess && time > pulse.marker) {
           kept.push({ msg, time, hold: out.hold() });
           if (kept.length > config.maxReprocess) {
@@ -217,6 +225,7 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
           }
         }
       }
+      for (const msg of passed) out.push(msg);
       trimKept();
     },
     close(): void {
