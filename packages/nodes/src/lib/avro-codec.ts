@@ -61,13 +61,15 @@ function parseSchema(text: string, field: string): avro.Type {
 
 /** Checks a value against a type, naming the first field at fault. */
 function assertValid(type: avro.Type, value: unknown): void {
-  let problem: string | null = null;
+  const found: string[] = [];
   type.isValid(value, {
     errorHook: (path, got) => {
-      problem ??= `${path.length > 0 ? path.join('.') : 'value'}: ${JSON.stringify(got) ?? typeof got} does not fit the schema`;
+      found.push(
+        `${path.length > 0 ? path.join('.') : 'value'}: ${JSON.stringify(got) ?? typeof got} does not fit the schema`,
+      );
     },
   });
-  if (problem !== null) throw new CodecError(`value cannot be written as Avro: ${problem}`, 'E_ENCODE');
+  if (found.length > 0) throw new CodecError(`value cannot be written as Avro: ${found[0]!}`, 'E_ENCODE');
 }
 
 function readAvro(type: avro.Type, buffer: Buffer, resolver?: avro.Resolver): unknown {
@@ -115,7 +117,7 @@ export function registryClient(config: {
     clientId: 'tributary',
     ...(config.username === undefined ? {} : { auth: { username: config.username, password: config.password ?? '' } }),
     ...(config.timeoutMs === undefined ? {} : { timeout: config.timeoutMs }),
-  } as ConstructorParameters<typeof SchemaRegistry>[0]);
+  });
   // The client's own `register` insists on the subject's compatibility level being BACKWARD (and
   // sets it on a new subject): registering is one documented REST call, made here as it is.
   const registerSchema = async (subject: string, schema: string): Promise<number> => {
