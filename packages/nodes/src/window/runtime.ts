@@ -198,30 +198,33 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
       waitEmit = waitEmit === undefined ? wait : Promise.all([waitEmit, wait]).then(() => undefined);
   };
 
-  const close = (win: Win) => {
-    openCount--;
-    const id = windowId(win.key, win.start, win.end);
-    const { holds, refs, end } = win;
-    stats.add('results');
+  /** Sends the results of closed windows as one batch; their inputs are confirmed with it. */
+  const close = (wins: Win[]) => {
+    openCount -= wins.length;
+    stats.add('results', wins.length);
+    const results = wins.map((win) => resultOf(win, true));
+    const holds = wins.flatMap((win) => win.holds);
+    const refs = wins.flatMap((win) => win.refs);
     if (store === null) {
-      emit(ctx.emitFrom([resultOf(win, true)], holds, undefined, () => settleRefs(refs)));
+      emit(ctx.emitFrom(results, holds, undefined, () => settleRefs(refs)));
       return;
     }
-    unconfirmed.set(id, end);
+    const ids = wins.map((win) => [windowId(win.key, win.start, win.end), win.end] as const);
+    for (const [id, end] of ids) unconfirmed.set(id, end);
     emit(
-      ctx.emitFrom([resultOf(win, true)], [], undefined, (ok) => {
+      ctx.emitFrom(results, [], undefined, (ok) => {
         settleRefs(refs);
-        unconfirmed.delete(id);
+        for (const [id] of ids) unconfirmed.delete(id);
         if (!ok) {
           ctx.release(holds, false);
           return;
         }
-        finalIds.set(id, end);
+        for (const [id, end] of ids) finalIds.set(id, end);
         let through = closedThrough;
         for (const pending of unconfirmed.values()) if (pending - 1 < through) through = pending - 1;
         if (through > finalThrough) finalThrough = through;
         for (const [known, knownEnd] of finalIds) if (knownEnd <= finalThrough) finalIds.delete(known);
-        toRelease.push(...holds);
+        for (const hold of holds) toRelease.push(hold);
         persist();
       }),
     );
@@ -242,9 +245,10 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
       else if (keep.length !== list.length) sessions.set(key, keep);
     }
     if (!all && wm > closedThrough) closedThrough = wm;
+    if (ready.length === 0) return;
     ready.sort((a, b) => a.end - b.end);
-    for (const win of ready) close(win);
-    if (ready.length > 0) publish();
+    close(ready);
+    publish();
   };
 
   const newWin = (key: string | null, start: number, end: number): Win => {
