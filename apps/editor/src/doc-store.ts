@@ -1,6 +1,7 @@
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
 import type { Connection, FlowDocument, FlowProblem } from '@tributary/shared';
+import { layout } from './auto-layout.js';
 import {
   edgeId,
   freshId,
@@ -126,7 +127,15 @@ export function createDocStore(initial: FlowDocument) {
       loads: 0,
 
       load(doc, rev, dirty = false) {
-        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [], loads: get().loads + 1 });
+        const loads = get().loads + 1;
+        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [], loads });
+        if (doc.nodes.some((n) => n.position === undefined)) {
+          // Written by hand without positions: lay it out (not an undo step; the flow is not changed).
+          void layout(get().nodes, get().edges).then((positions) => {
+            if (get().loads !== loads) return; // another flow was opened meanwhile
+            set({ nodes: get().nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })) });
+          });
+        }
       },
       markSaved(rev) {
         set({ rev, dirty: false });

@@ -23,6 +23,11 @@ import { schemaRegistryConnection } from './connections/schema-registry.js';
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
 import { kafkaSinkManifest } from './kafka-sink/manifest.js';
+// Web I/O.
+import { sseSourceManifest } from './sse-source/manifest.js';
+import { sseEndpointManifest } from './sse-endpoint/manifest.js';
+import { webhookManifest } from './webhook/manifest.js';
+import { websocketSourceManifest } from './websocket-source/manifest.js';
 
 export {
   cacheManifest,
@@ -51,6 +56,9 @@ export const nodeManifests: readonly NodeManifest[] = [
   timerManifest,
   inlineManifest,
   kafkaSourceManifest,
+  sseSourceManifest,
+  webhookManifest,
+  websocketSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -61,6 +69,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   fileManifest,
   counterManifest,
   kafkaSinkManifest,
+  sseEndpointManifest,
 ];
 
 /**

@@ -18,8 +18,11 @@ export const FlowNodeSchema = z.strictObject({
   typeVersion: z.int().min(1),
   label: z.string().optional(),
   description: z.string().optional(),
-  /** Editor metadata; the runtime ignores it. */
-  position: PositionSchema,
+  /**
+   * Editor metadata; the runtime ignores it. Optional so that flows can be written by hand: the
+   * editor lays out nodes without one when it opens the flow.
+   */
+  position: PositionSchema.optional(),
   /** Checked against the node type's own schema by `validateFlow`. */
   config: z.record(z.string(), z.unknown()),
   /** A disabled node is kept in the document but not run; edges through it are ignored. */

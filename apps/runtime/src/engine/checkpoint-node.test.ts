@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { FlowDocument } from '@tributary/shared';
 import { createNodeRegistry, nodeDefinitions } from '@tributary/nodes/runtime';
 import { startFlow } from './index.js';
-import { acks, collectSink, collected, itemsSource } from './testing/test-nodes.js';
+import { acks, collectSink, collected, itemsSource } from './testing/stream-test-nodes.js';
 
 const registry = createNodeRegistry([...nodeDefinitions, collectSink, itemsSource]);
 const T0 = Date.UTC(2026, 0, 1);

@@ -4,9 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowLogEntry } from '@tributary/shared';
-import { createNodeRegistry } from '@tributary/nodes/runtime';
+import { createNodeRegistry, endpointsOverChannel, type EndpointToFlow } from '@tributary/nodes/runtime';
 import { FlowStartError, FlowValidationError, startFlow, type FlowRun } from '../engine/index.js';
-import { TapSampler, WindowLimiter } from './limits.js';
+import { ownValue } from '@tributary/engine';
+import { WindowLimiter, toTapValue } from './limits.js';
 import {
   CELL_HEARTBEAT,
   HEARTBEAT_MS,
@@ -56,6 +57,14 @@ const onLog = (entry: FlowLogEntry) => {
   }
 };
 
+// Endpoints (webhook, event streams, WebSockets) are served by the main thread's server; nodes
+// reach them through messages.
+const endpointListeners: ((message: EndpointToFlow) => void)[] = [];
+const endpoints = endpointsOverChannel({
+  send: (message) => post({ type: 'endpoint', message }),
+  onMessage: (listener) => endpointListeners.push(listener),
+});
+
 let run: FlowRun | null = null;
 const taps = new Map<string, () => void>();
 const pendingTaps = new Set(init.taps);
@@ -67,12 +76,17 @@ function startTap(edgeId: string): void {
     return;
   }
   if (taps.has(edgeId)) return;
-  const sampler = new TapSampler(init.tapRate);
   try {
-    const off = run.tap(edgeId, (event) => {
-      const sample = sampler.offer(event);
-      if (sample !== null) post({ type: 'tap', event: sample });
-    });
+    // The engine samples (at most tapRate a second, counting what it skipped); here only the value is made postable.
+    const off = run.tap(
+      edgeId,
+      (event) =>
+        post({
+          type: 'tap',
+          event: { ...event, message: { ...event.message, value: toTapValue(event.message.value) } },
+        }),
+      init.tapRate,
+    );
     taps.set(edgeId, off);
   } catch (error) {
     onLog({
@@ -110,6 +124,9 @@ port.on('message', (message: MainToWorker) => {
     case 'tap:stop':
       stopTap(message.edgeId);
       break;
+    case 'endpoint':
+      for (const listener of endpointListeners) listener(message.message);
+      break;
   }
 });
 
@@ -117,8 +134,9 @@ try {
   run = await startFlow(init.flow, {
     registry: createNodeRegistry(),
     dataDir: init.dataDir,
-    resolveSecret: (ref) => (ref.kind === 'cred' ? init.credentials[ref.name] : process.env[ref.name]),
+    resolveSecret: (ref) => ownValue(ref.kind === 'cred' ? init.credentials : process.env, ref.name),
     activity: cells,
+    endpoints,
     onLog,
     onNodeError: (event) => post({ type: 'node-error', event }),
     // Said as soon as the engine is running: the first batch may block this thread before startFlow

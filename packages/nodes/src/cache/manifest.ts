@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { required, ui } from '../lib/schema.js';
 
-export const CACHE_OPERATIONS = ['get', 'enrich', 'put', 'delete'] as const;
+const CACHE_OPERATIONS = ['get', 'enrich', 'put', 'delete'] as const;
 
 export const cacheManifest = defineManifest({
   type: 'cache',
@@ -11,7 +11,6 @@ export const cacheManifest = defineManifest({
   label: 'Cache',
   description: 'Keeps values by key in a persistent embedded store: put, get, enrich or delete',
   category: 'storage',
-  icon: 'database',
   inputs: [{ name: 'in' }],
   outputs: [
     { name: 'out', description: 'get/enrich: found messages; put/delete: the input, once stored' },

@@ -9,7 +9,9 @@ import {
   defineNode,
   type FlowMessage,
   type Hold,
+  type NodeContext,
   type NodeDefinition,
+  type SourceContext,
 } from '@tributary/shared';
 
 export const countSource = defineNode(
@@ -136,50 +138,56 @@ export const failingSource = defineNode(
   }),
 );
 
-/**
- * Emits listed messages in batches, recording acks in `acks` (`first` = index of the batch's first
- * item). `pauseMs` waits between batches; `lingerMs` keeps the source running after the last batch
- * (so timers, not the end of input, must close what is open).
- */
-export const itemsSource = defineNode(
+/** The context of each running probe source, by node id: tests call `emit` on it themselves. */
+export const probes = new Map<string, SourceContext>();
+
+export const probeSource = defineNode(
   defineManifest({
-    type: 'test-items',
+    type: 'test-probe',
     typeVersion: 1,
     kind: 'source',
-    label: 'Items',
-    description: 'Emits the listed { key, value, timestamp } messages',
+    label: 'Probe',
+    description: 'Emits what the test tells it to (through `probes`), until the flow stops',
     category: 'testing',
     inputs: [],
     outputs: [{ name: 'out' }],
-    config: z.object({
-      items: z.array(z.object({ key: z.string().nullable().default(null), value: z.unknown(), timestamp: z.number() })),
-      batch: z.number().int().default(1),
-      pauseMs: z.number().default(0),
-      lingerMs: z.number().default(0),
-      delayMs: z.number().default(0),
-    }),
+    config: z.object({}),
   }),
-  (config) => ({
+  () => ({
     kind: 'source',
     async run(ctx) {
-      const wait = (ms: number) =>
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-        });
-      if (config.delayMs > 0) await wait(config.delayMs);
-      for (let i = 0; i < config.items.length && !ctx.signal.aborted; i += config.batch) {
-        const slice = config.items.slice(i, i + config.batch);
-        const first = i;
-        await ctx.emit(
-          slice.map((item) => createMessage({ key: item.key, value: item.value, timestamp: item.timestamp })),
-          (ok) => acks.push({ first, size: slice.length, ok }),
-        );
-        if (config.pauseMs > 0) await wait(config.pauseMs);
-      }
-      if (config.lingerMs > 0) await wait(config.lingerMs);
+      probes.set(ctx.nodeId, ctx);
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     },
   }),
+);
+
+/** What each hold node holds, and its context (for emitFrom / release), by node id. */
+export const holders = new Map<string, { ctx: NodeContext; holds: Hold[]; inputs: FlowMessage[] }>();
+
+export const holdHandler = defineNode(
+  defineManifest({
+    type: 'test-hold',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Hold',
+    description: 'Holds every input batch and emits nothing itself: the test decides (through `holders`)',
+    category: 'testing',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.object({}),
+  }),
+  (_config, ctx) => {
+    const state = { ctx, holds: [] as Hold[], inputs: [] as FlowMessage[] };
+    holders.set(ctx.nodeId, state);
+    return {
+      kind: 'processor',
+      process(batch, out) {
+        state.holds.push(out.hold());
+        state.inputs.push(...batch);
+      },
+    };
+  },
 );
 
 /** `onAck` answers of test-sum's emitFrom, in order. Reset it between tests. */
@@ -217,7 +225,7 @@ export const sumHandler = defineNode(
 );
 
 export const testRegistry: ReadonlyMap<string, NodeDefinition> = new Map(
-  [countSource, doubleHandler, collectSink, failingSource, sumHandler, itemsSource].map((d) => [
+  [countSource, doubleHandler, collectSink, failingSource, probeSource, holdHandler, sumHandler].map((d) => [
     d.manifest.type,
     d as NodeDefinition,
   ]),

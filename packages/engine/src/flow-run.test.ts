@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { FlowDocument, FlowLogEntry, NodeErrorEvent } from '@tributary/shared';
 import { FlowValidationError, startFlow } from './index.js';
+import { memoryStore } from './testing/memory-store.js';
 import { acks, collected, releaseHeld, sumAcks, testRegistry } from './testing/test-nodes.js';
 
 type NodeSpec = [id: string, type: string, config?: Record<string, unknown>];
@@ -34,7 +35,7 @@ function flow(nodes: NodeSpec[], edges: EdgeSpec[], settings?: FlowDocument['set
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'tributary-engine-'));
 const start = (doc: FlowDocument, extra: Partial<Parameters<typeof startFlow>[1]> = {}) =>
-  startFlow(doc, { registry: testRegistry, dataDir: dataDir(), ...extra });
+  startFlow(doc, { registry: testRegistry, dataDir: dataDir(), ...extra }, () => memoryStore());
 const values = (id: string) => (collected.get(id) ?? []).map((m) => m.value as number);
 const range = (n: number, f = (i: number) => i) => Array.from({ length: n }, (_, i) => f(i));
 

@@ -1,3 +1,4 @@
+import type { ConnectionTypes } from './secrets.js';
 import type {
   FlowLogEntry,
   FlowRunState,
@@ -5,12 +6,19 @@ import type {
   NodeDefinition,
   NodeErrorEvent,
   EdgeTapEvent,
+  KeyValueStore,
+  NodeEndpoints,
 } from '@tributary/shared';
+
+/** Opens a flow-scoped store `name` in folder `dir` (the runtime passes LMDB; tests may pass memory). */
+export type StoreOpener = (dir: string, name: string) => KeyValueStore & { close(): Promise<void> | void };
 
 /** Node types the engine can run, by type id (built from @tributary/nodes/runtime, or a subset in tests). */
 export type NodeRegistry = ReadonlyMap<string, NodeDefinition>;
 
 export interface StartFlowOptions {
+  /** Connection types, for which fields of a connection's config are secret (where references resolve). */
+  connectionTypes?: ConnectionTypes;
   registry: NodeRegistry;
   /** Folder this flow's nodes may write to (file sink, embedded cache). Created if missing. */
   dataDir: string;
@@ -25,6 +33,11 @@ export interface StartFlowOptions {
    * `flow.nodes`) + 1 while that node's code runs, and 0 otherwise; `[1]` is bumped on every batch.
    */
   activity?: Int32Array;
+  /**
+   * Endpoints the flow's nodes may serve (webhook, event streams, WebSockets), scoped to this flow.
+   * Without it, a node that opens one fails to start with a message saying how to serve endpoints.
+   */
+  endpoints?: NodeEndpoints;
 }
 
 export interface StopOptions {
@@ -48,6 +61,9 @@ export interface FlowRun {
   stop(options?: StopOptions): Promise<RunResult>;
   /** Settles when every source ended and the queues drained, or after stop/failure. Never rejects. */
   readonly done: Promise<RunResult>;
-  /** Samples messages crossing an edge; returns an unsubscribe function. Rate limiting is the caller's. */
-  tap(edgeId: string, listener: (event: EdgeTapEvent) => void): () => void;
+  /**
+   * Samples messages crossing an edge, at most `perSecond` (default 10) per listener, each sample
+   * counting the messages skipped since the last; returns an unsubscribe function.
+   */
+  tap(edgeId: string, listener: (event: EdgeTapEvent) => void, perSecond?: number): () => void;
 }
