@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { FlowDocument, FlowLogEntry, NodeErrorEvent } from '@tributary/shared';
 import { FlowValidationError, startFlow } from './index.js';
 import { memoryStore } from './testing/memory-store.js';
-import { acks, collected, releaseHeld, testRegistry } from './testing/test-nodes.js';
+import { acks, collected, releaseHeld, sumAcks, testRegistry } from './testing/test-nodes.js';
 
 type NodeSpec = [id: string, type: string, config?: Record<string, unknown>];
 type EdgeSpec = [from: string, to: string, sourcePort?: string];
@@ -42,6 +42,7 @@ const range = (n: number, f = (i: number) => i) => Array.from({ length: n }, (_,
 beforeEach(() => {
   collected.clear();
   acks.length = 0;
+  sumAcks.length = 0;
   releaseHeld();
 });
 
@@ -366,5 +367,73 @@ describe('engine: message tap', () => {
     expect(events.length).toBe(seen);
     expect(events[1]!.skipped).toBeGreaterThan(0);
     expect(() => run.tap('nope', () => undefined)).toThrow(/not part of the running flow/);
+  });
+});
+
+describe('engine: end of input and many-to-one results', () => {
+  it('flushes held inputs when the sources finish; inputs are acked only after the result is confirmed', async () => {
+    const run = await start(
+      flow(
+        [
+          ['src', 'test-count', { count: 1000, batch: 100, withAcks: true }],
+          ['sum', 'test-sum'],
+          ['x2', 'test-double'],
+          ['sink', 'test-collect'],
+        ],
+        [
+          ['src', 'sum'],
+          ['sum', 'x2'],
+          ['x2', 'sink'],
+        ],
+      ),
+    );
+    const result = await run.done;
+    expect(result.state).toBe('finished');
+    expect(values('sink')).toEqual([2 * ((999 * 1000) / 2)]);
+    expect(sumAcks).toEqual([true]);
+    expect(acks).toHaveLength(10);
+    expect(acks.every((a) => a.ok)).toBe(true);
+  });
+
+  it('flushes upstream nodes first, so a flushed result reaches a holding node downstream before it flushes', async () => {
+    const run = await start(
+      flow(
+        [
+          ['src', 'test-count', { count: 10, batch: 3, withAcks: true }],
+          ['second', 'test-sum'],
+          ['first', 'test-sum'],
+          ['sink', 'test-collect'],
+        ],
+        [
+          ['src', 'first'],
+          ['first', 'second'],
+          ['second', 'sink'],
+        ],
+      ),
+    );
+    expect((await run.done).state).toBe('finished');
+    expect(values('sink')).toEqual([45]);
+    expect(sumAcks).toEqual([true, true]);
+    expect(acks.map((a) => a.ok)).toEqual([true, true, true, true]);
+  });
+
+  it('does not flush on stop: held inputs stay unconfirmed so a source replays them', async () => {
+    const run = await start(
+      flow(
+        [
+          ['src', 'test-count', { count: 1_000_000_000, batch: 100, withAcks: true }],
+          ['sum', 'test-sum'],
+          ['sink', 'test-collect'],
+        ],
+        [
+          ['src', 'sum'],
+          ['sum', 'sink'],
+        ],
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await run.stop()).state).toBe('stopped');
+    expect(values('sink')).toEqual([]);
+    expect(acks.filter((a) => a.ok)).toEqual([]);
   });
 });

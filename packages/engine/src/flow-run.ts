@@ -10,6 +10,7 @@ import type {
   SourceContext,
   SourceInstance,
 } from '@tributary/shared';
+import { topologicalOrder } from '@tributary/shared';
 import { ErrorFolder } from './error-folding.js';
 import { makeContext } from './node-context.js';
 import { Router } from './router.js';
@@ -64,6 +65,8 @@ export class FlowRunImpl implements FlowRun {
   private failure: { reason: string; nodeId?: string } | null = null;
   private lastYield = performance.now();
   private readonly processorLoops: Promise<void>[] = [];
+  /** End of input: `flush` of the processors runs once before a finished flow shuts down. */
+  private flushed: 'no' | 'running' | 'done' = 'no';
 
   constructor(
     private readonly flow: FlowDocument,
@@ -259,8 +262,31 @@ export class FlowRunImpl implements FlowRun {
       for (const wake of waiters) wake();
     }
     if (this.sourcesRunning === 0 && this.stopPromise === null && this.state === 'running') {
-      this.stopPromise = this.shutdown(this.failure ? 'failed' : 'finished', 0);
+      if (this.flushed === 'no') void this.flushAtEnd();
+      else if (this.flushed === 'done') this.stopPromise = this.shutdown(this.failure ? 'failed' : 'finished', 0);
     }
+  }
+
+  /**
+   * Every source finished and the queues drained: processors that keep messages back (windows)
+   * flush, upstream first, each one's output drained before the next flushes.
+   */
+  private async flushAtEnd(): Promise<void> {
+    this.flushed = 'running';
+    const byId = new Map(this.graph.nodes.map((n) => [n.id, n]));
+    const { order } = topologicalOrder([...byId.keys()], this.flow.edges);
+    for (const id of order) {
+      const instance = byId.get(id)!.instance;
+      if (instance?.kind !== 'processor' || instance.flush === undefined || this.stopPromise !== null) continue;
+      try {
+        await instance.flush();
+      } catch (error) {
+        this.log('error', `flush at the end of input failed: ${(error as Error).message}`, id);
+      }
+      await this.whenIdle();
+    }
+    this.flushed = 'done';
+    this.checkIdle();
   }
 
   private whenIdle(): Promise<void> {

@@ -62,7 +62,7 @@ export function makeContext(node: RunNode, deps: ContextDeps): NodeContext {
         connectionSecretPolicy(options.connectionTypes, connection.type),
       );
     },
-    emitFrom: (messages, from, port) => router.emitFrom(node, messages, from, port),
+    emitFrom: (messages, from, port, onAck) => router.emitFrom(node, messages, from, port, onAck),
     release: (holds, ok) => router.releaseHolds(holds, ok),
   };
   if (!node.isSource) return ctx;

@@ -53,16 +53,26 @@ export class Router {
   }
 
   /** Many-to-one: `messages` derive from the held inputs, which are confirmed when they are. */
-  emitFrom(node: RunNode, messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult {
+  emitFrom(
+    node: RunNode,
+    messages: readonly FlowMessage[],
+    from: readonly Hold[],
+    port?: string,
+    onAck?: AckCallback,
+  ): EmitResult {
     const groups = this.spend(from);
-    if (groups === null) return undefined; // revoked at shutdown: the inputs were failed already
+    if (groups === null) {
+      onAck?.(false);
+      return undefined; // revoked at shutdown: the inputs were failed already
+    }
     const ack: AckGroup | null =
-      groups.length === 0
+      groups.length === 0 && onAck === undefined
         ? null
         : {
             pending: 1,
             ok: true,
             callback: (ok) => {
+              onAck?.(ok);
               for (const group of groups) {
                 if (!ok) group.ok = false;
                 this.release(group);

@@ -25,6 +25,9 @@ import { channelSourceManifest } from './channel-source/manifest.js';
 import { channelSinkManifest } from './channel-sink/manifest.js';
 import { sqsSourceManifest } from './sqs-source/manifest.js';
 import { sqsSinkManifest } from './sqs-sink/manifest.js';
+import { windowManifest } from './window/manifest.js';
+import { checkpointManifest } from './checkpoint/manifest.js';
+import { schemaRegistryConnection } from './connections/schema-registry.js';
 // Kafka (another engineer's part): its connection type and nodes.
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
@@ -49,8 +52,17 @@ export {
   postgresSinkManifest,
   postgresSourceManifest,
   cacheUpdatesManifest,
+  windowManifest,
+  checkpointManifest,
 };
-export { postgresConnection, redisConnection, sqsConnection, sqsSourceManifest, sqsSinkManifest };
+export {
+  postgresConnection,
+  redisConnection,
+  schemaRegistryConnection,
+  sqsConnection,
+  sqsSourceManifest,
+  sqsSinkManifest,
+};
 export { channelConnection, channelSourceManifest, channelSinkManifest };
 
 /**
@@ -74,6 +86,8 @@ export const nodeManifests: readonly NodeManifest[] = [
   functionManifest,
   filterManifest,
   mapManifest,
+  windowManifest,
+  checkpointManifest,
   cacheManifest,
   logManifest,
   fileManifest,
@@ -97,4 +111,5 @@ export const connectionTypes: readonly ConnectionTypeManifest[] = [
   postgresConnection,
   sqsConnection,
   channelConnection,
+  schemaRegistryConnection,
 ];

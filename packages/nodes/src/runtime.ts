@@ -11,6 +11,8 @@ import { functionNode } from './function/runtime.js';
 import { inlineNode } from './inline/runtime.js';
 import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
+import { windowNode } from './window/runtime.js';
+import { checkpointNode } from './checkpoint/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { postgresSinkNode } from './postgres-sink/runtime.js';
@@ -41,10 +43,22 @@ export {
   postgresSinkNode,
   postgresSourceNode,
   cacheUpdatesNode,
+  windowNode,
+  checkpointNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
 export { resolveInside } from './lib/safe-path.js';
+export {
+  codecFromSettings,
+  isAsyncCodec,
+  avroSchemaCodec,
+  registryCodec,
+  registryClient,
+  type AnyCodec,
+  type AsyncCodec,
+  type CodecTarget,
+} from './lib/avro-codec.js';
 export { RatePacer, sleep } from './lib/pacing.js';
 export { toMessage, MessageResultError, type MessageLike } from './lib/message-like.js';
 export type { FunctionContext } from './function/runtime.js';
@@ -89,6 +103,8 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   functionNode,
   filterNode,
   mapNode,
+  windowNode,
+  checkpointNode,
   cacheNode,
   logNode,
   fileNode,

@@ -94,6 +94,17 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
    * type it takes. Kept only until the Kafka manifests drop it, then removed.
    */
   connectionTypes?: readonly string[];
+  /**
+   * Nodes that keep inputs unconfirmed (a window): the most input messages one may hold, from its
+   * parsed config (typed loosely: manifests are spread onto other configs in tests). Checked at deploy against `maxUnconfirmed` of the sources upstream.
+   */
+  maxHeld?(config: Readonly<Record<string, unknown>>): number;
+  /**
+   * Sources that stop reading while this many of their messages are unconfirmed (a queue's
+   * in-flight limit); undefined when they do not stop. A node downstream that holds as many would
+   * wait for input that never comes, so the flow is refused at deploy.
+   */
+  maxUnconfirmed?(config: Readonly<Record<string, unknown>>): number | undefined;
 }
 
 export function defineManifest<Config extends z.ZodType>(manifest: NodeManifest<Config>): NodeManifest<Config> {
@@ -297,9 +308,11 @@ export interface NodeContext {
    * Processors (handlers, caches): emits messages derived from held inputs, at any time (a window
    * closing on a timer, a batching sink's flush). The message's acks are the union of `from`: each
    * held input is confirmed when every message derived from it is. The holds passed here are
-   * consumed (do not release them again). Answers like `SourceContext.emit`.
+   * consumed (do not release them again). Answers like `SourceContext.emit`. `onAck` fires once the
+   * messages were confirmed (ok) or the flow stopped first (not ok), before the held inputs are
+   * confirmed — a window records there that its result is final.
    */
-  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult;
+  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string, onAck?: AckCallback): EmitResult;
   /**
    * Gives holds up without output: `ok: true` confirms the inputs (aggregated away, deliberately
    * dropped), `ok: false` marks them failed (not committed, so a source replays them).
@@ -360,6 +373,11 @@ export interface Output {
 export interface ProcessorInstance {
   readonly kind: 'processor';
   process(batch: readonly FlowMessage[], out: Output, inputPort: string): void | Promise<void>;
+  /**
+   * End of input: called once, upstream nodes first, when every source of the flow has finished and
+   * the queues drained (never on stop). A node that keeps messages back (a window) emits them here.
+   */
+  flush?(): void | Promise<void>;
   /** Called on stop after the queues drained: flush producers, close files. */
   close?(): Promise<void> | void;
 }

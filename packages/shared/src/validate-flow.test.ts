@@ -537,6 +537,55 @@ describe('suggestions for unknown node types', () => {
   });
 });
 
+describe('validateFlow refuses a node that would hold more than its sources let be unconfirmed', () => {
+  const queue = defineManifest({
+    type: 'queue-source',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Queue',
+    description: 'stops reading at maxInFlight unconfirmed messages',
+    category: 'test',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({ maxInFlight: z.int().default(100) }),
+    maxUnconfirmed: (config) => config.maxInFlight as number,
+  });
+  const windowed = defineManifest({
+    type: 'holder',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Holder',
+    description: 'holds up to maxHeld inputs',
+    category: 'test',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.object({ maxHeld: z.int().default(1000) }),
+    maxHeld: (config) => config.maxHeld as number,
+  });
+  const against: NodeCatalog = { nodeTypes: [queue, windowed, tHandler, tSink] };
+  const doc = (maxHeld: number, maxInFlight: number): FlowDocument => ({
+    schemaVersion: 1,
+    id: 'holds',
+    name: 'holds',
+    nodes: [
+      { id: 'q', type: 'queue-source', typeVersion: 1, position: { x: 0, y: 0 }, config: { maxInFlight } },
+      { id: 'w', type: 'holder', typeVersion: 1, position: { x: 0, y: 0 }, config: { maxHeld } },
+    ],
+    edges: [{ id: 'e', source: 'q', sourcePort: 'out', target: 'w', targetPort: 'in' }],
+  });
+
+  it('names both nodes and both limits', () => {
+    const problems = problemsOf(doc(500, 100), against);
+    expect(problems.map((p) => [p.code, p.path, p.nodeId])).toEqual([['E_HOLD_DEADLOCK', '/nodes/1/config', 'w']]);
+    expect(problems[0]!.message).toContain('up to 500');
+    expect(problems[0]!.message).toContain('source "q" stops reading at 100');
+  });
+
+  it('accepts a node that holds fewer than the source allows', () => {
+    expect(problemsOf(doc(99, 100), against)).toEqual([]);
+  });
+});
+
 describe('bounded work on hostile documents', () => {
   it('does not look for a suggestion for a megabyte-long type, and quotes it cut short', () => {
     const doc = fixture();

@@ -11,7 +11,7 @@ import {
   type FlowEdge,
   type FlowNode,
 } from './flow-document.js';
-import { edgeEndProblems, findCycles, manifestMap } from './graph.js';
+import { edgeEndProblems, findCycles, manifestMap, upstreamOf, type GraphEdge } from './graph.js';
 import { parseJsonText } from './json-text.js';
 import { migrateDocument, migrateNodeConfig } from './migrations.js';
 import type { ConnectionTypeManifest, NodeManifest } from './node-contract.js';
@@ -446,6 +446,8 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
   }
 
   if (problems.length > 0 || !structure.doc) return { ok: false, problems };
+  checkHolds(structure.nodes, manifests, parsedNodes, graphEdges, problems);
+  if (problems.length > 0) return { ok: false, problems };
   const doc = structure.doc;
   const flow: FlowDocument = {
     ...doc,
@@ -460,6 +462,41 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       : {}),
   };
   return { ok: true, flow };
+}
+
+/**
+ * A node that holds inputs until a later event (a window until its watermark passes) needs more
+ * input to let them go; a source that stops reading at fewer unconfirmed messages than the node
+ * may hold never sends it: a deadlock, refused here rather than found in production.
+ */
+function checkHolds(
+  nodes: readonly Indexed<FlowNode>[],
+  manifests: ReadonlyMap<number, NodeManifest>,
+  parsed: ReadonlyMap<number, FlowNode>,
+  edges: readonly GraphEdge[],
+  problems: FlowProblem[],
+): void {
+  const byId = new Map(nodes.map(({ value, index }) => [value.id, index]));
+  for (const { value: node, index } of nodes) {
+    const manifest = manifests.get(index);
+    if (manifest?.maxHeld === undefined || node.disabled) continue;
+    const held = manifest.maxHeld(parsed.get(index)?.config ?? node.config);
+    for (const upstream of upstreamOf(node.id, edges)) {
+      const at = byId.get(upstream);
+      if (at === undefined || upstream === node.id) continue;
+      const source = manifests.get(at);
+      const limit = source?.maxUnconfirmed?.(
+        parsed.get(at)?.config ?? nodes.find((n) => n.index === at)?.value.config ?? {},
+      );
+      if (limit === undefined || held < limit) continue;
+      problems.push({
+        code: 'E_HOLD_DEADLOCK',
+        path: `/nodes/${index}/config`,
+        message: `node "${node.id}" may hold up to ${held} unconfirmed messages, but source "${upstream}" stops reading at ${limit} unconfirmed: the windows would wait for input that never comes. Set the node's Max held below ${limit}, or raise the source's limit`,
+        nodeId: node.id,
+      });
+    }
+  }
 }
 
 /** Reports repeated ids in one list; returns each id's first index. */

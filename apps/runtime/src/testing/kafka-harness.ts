@@ -143,13 +143,14 @@ export class RuntimeProcess {
   private output = '';
   private readonly dir: string;
 
-  constructor(flow: FlowDocument) {
+  /** `dataDir`: a data folder to share with an earlier run (the state a node keeps across a crash). */
+  constructor(flow: FlowDocument, dataDir?: string) {
     this.dir = mkdtempSync(join(tmpdir(), 'tributary-delivery-'));
     const file = join(this.dir, 'flow.json');
     writeFileSync(file, JSON.stringify(flow));
     this.child = spawn(
       process.execPath,
-      [cli, 'run', file, '--json', '--interval', '200', '--data-dir', join(this.dir, 'data')],
+      [cli, 'run', file, '--json', '--interval', '200', '--data-dir', dataDir ?? join(this.dir, 'data')],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let partial = '';

@@ -190,8 +190,42 @@ export const holdHandler = defineNode(
   },
 );
 
+/** `onAck` answers of test-sum's emitFrom, in order. Reset it between tests. */
+export const sumAcks: boolean[] = [];
+
+/** Keeps every batch back (holds) and emits one sum at end of input (flush): a many-to-one node. */
+export const sumHandler = defineNode(
+  defineManifest({
+    type: 'test-sum',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Sum',
+    description: 'Holds its inputs; emits their sum when the input ends',
+    category: 'testing',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.object({}),
+  }),
+  (_config, ctx) => {
+    let sum = 0;
+    let holds: Hold[] = [];
+    return {
+      kind: 'processor',
+      process(batch, out) {
+        for (const msg of batch) sum += msg.value as number;
+        holds.push(out.hold());
+      },
+      flush() {
+        const from = holds;
+        holds = [];
+        void ctx.emitFrom([createMessage({ value: sum })], from, undefined, (ok) => sumAcks.push(ok));
+      },
+    };
+  },
+);
+
 export const testRegistry: ReadonlyMap<string, NodeDefinition> = new Map(
-  [countSource, doubleHandler, collectSink, failingSource, probeSource, holdHandler].map((d) => [
+  [countSource, doubleHandler, collectSink, failingSource, probeSource, holdHandler, sumHandler].map((d) => [
     d.manifest.type,
     d as NodeDefinition,
   ]),
