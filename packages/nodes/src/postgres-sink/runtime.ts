@@ -102,7 +102,7 @@ class PostgresSink implements ProcessorInstance {
       // Full: write it. Input goes on filling the next batch while this one is written, but no
       // further (backpressure on the source): wait for the write before this one.
       const previous = this.chain;
-      const writing = this.flush();
+      const writing = this.writePending();
       writing.catch(() => {
         // Its holds were released as failed; the flow's stop or the retry log says why.
       });
@@ -110,15 +110,20 @@ class PostgresSink implements ProcessorInstance {
     } else {
       this.timer ??= setTimeout(() => {
         this.timer = null;
-        void this.flush().catch(() => {
+        void this.writePending().catch(() => {
           // Reported by writeAll (its holds were released as failed).
         });
       }, this.config.lingerMs);
     }
   }
 
+  /** End of input (every source finished): what waits for its linger time is written now. */
+  flush(): Promise<void> {
+    return this.waiting.length > 0 ? this.writePending().catch(() => undefined) : this.chain;
+  }
+
   /** Writes everything waiting, after any write in progress (one writer at a time: offsets stay ordered). */
-  private flush(): Promise<void> {
+  private writePending(): Promise<void> {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -223,7 +228,7 @@ class PostgresSink implements ProcessorInstance {
   async close(): Promise<void> {
     this.unregister();
     try {
-      if (this.waiting.length > 0) await this.flush().catch(() => undefined);
+      if (this.waiting.length > 0) await this.writePending().catch(() => undefined);
       await this.chain;
     } finally {
       await this.pool.end().catch(() => undefined);
