@@ -277,7 +277,7 @@ export async function runPlatformaticHandLoop(input: string, output: string, cou
   });
   try {
     await waitFor('the hand-written platformatic loop', () => failure !== null || done >= count, timeoutMs);
-    if (failure !== null) throw failure;
+    if (failure !== null) throw new Error('the hand-written platformatic loop failed', { cause: failure });
     return { seconds: (performance.now() - started) / 1000 };
   } finally {
     await stream.close().catch(() => undefined);
