@@ -323,7 +323,8 @@ export async function runJavaTools(admin: Admin, input: string, count: number) {
     'enable.idempotence=true',
   ]);
   // "200000 records sent, 98765.4 records/sec (1.32 MB/sec), …" is the summary line.
-  const producedRate = Number(/records sent, ([\d.]+) records\/sec/.exec(produced)?.[1]);
+  // The last such line is the summary (the ones before are progress reports).
+  const producedRate = Number([...produced.matchAll(/records sent, ([\d.]+) records\/sec/g)].at(-1)?.[1]);
   const consumed = javaTool('ConsumerPerformance', [
     '--bootstrap-server',
     BROKERS.join(','),
