@@ -58,6 +58,15 @@ class PostgresSink implements ProcessorInstance {
     this.unregister = config.effectivelyOnce
       ? providePositions(ctx, { resumeFrom: (topic, partitions) => writer.resumeFrom(pool, topic, partitions) })
       : () => undefined;
+    // Stopping: write what is held at once, while the flow can still deliver bad rows to the error
+    // port (close() writes whatever is left, but by then the engine delivers nothing more).
+    ctx.signal.addEventListener(
+      'abort',
+      () => {
+        if (this.waiting.length > 0) void this.flush().catch(() => undefined);
+      },
+      { once: true },
+    );
     this.columns = config.columns.map(
       (c, i) =>
         compileExpression(c.value, ['msg', 'key', 'value', 'headers', 'meta'], {
