@@ -88,6 +88,10 @@ class PostgresSink implements ProcessorInstance {
       } catch (error) {
         const column = this.config.columns[values.findIndex((v) => v === undefined)]?.column ?? '?';
         out.error(userCodeError(error, `postgres-sink:${this.ctx.nodeId}:${column}`, 'E_EXPRESSION_THREW'), msg);
+        // No row, but its position still advances with the next commit: a source resuming from
+        // the offsets table must not read it (and dead-letter it) again.
+        const position = positionOf(msg);
+        if (position !== null) rows.push({ index, values: null, position });
         continue;
       }
       rows.push({ index, values, position: positionOf(msg) });
