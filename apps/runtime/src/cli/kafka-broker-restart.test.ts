@@ -113,7 +113,7 @@ describe('broker restart mid-stream', () => {
 
       await producer.done;
       // The flow was never restarted by hand: it must still be running, and catch up.
-      expect(flow.child.exitCode).toBe(null);
+      expect(flow.child.exitCode, flow.log).toBe(null);
       out = await Collector.start(kafka, admin, output);
       await waitUntil(
         'every message in the output after the restart',

@@ -84,7 +84,10 @@ export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeCo
  */
 function rootCauses(error: unknown, into = new Set<string>()): Set<string> {
   const e = error as { message?: unknown; cause?: unknown; errors?: unknown } | null;
-  const inner = [...(Array.isArray(e?.errors) ? e.errors : []), ...(e?.cause === undefined ? [] : [e.cause])];
+  const inner: unknown[] = [
+    ...(Array.isArray(e?.errors) ? (e.errors as unknown[]) : []),
+    ...(e?.cause === undefined ? [] : [e.cause]),
+  ];
   if (inner.length === 0) {
     if (typeof e?.message === 'string') into.add(e.message);
   } else for (const child of inner) rootCauses(child, into);

@@ -94,14 +94,14 @@ class KafkajsConsumer implements ConsumerPort {
       );
       // Nothing is fetched for the new partitions until `assigned` answered (it may seek).
       for (const tp of partitions) this.held.add(keyOf(tp));
-      if (partitions.length > 0) c.pause(byTopic(partitions));
+      if (partitions.length > 0) this.toggle('pause', partitions);
       handlers.assigned(partitions).then(
         () => {
           const free = partitions.filter((tp) => {
             this.held.delete(keyOf(tp));
             return !this.pausedByNode.has(keyOf(tp));
           });
-          if (free.length > 0 && this.running) c.resume(byTopic(free));
+          if (free.length > 0 && this.running) this.toggle('resume', free);
         },
         (error: unknown) => handlers.failed(error as Error),
       );
@@ -157,7 +157,20 @@ class KafkajsConsumer implements ConsumerPort {
 
   pause(partitions: readonly TopicPartition[]): void {
     for (const tp of partitions) this.pausedByNode.add(keyOf(tp));
-    if (partitions.length > 0 && this.running) this.consumer.pause(byTopic(partitions));
+    if (partitions.length > 0 && this.running) this.toggle('pause', partitions);
+  }
+
+  /**
+   * kafkajs throws from pause/resume while its consumer restarts (no consumer group yet); the
+   * sets above keep what the node asked for, and a restart re-applies kafkajs's own paused list.
+   * A throw here would otherwise escape as an unhandled rejection and end the process.
+   */
+  private toggle(action: 'pause' | 'resume', partitions: readonly TopicPartition[]): void {
+    try {
+      this.consumer[action](byTopic(partitions));
+    } catch {
+      // Not running (yet, or any more): nothing is fetched for these partitions then either.
+    }
   }
 
   resume(partitions: readonly TopicPartition[]): void {
@@ -165,7 +178,7 @@ class KafkajsConsumer implements ConsumerPort {
       this.pausedByNode.delete(keyOf(tp));
       return !this.held.has(keyOf(tp));
     });
-    if (free.length > 0 && this.running) this.consumer.resume(byTopic(free));
+    if (free.length > 0 && this.running) this.toggle('resume', free);
   }
 
   seek(position: TopicPartition & { readonly offset: bigint }): void {

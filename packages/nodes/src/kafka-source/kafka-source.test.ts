@@ -329,6 +329,29 @@ describe.concurrent('kafka-source', () => {
     await source.stop();
   });
 
+  it('commits once Commit every messages are confirmed, without waiting for the interval', async ({ expect }) => {
+    const topic = uniqueName('src-every');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, values(6));
+    // A one-minute interval: only the message count can make the commit happen within the test.
+    const source = await drive({
+      topics: [topic],
+      groupId,
+      startFrom: 'earliest',
+      batchSize: 2,
+      commitIntervalMs: 60_000,
+      commitEveryMessages: 4,
+    });
+    await eventually('three batches', () => source.emitted.length === 3);
+    // Four confirmed (two batches): the count is reached, the interval is far off.
+    source.emitted[0]!.onAck?.(true);
+    source.emitted[1]!.onAck?.(true);
+    await eventually('the commit at offset 4', async () => (await committedOffsets(groupId, topic))[0] === 4);
+    expect(source.stats.committed).toEqual({ [`${topic}-0`]: 4 });
+    await source.stop();
+  });
+
   it('resumes each assigned partition where its position owner says, and another node can seek it', async ({
     expect,
   }) => {

@@ -45,9 +45,10 @@ restarted runtime take its partitions back without waiting for the session timeo
 where to resume, on start and on every partition assignment.
 
 Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per
-\`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition),
-\`partitions\` (owned now), \`rebalances\`, \`pauses\` (partitions paused under backpressure),
-\`commitErrors\`, \`restarts\` (consumer restarts after broker errors), \`unconfirmed\`.
+\`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when
+caught up), \`committed\` (last committed offset per partition), \`partitions\` (owned now),
+\`rebalances\`, \`pauses\` (partitions paused under backpressure), \`commitErrors\`, \`restarts\`
+(consumer restarts after broker errors), \`unconfirmed\`.
 `.trim(),
   config: z.strictObject({
     connection: kafkaConnectionField(),

@@ -105,6 +105,19 @@ describe('postgres-sink', () => {
     ]);
   });
 
+  it('a message whose mapping throws still advances its partition offset (it is not read and dead-lettered again)', async () => {
+    const t = table();
+    const result = await run({ table: t }, [
+      kafka(1, 0, 0),
+      createMessage({ value: null, meta: { topic: 't', partition: 0, offset: '1' } }),
+    ]);
+    expect(result.errors.map((e) => e.code)).toEqual(['E_EXPRESSION_THREW']);
+    const offsets = await pool.query<{ position: string }>('SELECT position FROM tributary_offsets WHERE sink = $1', [
+      `${t}/node`,
+    ]);
+    expect(offsets.rows).toEqual([{ position: '1' }]);
+  });
+
   it('without effectively-once every message is written, redeliveries included', async () => {
     const t = table();
     await run({ table: t, effectivelyOnce: false }, [kafka(1, 0, 10)]);

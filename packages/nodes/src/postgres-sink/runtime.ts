@@ -58,6 +58,15 @@ class PostgresSink implements ProcessorInstance {
     this.unregister = config.effectivelyOnce
       ? providePositions(ctx, { resumeFrom: (topic, partitions) => writer.resumeFrom(pool, topic, partitions) })
       : () => undefined;
+    // Stopping: write what is held at once, while the flow can still deliver bad rows to the error
+    // port (close() writes whatever is left, but by then the engine delivers nothing more).
+    ctx.signal.addEventListener(
+      'abort',
+      () => {
+        if (this.waiting.length > 0) void this.flush().catch(() => undefined);
+      },
+      { once: true },
+    );
     this.columns = config.columns.map(
       (c, i) =>
         compileExpression(c.value, ['msg', 'key', 'value', 'headers', 'meta'], {
@@ -79,6 +88,10 @@ class PostgresSink implements ProcessorInstance {
       } catch (error) {
         const column = this.config.columns[values.findIndex((v) => v === undefined)]?.column ?? '?';
         out.error(userCodeError(error, `postgres-sink:${this.ctx.nodeId}:${column}`, 'E_EXPRESSION_THREW'), msg);
+        // No row, but its position still advances with the next commit: a source resuming from
+        // the offsets table must not read it (and dead-letter it) again.
+        const position = positionOf(msg);
+        if (position !== null) rows.push({ index, values: null, position });
         continue;
       }
       rows.push({ index, values, position: positionOf(msg) });

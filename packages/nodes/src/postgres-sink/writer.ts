@@ -27,7 +27,8 @@ export interface RowPlan {
 /** A row ready to write, with the message it came from (by index in the flush). */
 export interface PendingRow {
   index: number;
-  values: unknown[];
+  /** null: no row (the message went to the error port), only its position advances. */
+  values: unknown[] | null;
   position: Position | null;
 }
 
@@ -129,7 +130,8 @@ export class TableWriter {
     const streams = this.offsets === null ? [] : streamsOf(rows);
     if (!careful && streams.length === 0 && rows.length <= this.rowsPerStatement) {
       // Nothing to lock and one statement: it is its own transaction.
-      const unique = this.plan.mode === 'upsert' ? this.lastPerKey(rows) : rows;
+      const real = withRows(rows);
+      const unique = this.plan.mode === 'upsert' ? this.lastPerKey(real) : real;
       if (unique.length === 0) return { rejected, skipped, written: 0 };
       try {
         await client.query(this.statement(unique.length), valuesOf(unique));
@@ -156,7 +158,8 @@ export class TableWriter {
           return true;
         });
       }
-      const unique = this.plan.mode === 'upsert' ? this.lastPerKey(todo) : todo;
+      const real = withRows(todo);
+      const unique = this.plan.mode === 'upsert' ? this.lastPerKey(real) : real;
       if (careful) await this.insertCarefully(client, unique, rejected);
       else await this.insert(client, unique);
       await client.query(advanced.size > 0 ? `${this.storeOffsetsSql(client, advanced)}; COMMIT` : 'COMMIT');
@@ -203,7 +206,7 @@ export class TableWriter {
   private lastPerKey(rows: readonly PendingRow[]): PendingRow[] {
     const keyIndexes = this.plan.conflictKey.map((c) => this.plan.columns.indexOf(c));
     const last = new Map<string, PendingRow>();
-    for (const row of rows) last.set(JSON.stringify(keyIndexes.map((i) => row.values[i])), row);
+    for (const row of rows) last.set(JSON.stringify(keyIndexes.map((i) => row.values![i])), row);
     return [...last.values()];
   }
 
@@ -230,7 +233,7 @@ export class TableWriter {
     for (const row of rows) {
       await client.query('SAVEPOINT tributary_row');
       try {
-        await client.query(one, row.values);
+        await client.query(one, row.values!);
         await client.query('RELEASE SAVEPOINT tributary_row');
       } catch (error) {
         await client.query('ROLLBACK TO SAVEPOINT tributary_row');
@@ -256,10 +259,15 @@ export class TableWriter {
   }
 }
 
+/** The rows that have values (position-only entries left out). */
+function withRows(rows: readonly PendingRow[]): PendingRow[] {
+  return rows.filter((row) => row.values !== null);
+}
+
 /** The parameters of a multi-row statement (a plain loop: this runs for every row written). */
 function valuesOf(rows: readonly PendingRow[]): unknown[] {
   const values: unknown[] = [];
-  for (const row of rows) for (const value of row.values) values.push(value);
+  for (const row of rows) for (const value of row.values!) values.push(value);
   return values;
 }
 
