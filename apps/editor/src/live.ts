@@ -4,6 +4,7 @@ import { authToken } from './api.js';
 import { publishSnapshot } from './dashboard-feed.js';
 import { useLogs } from './log-store.js';
 import { requireSignIn, useAuth } from './auth.js';
+import { followRunState } from './session.js';
 import { useStats } from './stats-store.js';
 import { useTap } from './tap-store.js';
 
@@ -54,7 +55,11 @@ export function connectLive(): () => void {
     publishSnapshot(snapshot);
   });
   socket.on('flow:status', (status) => {
-    if (status.flowId === useStats.getState().flowId) useStats.getState().setStatus(status.state, status.reason);
+    if (status.flowId === useStats.getState().flowId) {
+      const previous = useStats.getState().state;
+      useStats.getState().setStatus(status.state, status.reason, status.nodeId);
+      followRunState(status.state, status.reason, previous);
+    }
     useLogs.getState().addStatus(status);
   });
   socket.on('flow:log', (entry) => useLogs.getState().addLog(entry));

@@ -18,7 +18,11 @@ import { useStats } from './stats-store.js';
 /** The flow being edited (one per page). */
 export const useDoc = createDocStore(emptyDocument(newFlowId(), 'Untitled flow'));
 
-export type Notice = { kind: 'info' | 'error' | 'ok'; text: string };
+/**
+ * A line under the top bar. `live` ones describe the flow's run ("Deployed: running") and are
+ * replaced as soon as the run changes; ok and info ones go away on their own.
+ */
+export type Notice = { kind: 'info' | 'error' | 'ok'; text: string; live?: boolean; problems?: FlowProblem[] };
 
 /** Page state that is neither the document nor live figures. */
 export interface UiState {
@@ -41,8 +45,32 @@ export const useUi = create<UiState>()(() => ({
   problems: [],
 }));
 
-export function notify(kind: Notice['kind'], text: string): void {
-  useUi.setState({ notice: { kind, text } });
+const NOTICE_MS = 6000;
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function notify(
+  kind: Notice['kind'],
+  text: string,
+  extra: { live?: boolean; problems?: FlowProblem[] } = {},
+): void {
+  const notice: Notice = { kind, text, ...extra };
+  useUi.setState({ notice });
+  clearTimeout(noticeTimer);
+  if (kind !== 'error')
+    noticeTimer = setTimeout(() => {
+      if (useUi.getState().notice === notice) useUi.setState({ notice: undefined });
+    }, NOTICE_MS);
+}
+
+/** The run of the open flow changed (socket `flow:status`): the notice about it follows. */
+export function followRunState(state: string, reason: string | undefined, previous: string | undefined): void {
+  const notice = useUi.getState().notice;
+  if (state === 'failed') notify('error', `Flow failed: ${reason ?? 'no reason given'}`, { live: true });
+  else if (state === previous) return;
+  else if (state === 'stopped' && (previous === 'running' || notice?.live))
+    notify('info', reason ? `Flow stopped: ${reason}` : 'Flow stopped', { live: true });
+  else if (state === 'finished') notify('info', 'Flow finished: its sources have nothing more to send', { live: true });
+  else if (state === 'running' && notice?.live && previous !== 'running') notify('ok', 'Flow running', { live: true });
 }
 
 export function newFlowId(): string {
@@ -146,7 +174,7 @@ export async function deploy(): Promise<void> {
     useStats.getState().setStatus(record.state, record.lastError);
     useDoc.getState().setDeployProblems([]);
     useStats.getState().resubscribe();
-    notify('ok', `Deployed: ${record.state}`);
+    notify(record.state === 'failed' ? 'error' : 'ok', `Deployed: ${record.state}`, { live: true });
   } catch (e) {
     // A refused redeploy leaves the running version running: show the server's state, not "failed".
     await api
@@ -170,7 +198,7 @@ export async function stop(): Promise<void> {
   try {
     const record = await api.stop(useDoc.getState().docMeta.id);
     useStats.getState().setStatus(record.state);
-    notify('ok', 'Stopped');
+    notify('ok', 'Stopped', { live: true });
   } catch (e) {
     notify('error', `Stop failed: ${describe(e)}`);
   } finally {

@@ -71,7 +71,7 @@ export function Canvas() {
   const checkpoint = useDoc((s) => s.checkpoint);
   const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
   const rfStore = useStoreApi();
-  const detail = useZoomDetail();
+  const detail = useZoomDetail(nodes.length);
   const large = nodes.length > LARGE_FLOW;
   countRender('Canvas');
 
