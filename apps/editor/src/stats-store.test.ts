@@ -20,7 +20,13 @@ describe('stats store', () => {
   it('a stopped or failed flow shows no figures, and late snapshots do not bring them back', () => {
     useStats.getState().reset('a');
     useStats.getState().setStatus('running');
-    const snapshot = { flowId: 'a', at: 1, uptimeMs: 1, nodes: {}, edges: { e: { total: 1, rate1s: 4, queueFill: 0 } } };
+    const snapshot = {
+      flowId: 'a',
+      at: 1,
+      uptimeMs: 1,
+      nodes: {},
+      edges: { e: { total: 1, rate1s: 4, queueFill: 0 } },
+    };
     useStats.getState().apply(snapshot);
     expect(useStats.getState().edges.e?.rate1s).toBe(4);
     useStats.getState().setStatus('failed', 'node "f" hangs', 'f');

@@ -8,6 +8,7 @@ import { checkCredentialName, type CredentialStore } from '../store/credential-s
 import type { FlowStore } from '../store/flow-store.js';
 import type { FlowValidator } from '../validation.js';
 import { bearerToken, crossSiteReason, tokenMatches } from './access.js';
+import { editorApiRoutes } from './editor-routes.js';
 import { editorRoutes } from './editor-static.js';
 import { errorHandler, sendError } from './errors.js';
 import { flowRoutes } from './flows-routes.js';
@@ -72,6 +73,8 @@ export function createApp(ctx: AppContext): Express {
       onDeleted: (id) => ctx.metrics.forget(id),
     }),
   );
+
+  api.use(editorApiRoutes(ctx));
 
   api.get('/credentials', (_req, res) => {
     res.json({ names: ctx.credentials.names() });
