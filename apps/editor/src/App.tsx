@@ -4,9 +4,10 @@ import '@xyflow/react/dist/style.css';
 import { loadCatalog } from './catalog.js';
 import { copySelection, type Clip } from './doc-store.js';
 import { connectLive } from './live.js';
-import { importText, refreshFlows, revalidate, save, useDoc } from './session.js';
+import { importText, openFlow, refreshFlows, revalidate, save, startUp, useDoc } from './session.js';
 import { useStats } from './stats-store.js';
-import { followHash, useView } from './view-store.js';
+import { followHash, parseHash, useView } from './view-store.js';
+import { FlowList } from './components/FlowList.js';
 import { Canvas } from './components/Canvas.js';
 import { Dashboard } from './components/Dashboard.js';
 import { Inspector } from './components/Inspector.js';
@@ -59,12 +60,12 @@ export function App() {
   const view = useView((s) => s.view);
   useEffect(() => {
     void loadCatalog();
-    void refreshFlows();
+    void startUp(parseHash(location.hash));
     // Flows deployed or stopped elsewhere (CLI, another tab) show up in the picker.
     const poll = setInterval(() => void refreshFlows(), 10_000);
     useStats.getState().reset(useDoc.getState().docMeta.id);
     const disconnect = connectLive();
-    const unfollowHash = followHash();
+    const unfollowHash = followHash((id) => void openFlow(id));
     // Validation follows the document, debounced: typing stays smooth on big flows.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe = useDoc.subscribe((s, prev) => {
@@ -96,12 +97,13 @@ export function App() {
       <div className="app">
         <TopBar />
         {/* The dashboard lies over the editor, which stays mounted (viewport, selection). */}
-        <main className={view === 'dashboard' ? 'covered' : undefined}>
+        <main className={view !== 'editor' ? 'covered' : undefined}>
           <Palette />
           <Canvas />
           <Inspector />
           {view === 'editor' && <TapPanel />}
           {view === 'dashboard' && <Dashboard />}
+          {view === 'home' && <FlowList />}
         </main>
         <LogPanel />
         <ImportProblems />

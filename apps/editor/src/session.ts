@@ -14,6 +14,27 @@ import { validationCatalog } from './catalog.js';
 import { emptyDocument } from './doc-mapping.js';
 import { createDocStore, currentDocument } from './doc-store.js';
 import { useStats } from './stats-store.js';
+import { useView } from './view-store.js';
+
+/** The flow opened last in this browser: opened again on the next visit. */
+const LAST_FLOW = 'tributary.lastFlow';
+
+function remember(id: string | undefined): void {
+  try {
+    if (id) localStorage.setItem(LAST_FLOW, id);
+    else localStorage.removeItem(LAST_FLOW);
+  } catch {
+    // Storage refused (private mode): the start falls back on a running flow.
+  }
+}
+
+function lastFlow(): string | undefined {
+  try {
+    return localStorage.getItem(LAST_FLOW) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The flow being edited (one per page). */
 export const useDoc = createDocStore(emptyDocument(newFlowId(), 'Untitled flow'));
@@ -99,20 +120,54 @@ export function newFlow(): void {
   const id = newFlowId();
   useDoc.getState().load(emptyDocument(id, 'Untitled flow'), undefined);
   useStats.getState().reset(id);
+  useView.getState().setFlow(undefined, true);
+  useView.getState().setView('editor');
   notify('info', `New flow "${id}" (not saved yet)`);
 }
 
-export async function openFlow(id: string): Promise<void> {
-  if (!confirmDiscard()) return;
+/** Opens a saved flow; its address (`#/flows/<id>`) follows, keeping the dashboard if it is shown. */
+export async function openFlow(id: string): Promise<boolean> {
+  if (!confirmDiscard()) {
+    // Stay: the address goes back to the flow that is still open.
+    useView.getState().setFlow(useDoc.getState().rev === undefined ? undefined : useDoc.getState().docMeta.id);
+    return false;
+  }
   try {
     const record = await api.flow(id);
     useDoc.getState().load(record.flow, record.rev);
     useStats.getState().reset(id);
     useStats.getState().setStatus(record.state, record.lastError);
     useUi.setState({ notice: undefined, conflict: undefined });
+    useView.getState().setFlow(id, useView.getState().flowId !== id);
+    remember(id);
+    return true;
   } catch (e) {
-    notify('error', describe(e));
+    notify(
+      'error',
+      e instanceof ApiFailure && e.status === 404 ? `There is no flow "${id}" on the runtime` : describe(e),
+    );
+    if (e instanceof ApiFailure && e.status === 404 && lastFlow() === id) remember(undefined);
+    return false;
   }
+}
+
+/**
+ * What the page opens with: the flow its address names, else the flow opened last here, else a
+ * running flow, else the list of flows (when there are any) or a new flow to build.
+ */
+export async function startUp(route: { view: string; flowId: string | undefined }): Promise<void> {
+  const listed = refreshFlows();
+  if (route.flowId !== undefined) {
+    if (!(await openFlow(route.flowId))) useView.getState().setView('home');
+    return;
+  }
+  await listed;
+  if (route.view === 'home') return;
+  const flows = useUi.getState().flows;
+  const last = lastFlow();
+  const pick = flows.find((f) => f.id === last) ?? flows.find((f) => f.state === 'running');
+  if (pick) await openFlow(pick.id);
+  else if (flows.length > 0) useView.getState().setView('home');
 }
 
 /** Deletes the open flow on the runtime (stopping it first) and opens a new, empty one. */
@@ -127,6 +182,8 @@ export async function deleteFlow(): Promise<void> {
   const next = newFlowId();
   useDoc.getState().load(emptyDocument(next, 'Untitled flow'), undefined);
   useStats.getState().reset(next);
+  useView.getState().setFlow(undefined);
+  if (lastFlow() === id) remember(undefined);
   await refreshFlows();
   notify('ok', `Deleted flow "${id}"`);
 }
@@ -141,6 +198,9 @@ export async function save(overwriteRev?: string): Promise<boolean> {
     useDoc.getState().markSaved(record.rev);
     notify('ok', `Saved (rev ${record.rev})`);
     if (rev === undefined) useStats.getState().resubscribe();
+    // A first save gives the flow its address.
+    useView.getState().setFlow(doc.id);
+    remember(doc.id);
     void refreshFlows();
     return true;
   } catch (e) {
@@ -226,6 +286,7 @@ export function importText(text: string, source: string): boolean {
   // An id the server has already: Save will meet a 409 and ask before replacing.
   useDoc.getState().load(flow, undefined, true);
   useStats.getState().reset(flow.id);
+  useView.getState().setFlow(undefined, true);
   useUi.setState({ importProblems: undefined });
   notify(
     'info',
