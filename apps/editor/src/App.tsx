@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, type CSSProperties } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { loadCatalog } from './catalog.js';
@@ -8,6 +8,8 @@ import { importText, openFlow, refreshFlows, revalidate, save, startUp, useDoc }
 import { useStats } from './stats-store.js';
 import { followHash, parseHash, useView } from './view-store.js';
 import { FlowList } from './components/FlowList.js';
+import { Resizer } from './components/Resizer.js';
+import { useLayout } from './layout-store.js';
 import { Canvas } from './components/Canvas.js';
 import { Dashboard } from './components/Dashboard.js';
 import { Inspector } from './components/Inspector.js';
@@ -58,6 +60,7 @@ function onPaste(e: ClipboardEvent) {
 
 export function App() {
   const view = useView((s) => s.view);
+  const inspectorWidth = useLayout((s) => s.inspectorWidth);
   useEffect(() => {
     void loadCatalog();
     void startUp(parseHash(location.hash));
@@ -97,10 +100,21 @@ export function App() {
       <div className="app">
         <TopBar />
         {/* The dashboard lies over the editor, which stays mounted (viewport, selection). */}
-        <main className={view !== 'editor' ? 'covered' : undefined}>
+        <main
+          className={view !== 'editor' ? 'covered' : undefined}
+          style={{ '--inspector-w': `${inspectorWidth}px` } as CSSProperties}
+        >
           <Palette />
           <Canvas />
           <Inspector />
+          <Resizer
+            axis="x"
+            direction={-1}
+            label="Inspector width"
+            size={inspectorWidth}
+            onResize={(px) => useLayout.getState().setInspectorWidth(Math.min(px, window.innerWidth * 0.6))}
+            testId="inspector-resizer"
+          />
           {view === 'editor' && <TapPanel />}
           {view === 'dashboard' && <Dashboard />}
           {view === 'home' && <FlowList />}

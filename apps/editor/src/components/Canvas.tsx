@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, type DragEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import {
   Background,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -34,6 +35,8 @@ const NO_EDGES: EditorEdge[] = [];
 const LARGE_FLOW = 200;
 /** Half a node's size: a dropped node is centred under the pointer. */
 const DROP_OFFSET = { x: 95, y: 30 };
+
+const MINIMAP_SIZE = { width: 160, height: 110 };
 
 export const PALETTE_MIME = 'application/x-tributary-type';
 
@@ -74,6 +77,8 @@ export function Canvas() {
   const detail = useZoomDetail(nodes.length);
   const large = nodes.length > LARGE_FLOW;
   countRender('Canvas');
+  // The minimap covers a corner of the canvas: on by default only where there is room for it.
+  const [showMap, setShowMap] = useState(() => typeof window === 'undefined' || window.innerWidth >= 1280);
 
   // Another flow was loaded (not an edit, nor a rename of this one, nor "load theirs"): frame it
   // from its positions in the same render that mounts its nodes (zustand calls this inside the
@@ -180,8 +185,19 @@ export function Canvas() {
           <Background gap={16} />
           {detail === 'far' && <EdgeOverview />}
           {/* Far out, a large flow is its own overview; its minimap would repaint 1,000 nodes per pan step. */}
-          {!(large && detail === 'far') && <MiniMap pannable zoomable nodeColor={miniMapColour} />}
-          <Controls />
+          {showMap && !(large && detail === 'far') && (
+            <MiniMap pannable zoomable nodeColor={miniMapColour} style={MINIMAP_SIZE} />
+          )}
+          <Controls>
+            <ControlButton
+              onClick={() => setShowMap(!showMap)}
+              title={showMap ? 'Hide the minimap' : 'Show the minimap'}
+              aria-pressed={showMap}
+              data-testid="minimap-toggle"
+            >
+              ▣
+            </ControlButton>
+          </Controls>
         </ReactFlow>
       </div>
     </DetailContext>

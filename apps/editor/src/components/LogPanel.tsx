@@ -5,7 +5,9 @@ import { useCatalog } from '../catalog.js';
 import type { EditorEdge, EditorNode } from '../doc-mapping.js';
 import { focusNode } from '../focus-node.js';
 import { LOG_LEVELS, useLogs, visibleEntries, type LogEntry } from '../log-store.js';
+import { useLayout } from '../layout-store.js';
 import { useDoc } from '../session.js';
+import { Resizer } from './Resizer.js';
 import { clockTime } from '../units.js';
 
 /** Rows drawn at most; the store keeps more, the filters reach them. */
@@ -84,9 +86,25 @@ export function LogPanel() {
     return c;
   }, [entries]);
   const logs = useLogs.getState();
+  const height = useLayout((s) => s.drawerHeight);
 
   return (
-    <section className={`logdrawer${open ? ' open' : ''}`} data-testid="log-panel" aria-label="Logs and errors">
+    <section
+      className={`logdrawer${open ? ' open' : ''}`}
+      data-testid="log-panel"
+      aria-label="Logs and errors"
+      style={open ? { height: `min(${height}px, 60vh)` } : undefined}
+    >
+      {open && (
+        <Resizer
+          axis="y"
+          direction={-1}
+          label="Log drawer height"
+          size={Math.min(height, window.innerHeight * 0.6)}
+          onResize={(px) => useLayout.getState().setDrawerHeight(px)}
+          testId="drawer-resizer"
+        />
+      )}
       <header className="logdrawer-head">
         <button
           className="drawer-toggle"

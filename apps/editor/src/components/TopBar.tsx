@@ -34,7 +34,8 @@ export function TopBar() {
   return (
     <header className="topbar">
       <button className="brand" onClick={() => useView.getState().setView('home')} title="All flows" data-testid="home">
-        Tributary
+        <span className="long">Tributary</span>
+        <span className="short">≋</span>
       </button>
       <select
         aria-label="Open flow"
@@ -64,7 +65,8 @@ export function TopBar() {
         data-testid="dirty"
         title={!saved ? 'not saved on the runtime yet' : dirty ? 'unsaved changes' : 'saved'}
       >
-        {!saved ? '● not saved' : dirty ? '● unsaved' : '✓ saved'}
+        {!saved ? '●' : dirty ? '●' : '✓'}
+        <span className="words">{!saved ? ' not saved' : dirty ? ' unsaved' : ' saved'}</span>
       </span>
       <button onClick={newFlow}>New</button>
       <button onClick={() => useDoc.getState().undo()} disabled={!canUndo} title="Undo (Ctrl+Z)">
