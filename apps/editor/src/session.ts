@@ -98,6 +98,8 @@ export function newFlowId(): string {
   return `flow-${Date.now().toString(36)}`;
 }
 
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function describe(e: unknown): string {
   return e instanceof ApiFailure ? `${e.body.code}: ${e.message}` : (e as Error).message;
 }
@@ -214,7 +216,7 @@ export async function save(overwriteRev?: string): Promise<boolean> {
       );
     } else if (e instanceof ApiFailure && e.body.problems) {
       useDoc.getState().setDeployProblems(e.body.problems);
-      notify('error', `Not saved: ${e.body.problems.length} problem(s) — ${e.message}`);
+      notify('error', `Not saved: ${count(e.body.problems.length, 'problem')}`, { problems: e.body.problems });
     } else notify('error', `Not saved: ${describe(e)}`);
     return false;
   } finally {
@@ -245,6 +247,11 @@ export async function deploy(): Promise<void> {
       const problems: FlowProblem[] = e.body.problems ?? [];
       if (e.body.nodeId) problems.push({ code: e.body.code, path: '', message: e.message, nodeId: e.body.nodeId });
       useDoc.getState().setDeployProblems(problems);
+      if (problems.length > 0) {
+        const single = problems.length === 1 && e.body.nodeId ? `: ${e.message}` : '';
+        notify('error', `Deploy failed: ${count(problems.length, 'problem')}${single}`, { problems });
+        return;
+      }
     }
     notify('error', `Deploy failed: ${describe(e)}`);
   } finally {

@@ -13,6 +13,8 @@ export interface StatsState {
   reason: string | undefined;
   /** The node the runtime blamed for the last failure (watchdog, start error), with why. */
   failedNode: { id: string; reason: string } | undefined;
+  /** The flow ran while open here: only then is "stopped" news worth a line on each node. */
+  ranHere: boolean;
   connected: boolean;
   /** Bumped to subscribe again (a flow that now exists on the server). */
   epoch: number;
@@ -38,6 +40,7 @@ export const useStats = create<StatsState>()((set, get) => ({
   state: undefined,
   reason: undefined,
   failedNode: undefined,
+  ranHere: false,
   connected: false,
   epoch: 0,
   resubscribe() {
@@ -55,11 +58,19 @@ export const useStats = create<StatsState>()((set, get) => ({
     const failedNode =
       state === 'failed' && nodeId ? { id: nodeId, reason: reason ?? 'failed' } : live ? undefined : get().failedNode;
     // Not running: no rates, no queue colours — what is shown must be what runs.
-    if (live) set({ state, reason, failedNode });
+    if (live) set({ state, reason, failedNode, ranHere: true });
     else set({ state, reason, failedNode, nodes: EMPTY_NODES, edges: EMPTY_EDGES });
   },
   reset(flowId) {
-    set({ flowId, nodes: EMPTY_NODES, edges: EMPTY_EDGES, state: undefined, reason: undefined, failedNode: undefined });
+    set({
+      flowId,
+      nodes: EMPTY_NODES,
+      edges: EMPTY_EDGES,
+      state: undefined,
+      reason: undefined,
+      failedNode: undefined,
+      ranHere: false,
+    });
   },
   setConnected(connected) {
     set({ connected });

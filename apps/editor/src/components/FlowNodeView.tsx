@@ -13,7 +13,13 @@ import { isLive, useStats } from '../stats-store.js';
 /** Problems of one node (client validation and the last deploy), as a count: a narrow selector. */
 function useProblemCount(id: string): number {
   const local = useUi((s) => s.problems.filter((p) => p.nodeId === id).length);
-  const deploy = useDoc((s) => s.deployProblems.filter((p) => p.nodeId === id).length);
+  // The runtime often refuses for the same reasons the editor found: those count once.
+  const deploy = useDoc((s) => {
+    const mine = s.deployProblems.filter((p) => p.nodeId === id);
+    if (mine.length === 0) return 0;
+    const known = new Set(useUi.getState().problems.map((p) => `${p.path}\u0000${p.message}`));
+    return mine.filter((p) => !known.has(`${p.path}\u0000${p.message}`)).length;
+  });
   return local + deploy;
 }
 
@@ -102,7 +108,10 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
   const disabled = useDoc((s) => s.nodeMeta[id]?.disabled === true);
   const problems = useProblemCount(id);
   const failure = useStats((s) => (s.failedNode?.id === id ? s.failedNode.reason : undefined));
-  const runState = useStats((s) => s.state);
+  // A stopped flow says so on each node once it ran here (or failed); a flow never deployed does not.
+  const stoppedAs = useStats((s) =>
+    s.state === 'failed' || (s.ranHere && s.state !== undefined && !isLive(s.state)) ? s.state : undefined,
+  );
   const detail = useDetail();
   countRender('FlowNodeView');
   const { inputs, outputs } = portsOf(info);
@@ -171,9 +180,9 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
         <div className="node-failure" title={failure} data-testid={`failure-${id}`}>
           {failure}
         </div>
-      ) : runState && !isLive(runState) && runState !== 'deploying' ? (
+      ) : stoppedAs ? (
         <div className="node-state" data-testid={`state-${id}`}>
-          {runState}
+          {stoppedAs}
         </div>
       ) : (
         <StatsLine id={id} detail={detail} />

@@ -1,6 +1,7 @@
 import { useCallback } from 'react';
 import { useCatalog } from '../catalog.js';
 import { useDoc, useUi } from '../session.js';
+import { plainMessage } from '../plain-words.js';
 import { ConfigForm } from './ConfigForm.js';
 import { FlowSettings } from './FlowSettings.js';
 
@@ -61,7 +62,7 @@ function NodeInspector({ id }: { id: string }) {
       </div>
       {general.map((p, i) => (
         <div key={i} className="problem">
-          {p.message} <span className="muted">{p.path}</span>
+          {plainMessage(p.message)}
         </div>
       ))}
       {info ? (

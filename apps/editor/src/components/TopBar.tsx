@@ -5,6 +5,7 @@ import { useDoc, useUi, deploy, exportFlow, importText, newFlow, openFlow, save,
 import { showFlowSettings } from '../session.js';
 import { useStats } from '../stats-store.js';
 import { useView } from '../view-store.js';
+import { ProblemList } from './ProblemList.js';
 import { ViewToggle } from './ViewToggle.js';
 
 /** Flow picker, name, save/deploy/stop, import/export, and the page's notices. */
@@ -111,7 +112,10 @@ export function TopBar() {
       </span>
       {notice && (
         <div className={`notice ${notice.kind}`} role="status" data-testid="notice">
-          {notice.text}
+          <span className="notice-text">
+            {notice.text}
+            {notice.problems && notice.problems.length > 0 && <ProblemList problems={notice.problems} max={6} />}
+          </span>
           {conflict && (
             <>
               {' '}
