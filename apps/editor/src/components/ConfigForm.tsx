@@ -12,6 +12,7 @@ import {
   type FieldSchema,
 } from '../form-schema.js';
 import { plainMessage } from '../plain-words.js';
+import type { CodeProblem } from './CodeField.js';
 import { ConnectionSelect } from './ConnectionSelect.js';
 import { SecretInput } from './SecretInput.js';
 import '../settings.css';
@@ -21,7 +22,19 @@ export { enumOptions, formFields, type FieldSchema };
 // CodeMirror is the heaviest dependency: loaded only when a code field is shown.
 const CodeField = lazy(() => import('./CodeField.js'));
 
+/** One checker per field and check function: CodeMirror's linter is rebuilt when it changes. */
+const checkers = new WeakMap<object, Map<string, (code: string) => Promise<CodeProblem[]>>>();
+function codeChecker(check: (field: string, code: string) => Promise<CodeProblem[]>, field: string) {
+  let byField = checkers.get(check);
+  if (!byField) checkers.set(check, (byField = new Map()));
+  let fn = byField.get(field);
+  if (!fn) byField.set(field, (fn = (code: string) => check(field, code)));
+  return fn;
+}
+
 interface InputProps {
+  /** Checks a code field's text on the runtime (syntax errors as you type). */
+  checkCode?: (field: string, code: string) => Promise<CodeProblem[]>;
   id: string;
   field: Field;
   value: unknown;
@@ -30,14 +43,20 @@ interface InputProps {
   secretName: string;
 }
 
-function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
+function FieldInput({ id, field, value, onChange, secretName, checkCode }: InputProps) {
   const { schema, ui } = field;
   const options = enumOptions(schema);
   const type = typeOf(schema);
   if (ui.widget === 'code')
     return (
       <Suspense fallback={<textarea id={id} value={typeof value === 'string' ? value : ''} readOnly />}>
-        <CodeField value={typeof value === 'string' ? value : ''} onChange={onChange} language={ui.language} />
+        <CodeField
+          value={typeof value === 'string' ? value : ''}
+          onChange={onChange}
+          language={ui.language}
+          label={ui.label ?? field.key}
+          check={checkCode && ui.language === 'javascript' ? codeChecker(checkCode, field.key) : undefined}
+        />
       </Suspense>
     );
   if (ui.widget === 'secret' || ui.secret)
@@ -241,10 +260,11 @@ interface FieldsProps {
   idPrefix: string;
   secretName: string;
   onChange: (value: Record<string, unknown>, field: string) => void;
+  checkCode?: (field: string, code: string) => Promise<CodeProblem[]>;
 }
 
 /** The fields of one object: basic ones, then the advanced ones folded. */
-function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChange }: FieldsProps) {
+function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChange, checkCode }: FieldsProps) {
   const fields = formFields(schema);
   const set = (key: string, next: unknown, field = key) => {
     const copy = { ...value };
@@ -399,6 +419,7 @@ function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChan
           </select>
         ) : (
           <FieldInput
+            checkCode={checkCode}
             id={id}
             field={f}
             value={current}
@@ -441,10 +462,12 @@ interface FormProps {
   secretName: string;
   /** `field` is the edited field's path (`sasl.password`), to coalesce typing into one undo step. */
   onChange: (config: Record<string, unknown>, field: string) => void;
+  /** Top-level code fields are checked on the runtime as you type. */
+  checkCode?: (field: string, code: string) => Promise<CodeProblem[]>;
 }
 
 /** A config form, generated from its JSON Schema and `ui` hints (nested objects as nested forms). */
-export function ConfigForm({ schema, config, problems, pointer, secretName, onChange }: FormProps) {
+export function ConfigForm({ schema, config, problems, pointer, secretName, onChange, checkCode }: FormProps) {
   const empty = formFields(schema).length === 0;
   return (
     <div className="config-form">
@@ -457,6 +480,7 @@ export function ConfigForm({ schema, config, problems, pointer, secretName, onCh
         idPrefix="field-"
         secretName={secretName}
         onChange={onChange}
+        checkCode={checkCode}
       />
     </div>
   );

@@ -2,7 +2,10 @@ import { useCallback } from 'react';
 import { useCatalog } from '../catalog.js';
 import { useDoc, useUi } from '../session.js';
 import { plainMessage } from '../plain-words.js';
+import { api } from '../api.js';
+import type { CodeProblem } from './CodeField.js';
 import { ConfigForm } from './ConfigForm.js';
+import { TestPanel } from './TestPanel.js';
 import { FlowSettings } from './FlowSettings.js';
 
 /** The id of the only selected node (a narrow selector: a string). */
@@ -28,6 +31,27 @@ function NodeInspector({ id }: { id: string }) {
   const flowId = useDoc((s) => s.docMeta.id);
   const onChange = useCallback(
     (config: Record<string, unknown>, field: string) => useDoc.getState().setConfig(id, config, field),
+    [id],
+  );
+  // The runtime compiles the code as it would at deploy: its own message, on its own line.
+  const checkCode = useCallback(
+    async (field: string, code: string): Promise<CodeProblem[]> => {
+      const current = useDoc.getState().nodes.find((n) => n.id === id);
+      if (!current?.type) return [];
+      const outcome = await api.nodeTest({
+        type: current.type,
+        nodeId: id,
+        config: { ...current.data.config, [field]: code },
+      });
+      if (outcome.kind !== 'config') return [];
+      return outcome.problems
+        .filter((p) => p.path === `/${field}`)
+        .map((p) => ({
+          message: p.message,
+          ...(p.line ? { line: p.line } : {}),
+          ...(p.column ? { column: p.column } : {}),
+        }));
+    },
     [id],
   );
   if (!node || !meta) return null;
@@ -74,9 +98,13 @@ function NodeInspector({ id }: { id: string }) {
           pointer={pointer}
           secretName={`${flowId}.${id}`}
           onChange={onChange}
+          checkCode={checkCode}
         />
       ) : (
         <div className="problem">Unknown node type: its config cannot be edited here.</div>
+      )}
+      {info && (info.kind === 'handler' || info.kind === 'cache') && node.type && (
+        <TestPanel key={id} id={id} type={node.type} />
       )}
     </div>
   );
