@@ -26,7 +26,7 @@ const CodeField = lazy(() => import('./CodeField.js'));
 const checkers = new WeakMap<object, Map<string, (code: string) => Promise<CodeProblem[]>>>();
 function codeChecker(check: (field: string, code: string) => Promise<CodeProblem[]>, field: string) {
   let byField = checkers.get(check);
-  if (!byField) checkers.set(check, (byField = new Map()));
+  if (!byField) checkers.set(check, (byField = new Map<string, (code: string) => Promise<CodeProblem[]>>()));
   let fn = byField.get(field);
   if (!fn) byField.set(field, (fn = (code: string) => check(field, code)));
   return fn;
