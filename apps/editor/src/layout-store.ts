@@ -6,6 +6,12 @@ export interface LayoutState {
   drawerHeight: number;
   /** The code editor taken out of the inspector, over the canvas. */
   codeExpanded: boolean;
+  /** What the node inspector shows. */
+  inspectorTab: 'settings' | 'help';
+  setInspectorTab: (tab: 'settings' | 'help') => void;
+  /** What the bottom drawer shows. */
+  drawerTab: 'logs' | 'debug';
+  setDrawerTab: (tab: 'logs' | 'debug') => void;
   setInspectorWidth: (px: number) => void;
   setDrawerHeight: (px: number) => void;
   setCodeExpanded: (on: boolean) => void;
@@ -40,6 +46,14 @@ export const useLayout = create<LayoutState>()((set, get) => ({
   inspectorWidth: typeof saved.inspectorWidth === 'number' ? saved.inspectorWidth : 320,
   drawerHeight: typeof saved.drawerHeight === 'number' ? saved.drawerHeight : 240,
   codeExpanded: false,
+  drawerTab: 'logs',
+  inspectorTab: 'settings',
+  setInspectorTab(tab) {
+    set({ inspectorTab: tab });
+  },
+  setDrawerTab(tab) {
+    set({ drawerTab: tab });
+  },
   setInspectorWidth(px) {
     set({ inspectorWidth: Math.round(clamp(px, INSPECTOR_MIN, INSPECTOR_MAX)) });
     keep(get());

@@ -10,6 +10,7 @@ import { fileManifest } from './file/manifest.js';
 import { filterManifest } from './filter/manifest.js';
 import { functionManifest } from './function/manifest.js';
 import { inlineManifest } from './inline/manifest.js';
+import { debugManifest } from './debug/manifest.js';
 import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
@@ -24,6 +25,7 @@ import { kafkaSinkManifest } from './kafka-sink/manifest.js';
 export {
   cacheManifest,
   counterManifest,
+  debugManifest,
   fileManifest,
   filterManifest,
   functionManifest,
@@ -51,6 +53,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   mapManifest,
   cacheManifest,
   logManifest,
+  debugManifest,
   fileManifest,
   counterManifest,
   kafkaSinkManifest,

@@ -9,6 +9,7 @@ import { fileNode } from './file/runtime.js';
 import { filterNode } from './filter/runtime.js';
 import { functionNode } from './function/runtime.js';
 import { inlineNode } from './inline/runtime.js';
+import { debugNode } from './debug/runtime.js';
 import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
@@ -19,6 +20,7 @@ import { kafkaSinkNode } from './kafka-sink/runtime.js';
 export {
   cacheNode,
   counterNode,
+  debugNode,
   fileNode,
   filterNode,
   functionNode,
@@ -60,6 +62,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   mapNode,
   cacheNode,
   logNode,
+  debugNode,
   fileNode,
   counterNode,
   kafkaSinkNode,

@@ -2,9 +2,12 @@ import { useCallback } from 'react';
 import { useCatalog } from '../catalog.js';
 import { useDoc, useUi } from '../session.js';
 import { plainMessage } from '../plain-words.js';
+import type { NodeTypeInfo } from '@tributary/shared';
 import { api } from '../api.js';
+import { useLayout } from '../layout-store.js';
 import type { CodeProblem } from './CodeField.js';
 import { ConfigForm } from './ConfigForm.js';
+import { HelpPanel } from './HelpPanel.js';
 import { TestPanel } from './TestPanel.js';
 import { FlowSettings } from './FlowSettings.js';
 
@@ -22,10 +25,42 @@ function useSelectedId(): string | undefined {
 }
 
 function NodeInspector({ id }: { id: string }) {
+  const type = useDoc((s) => s.nodes.find((n) => n.id === id)?.type);
+  const typeVersion = useDoc((s) => s.nodeMeta[id]?.typeVersion);
+  const info = useCatalog((s) => (type ? s.byType.get(type) : undefined));
+  const tab = useLayout((s) => s.inspectorTab);
+  if (!type) return null;
+  return (
+    <div className="inspector-body" data-testid="inspector">
+      <h2>{info?.label ?? type}</h2>
+      <div className="muted">
+        {id} · {type} v{typeVersion}
+      </div>
+      {info && (
+        <div className="segmented inspector-tabs" role="tablist">
+          {(['settings', 'help'] as const).map((t) => (
+            <button
+              key={t}
+              role="tab"
+              aria-selected={tab === t}
+              className={tab === t ? 'on' : undefined}
+              onClick={() => useLayout.getState().setInspectorTab(t)}
+              data-testid={`inspector-tab-${t}`}
+            >
+              {t === 'settings' ? 'Settings' : 'Help'}
+            </button>
+          ))}
+        </div>
+      )}
+      {info && tab === 'help' ? <HelpPanel info={info} /> : <NodeSettings id={id} info={info} />}
+    </div>
+  );
+}
+
+function NodeSettings({ id, info }: { id: string; info: NodeTypeInfo | undefined }) {
   const node = useDoc((s) => s.nodes.find((n) => n.id === id));
   const index = useDoc((s) => s.nodes.findIndex((n) => n.id === id));
   const meta = useDoc((s) => s.nodeMeta[id]);
-  const info = useCatalog((s) => (node?.type ? s.byType.get(node.type) : undefined));
   const local = useUi((s) => s.problems);
   const deploy = useDoc((s) => s.deployProblems);
   const flowId = useDoc((s) => s.docMeta.id);
@@ -59,11 +94,7 @@ function NodeInspector({ id }: { id: string }) {
   const pointer = `/nodes/${index}/config`;
   const general = problems.filter((p) => !p.path.startsWith(`${pointer}/`));
   return (
-    <div className="inspector-body" data-testid="inspector">
-      <h2>{info?.label ?? node.type}</h2>
-      <div className="muted">
-        {id} · {node.type} v{meta.typeVersion}
-      </div>
+    <>
       {info && <p className="muted">{info.description}</p>}
       <div className="field">
         <label htmlFor="node-label">Label</label>
@@ -106,7 +137,7 @@ function NodeInspector({ id }: { id: string }) {
       {info && (info.kind === 'handler' || info.kind === 'cache') && node.type && (
         <TestPanel key={id} id={id} type={node.type} />
       )}
-    </div>
+    </>
   );
 }
 
