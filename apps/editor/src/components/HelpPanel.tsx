@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { marked } from 'marked';
 import { ERROR_PORT, type NodeTypeInfo } from '@tributary/shared';
-import { formFields, typeOf, type FieldSchema } from '../form-schema.js';
+import { formFields, typeOf } from '../form-schema.js';
 
 /**
  * A node type's documentation: the same text as its section of docs/nodes.md (both come from the
@@ -10,7 +10,7 @@ import { formFields, typeOf, type FieldSchema } from '../form-schema.js';
 export function HelpPanel({ info }: { info: NodeTypeInfo }) {
   // The docs are the node types' own text (installed with the runtime), not user input.
   const html = useMemo(() => (info.docs ? marked.parse(info.docs, { async: false }) : ''), [info.docs]);
-  const fields = formFields(info.configSchema as FieldSchema);
+  const fields = formFields(info.configSchema);
   const ports = [
     info.inputs.length ? `inputs: ${info.inputs.map((p) => p.name).join(', ')}` : 'no inputs',
     `outputs: ${[...info.outputs.map((p) => p.name), ERROR_PORT].join(', ')}`,

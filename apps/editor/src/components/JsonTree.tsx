@@ -7,7 +7,8 @@ function leaf(value: unknown): { text: string; kind: string } {
   if (value === null) return { text: 'null', kind: 'null' };
   if (typeof value === 'string') return { text: JSON.stringify(value), kind: 'string' };
   if (typeof value === 'number' || typeof value === 'boolean') return { text: String(value), kind: typeof value };
-  return { text: String(value), kind: 'other' };
+  // bigint, undefined, symbol: what JSON cannot say.
+  return { text: typeof value === 'object' ? '' : String(value as string), kind: 'other' };
 }
 
 /** "{3}", "[12]": what a closed node holds. */
@@ -40,7 +41,9 @@ export const JsonTree = memo(function JsonTree({
       </div>
     );
   }
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  const entries: (readonly [string, unknown])[] = Array.isArray(value)
+    ? (value as unknown[]).map((v, i) => [String(i), v] as const)
+    : Object.entries(value as Record<string, unknown>);
   return (
     <details className="tree-node" open={depth < openDepth}>
       <summary>
