@@ -8,7 +8,9 @@ function leaf(value: unknown): { text: string; kind: string } {
   if (typeof value === 'string') return { text: JSON.stringify(value), kind: 'string' };
   if (typeof value === 'number' || typeof value === 'boolean') return { text: String(value), kind: typeof value };
   // bigint, undefined, symbol: what JSON cannot say.
-  return { text: typeof value === 'object' ? '' : String(value), kind: 'other' };
+  if (typeof value === 'bigint') return { text: `${value}n`, kind: 'number' };
+  if (typeof value === 'symbol') return { text: value.toString(), kind: 'other' };
+  return { text: 'undefined', kind: 'other' };
 }
 
 /** "{3}", "[12]": what a closed node holds. */
