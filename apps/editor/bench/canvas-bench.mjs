@@ -531,9 +531,16 @@ async function main() {
     const glanceShown = await page.evaluate(() => document.querySelectorAll('.node-glance').length);
     if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-200-fit.png') });
     const panGlance = await panRuns(page, 'circle', fitView);
-    log(`200 nodes, pan at fit zoom (${glanceScale.toFixed(3)}), ${glanceShown} with figures: ${JSON.stringify(roundAll(panGlance))}`);
+    log(
+      `200 nodes, pan at fit zoom (${glanceScale.toFixed(3)}), ${glanceShown} with figures: ${JSON.stringify(roundAll(panGlance))}`,
+    );
 
-    const pan = (zoom, r, target = TARGET_FPS) => ({ zoom: round(zoom, 3), ...roundAll(r), target, pass: r.fps >= target });
+    const pan = (zoom, r, target = TARGET_FPS) => ({
+      zoom: round(zoom, 3),
+      ...roundAll(r),
+      target,
+      pass: r.fps >= target,
+    });
     const figures = {
       nodes: flow.nodes.length,
       edges: flow.edges.length,
@@ -551,7 +558,11 @@ async function main() {
       panFit: pan(fitScale, panFit),
       panMid: pan(midScale, panMid),
       panZoom1: pan(zoom1Scale, panZoom1),
-      panMidSizedFit: { nodes: midFlow.nodes.length, withFigures: glanceShown, ...pan(glanceScale, panGlance, TARGET_MID_FPS) },
+      panMidSizedFit: {
+        nodes: midFlow.nodes.length,
+        withFigures: glanceShown,
+        ...pan(glanceScale, panGlance, TARGET_MID_FPS),
+      },
       tickFit: roundAll(tickFit),
       tickZoom1: roundAll(tickZoom1),
       pageErrors: pageErrors.length,

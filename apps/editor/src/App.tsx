@@ -8,6 +8,9 @@ import { importText, openFlow, refreshFlows, revalidate, save, startUp, useDoc }
 import { useStats } from './stats-store.js';
 import { followHash, parseHash, useView } from './view-store.js';
 import { FlowList } from './components/FlowList.js';
+import { ContextMenu } from './components/ContextMenu.js';
+import { ShortcutSheet, useShortcutSheet } from './components/ShortcutSheet.js';
+import { selectAll } from './actions.js';
 import { Resizer } from './components/Resizer.js';
 import { useLayout } from './layout-store.js';
 import { Canvas } from './components/Canvas.js';
@@ -28,8 +31,23 @@ function typing(target: EventTarget | null): boolean {
 
 /** Editor shortcuts; they stay out of the way while a form field or code editor has focus. */
 function onKeyDown(e: KeyboardEvent) {
-  if (typing(e.target)) return;
   const mod = e.ctrlKey || e.metaKey;
+  // Saving works from inside a field too (the browser's "save page" would be no use here).
+  if (mod && e.key.toLowerCase() === 's') {
+    e.preventDefault();
+    void save();
+    return;
+  }
+  if (typing(e.target)) return;
+  if (e.key === 'Escape' && useShortcutSheet.getState().open) {
+    useShortcutSheet.setState({ open: false });
+    return;
+  }
+  if (e.key === '?' && !mod) {
+    e.preventDefault();
+    useShortcutSheet.setState({ open: !useShortcutSheet.getState().open });
+    return;
+  }
   if (!mod) return;
   const doc = useDoc.getState();
   const key = e.key.toLowerCase();
@@ -40,7 +58,7 @@ function onKeyDown(e: KeyboardEvent) {
     clipboard = copySelection(doc);
     doc.removeSelected();
   } else if (key === 'd') doc.paste(copySelection(doc), { x: 40, y: 40 });
-  else if (key === 's') void save();
+  else if (key === 'a') selectAll();
   else return;
   e.preventDefault();
 }
@@ -121,6 +139,8 @@ export function App() {
         </main>
         <LogPanel />
         <ImportProblems />
+        <ContextMenu />
+        <ShortcutSheet />
         <TokenPrompt />
       </div>
     </ReactFlowProvider>

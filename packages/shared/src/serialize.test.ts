@@ -30,7 +30,10 @@ describe('serializeFlow', () => {
     const text = serializeFlow(doc as FlowDocument);
     expect(text.indexOf('"editor"')).toBeGreaterThan(text.indexOf('"edges"'));
     expect(parseFlowJson(text)).toMatchObject({ ok: true, flow: { editor: doc.editor } });
-    const bad = parseFlowDocument({ ...doc, editor: { notes: [{ id: 'c1', kind: 'sticker', text: '', position: { x: 0, y: 0 } }] } });
+    const bad = parseFlowDocument({
+      ...doc,
+      editor: { notes: [{ id: 'c1', kind: 'sticker', text: '', position: { x: 0, y: 0 } }] },
+    });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.problems[0]?.path).toBe('/editor/notes/0/kind');
   });

@@ -4,6 +4,8 @@ import { useDoc, useUi } from '../session.js';
 import { plainMessage } from '../plain-words.js';
 import type { NodeTypeInfo } from '@tributary/shared';
 import { api } from '../api.js';
+import { duplicateSelected, toggleDisabledSelected } from '../actions.js';
+import { layout } from '../auto-layout.js';
 import { useLayout } from '../layout-store.js';
 import type { CodeProblem } from './CodeField.js';
 import { ConfigForm } from './ConfigForm.js';
@@ -141,8 +143,52 @@ function NodeSettings({ id, info }: { id: string; info: NodeTypeInfo | undefined
   );
 }
 
-/** The selected node's settings, or the flow's settings when no single node is selected. */
+/** Several nodes selected: what can be done to all of them at once. */
+function SelectionPanel({ count }: { count: number }) {
+  const allDisabled = useDoc((s) =>
+    s.nodes.filter((n) => n.selected).every((n) => s.nodeMeta[n.id]?.disabled === true),
+  );
+  return (
+    <div className="inspector-body selection-panel" data-testid="selection-panel">
+      <h2>{count} nodes selected</h2>
+      <p className="muted">Shift+click or Shift+drag to change the selection.</p>
+      <div className="actions">
+        <button onClick={duplicateSelected}>Duplicate</button>
+        <button onClick={toggleDisabledSelected}>{allDisabled ? 'Enable all' : 'Disable all'}</button>
+        <button onClick={() => void layoutSelection()}>Arrange</button>
+        <button className="danger" onClick={() => useDoc.getState().removeSelected()}>
+          Delete {count}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Arranges the selected nodes left to right, keeping them where the selection was. */
+async function layoutSelection() {
+  const { nodes, edges } = useDoc.getState();
+  const chosen = nodes.filter((n) => n.selected);
+  if (chosen.length < 2) return;
+  const ids = new Set(chosen.map((n) => n.id));
+  const positions = await layout(
+    chosen,
+    edges.filter((e) => ids.has(e.source) && ids.has(e.target)),
+  );
+  const x0 = Math.min(...chosen.map((n) => n.position.x));
+  const y0 = Math.min(...chosen.map((n) => n.position.y));
+  const px = Math.min(...[...positions.values()].map((p) => p.x));
+  const py = Math.min(...[...positions.values()].map((p) => p.y));
+  const moved = new Map([...positions].map(([id, p]) => [id, { x: p.x - px + x0, y: p.y - py + y0 }]));
+  useDoc.getState().setPositions(moved);
+}
+
+/** The selected node's settings, several nodes' bulk actions, or the flow's settings. */
 export function Inspector() {
   const id = useSelectedId();
-  return <aside className="inspector">{id ? <NodeInspector id={id} /> : <FlowSettings />}</aside>;
+  const count = useDoc((s) => s.nodes.reduce((n, node) => n + (node.selected ? 1 : 0), 0));
+  return (
+    <aside className="inspector">
+      {id ? <NodeInspector id={id} /> : count > 1 ? <SelectionPanel count={count} /> : <FlowSettings />}
+    </aside>
+  );
 }
