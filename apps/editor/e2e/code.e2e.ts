@@ -64,7 +64,7 @@ describe('code fields', () => {
   it('marks a syntax error on its line as you type, with the runtime message, and clears it once fixed', async () => {
     await typeCode('const doubled = value * 2;\nreturn { value: doubled ');
     const mark = page.locator('.inspector .cm-lintRange-error');
-    await expect.poll(() => mark.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(() => mark.count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.locator('.inspector .cm-lint-marker-error').first().hover();
     const tooltip = page.locator('.cm-tooltip-lint');
     await expect.poll(() => tooltip.textContent()).toContain('syntax error at the end of the code');
@@ -74,7 +74,7 @@ describe('code fields', () => {
     await code().click();
     await page.keyboard.press('ControlOrMeta+End');
     await page.keyboard.type('};');
-    await expect.poll(() => mark.count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => mark.count(), { timeout: 60_000 }).toBe(0);
   });
 
   it('runs the node on a sample message on the runtime and shows what came out, errors and hangs included', async () => {
@@ -82,7 +82,7 @@ describe('code fields', () => {
     await page.locator('#test-value').fill('21');
     await page.locator('[data-testid="test-run"]').click();
     const result = page.locator('[data-testid="test-result"]');
-    await expect.poll(() => result.locator('.test-out pre').first().textContent()).toBe('42');
+    await expect.poll(() => result.locator('.test-out pre').first().textContent(), { timeout: 60_000 }).toBe('42');
     await page.screenshot({ path: join(results, 'code-test-panel.png') });
 
     await typeCode("if (value > 10) throw new Error('too big: ' + value);\nreturn msg;");

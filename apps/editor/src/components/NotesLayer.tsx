@@ -27,18 +27,16 @@ function dragger(note: CanvasNote, zoom: number, what: 'move' | 'size') {
           .getState()
           .updateNote(note.id, { position: { x: Math.round(from.x + dx), y: Math.round(from.y + dy) } }, field);
       else if ('width' in from)
-        useDoc
-          .getState()
-          .updateNote(
-            note.id,
-            {
-              size: {
-                width: Math.max(120, Math.round(from.width + dx)),
-                height: Math.max(60, Math.round(from.height + dy)),
-              },
+        useDoc.getState().updateNote(
+          note.id,
+          {
+            size: {
+              width: Math.max(120, Math.round(from.width + dx)),
+              height: Math.max(60, Math.round(from.height + dy)),
             },
-            field,
-          );
+          },
+          field,
+        );
     };
     const up = () => {
       target.removeEventListener('pointermove', move);
@@ -61,7 +59,7 @@ const Note = memo(function Note({ note, zoom }: { note: CanvasNote; zoom: number
       value={note.text}
       onChange={(e) => useDoc.getState().updateNote(note.id, { text: e.target.value }, 'text')}
       onBlur={() => setEditing(false)}
-      onKeyDown={(e) => e.key === 'Escape' && (e.currentTarget).blur()}
+      onKeyDown={(e) => e.key === 'Escape' && e.currentTarget.blur()}
       rows={note.kind === 'group' ? 1 : 3}
     />
   );

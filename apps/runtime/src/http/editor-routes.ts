@@ -32,6 +32,8 @@ export interface FlowOverview {
 }
 
 const TEST_TIMEOUT_MS = 3000;
+/** Loading the node types in a fresh worker, before the node's own time starts. */
+const BOOT_TIMEOUT_MS = 30_000;
 const MAX_TEST_TIMEOUT_MS = 10_000;
 /** Tests at a time: each is a worker thread; more wait their turn as a 429. */
 const MAX_RUNNING_TESTS = 2;
@@ -72,11 +74,23 @@ function runTest(job: NodeTestJob, timeoutMs: number): Promise<NodeTestOutcome> 
       void worker.terminate();
       resolve(outcome);
     };
-    const timer = setTimeout(
-      () => done({ kind: 'timeout', message: `no result after ${timeoutMs} ms: the test was stopped` }),
-      timeoutMs,
+    let timer = setTimeout(
+      () =>
+        done({
+          kind: 'failed',
+          message: `the test could not start within ${BOOT_TIMEOUT_MS / 1000} s (the runtime is busy)`,
+        }),
+      BOOT_TIMEOUT_MS,
     );
-    worker.once('message', (outcome: NodeTestOutcome) => done(outcome));
+    worker.on('message', (message: NodeTestOutcome | { ready: true }) => {
+      if (!('ready' in message)) return done(message);
+      // The worker has loaded the node types: the node's own time starts.
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => done({ kind: 'timeout', message: `no result after ${timeoutMs} ms: the test was stopped` }),
+        timeoutMs,
+      );
+    });
     worker.once('error', (error) => done({ kind: 'failed', message: error.message }));
     worker.once('exit', (code) => done({ kind: 'failed', message: `the test ended without a result (exit ${code})` }));
   });

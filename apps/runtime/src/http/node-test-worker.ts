@@ -59,4 +59,7 @@ async function run(): Promise<NodeTestOutcome> {
   }
 }
 
+// The node code is loaded: the time limit starts now (loading all node types can take seconds on
+// a busy machine, and is not the user's code being slow).
+parentPort?.postMessage({ ready: true });
 parentPort?.postMessage(await run());
