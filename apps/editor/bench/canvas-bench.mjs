@@ -526,7 +526,7 @@ async function main() {
       if (midRecord.state !== 'running') throw new Error(`200-node flow did not start: ${midRecord.state}`);
       await page.goto(`${base}/#/flows/${MID_FLOW_ID}`);
       await page.reload();
-      await page.locator('[data-testid="node-count-49"]').waitFor();
+      await page.locator('[data-testid="node-count-49"]').waitFor({ state: 'attached', timeout: 90_000 });
       await fitView();
       await page.waitForFunction(
         (n) => [...document.querySelectorAll('.node-glance')].filter((e) => /\d\/s/.test(e.textContent)).length >= n,
