@@ -10,6 +10,7 @@ import { fileManifest } from './file/manifest.js';
 import { filterManifest } from './filter/manifest.js';
 import { functionManifest } from './function/manifest.js';
 import { inlineManifest } from './inline/manifest.js';
+import { debugManifest } from './debug/manifest.js';
 import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
@@ -41,6 +42,7 @@ import { websocketSourceManifest } from './websocket-source/manifest.js';
 export {
   cacheManifest,
   counterManifest,
+  debugManifest,
   fileManifest,
   filterManifest,
   functionManifest,
@@ -90,6 +92,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   checkpointManifest,
   cacheManifest,
   logManifest,
+  debugManifest,
   fileManifest,
   counterManifest,
   kafkaSinkManifest,

@@ -9,6 +9,7 @@ import { fileNode } from './file/runtime.js';
 import { filterNode } from './filter/runtime.js';
 import { functionNode } from './function/runtime.js';
 import { inlineNode } from './inline/runtime.js';
+import { debugNode } from './debug/runtime.js';
 import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
 import { windowNode } from './window/runtime.js';
@@ -32,6 +33,7 @@ import { channelSinkNode } from './channel-sink/runtime.js';
 export {
   cacheNode,
   counterNode,
+  debugNode,
   fileNode,
   filterNode,
   functionNode,
@@ -107,6 +109,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   checkpointNode,
   cacheNode,
   logNode,
+  debugNode,
   fileNode,
   counterNode,
   kafkaSinkNode,

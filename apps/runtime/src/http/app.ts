@@ -10,6 +10,7 @@ import type { FlowStore } from '../store/flow-store.js';
 import type { FlowValidator } from '../validation.js';
 import type { ValidationPool } from '../validation-pool.js';
 import { bearerToken, crossSiteReason, tokenMatches } from './access.js';
+import { editorApiRoutes } from './editor-routes.js';
 import { editorRoutes } from './editor-static.js';
 import { errorHandler, sendError } from './errors.js';
 import { flowRoutes } from './flows-routes.js';
@@ -87,6 +88,8 @@ export function createApp(ctx: AppContext): Express {
       onDeleted: (id) => ctx.metrics.forget(id),
     }),
   );
+
+  api.use(editorApiRoutes(ctx));
 
   api.get('/credentials', (_req, res) => {
     res.json({ names: ctx.credentials.names() });
