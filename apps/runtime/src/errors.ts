@@ -5,6 +5,10 @@ export type RuntimeErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_BODY_INVALID'
   | 'E_JSON_INVALID'
+  | 'E_JSON_TOO_DEEP'
+  | 'E_DATA_DIR_LOCKED'
+  | 'E_FLOW_TOO_COMPLEX'
+  | 'E_BUSY'
   | 'E_PAYLOAD_TOO_LARGE'
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN_ORIGIN'
@@ -27,7 +31,7 @@ export class RuntimeError extends Error {
     readonly code: RuntimeErrorCode,
     message: string,
     readonly status: number,
-    readonly extra: { problems?: FlowProblem[]; current?: unknown; nodeId?: string } = {},
+    readonly extra: { problems?: FlowProblem[]; problemsOmitted?: number; current?: unknown; nodeId?: string } = {},
   ) {
     super(message);
     this.name = 'RuntimeError';

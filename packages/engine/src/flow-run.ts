@@ -15,7 +15,7 @@ import { makeContext } from './node-context.js';
 import { Router } from './router.js';
 import { buildGraph, FlowStartError, type RunGraph, type RunNode } from './run-graph.js';
 import { snapshotStats } from './run-stats.js';
-import { envResolver, resolveSecrets, type SecretResolver } from './secrets.js';
+import { envResolver, nodeSecretPolicy, resolveSecrets, type SecretResolver } from './secrets.js';
 import type { FlowRun, NodeRegistry, RunResult, StartFlowOptions, StopOptions, StoreOpener } from './types.js';
 
 /** Defaults that keep memory bounded without starving throughput. */
@@ -121,7 +121,12 @@ export class FlowRunImpl implements FlowRun {
     const definition = registry.get(doc.type)!;
     let config: unknown;
     try {
-      config = resolveSecrets(doc.config, this.resolveSecret, `/nodes/${node.index}/config`);
+      config = resolveSecrets(
+        doc.config,
+        this.resolveSecret,
+        `/nodes/${node.index}/config`,
+        nodeSecretPolicy(definition.manifest),
+      );
     } catch (error) {
       throw new FlowStartError(`node "${node.id}": ${(error as Error).message}`, node.id);
     }

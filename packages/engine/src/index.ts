@@ -25,7 +25,17 @@ export { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_QUEUE_CAPACITY } from './flow-run.js'
 export { FlowStartError } from './run-graph.js';
 export { describeError } from './node-output.js';
 export { TapSampler, DEFAULT_TAP_PER_SECOND } from './taps.js';
-export { resolveSecrets, envResolver, UnresolvedSecretError, type SecretResolver } from './secrets.js';
+export {
+  resolveSecrets,
+  envResolver,
+  ownValue,
+  credentialsUsedBy,
+  nodeSecretPolicy,
+  connectionSecretPolicy,
+  UnresolvedSecretError,
+  type SecretResolver,
+  type ConnectionTypes,
+} from './secrets.js';
 
 /** The flow document did not pass validation; `problems` lists every one, with its JSON pointer. */
 export class FlowValidationError extends Error {

@@ -1,7 +1,14 @@
-import type { FlowDocument, KeyValueStore, LogLevel, NodeContext, SourceContext } from '@tributary/shared';
+import {
+  unavailableEndpoints,
+  type FlowDocument,
+  type KeyValueStore,
+  type LogLevel,
+  type NodeContext,
+  type SourceContext,
+} from '@tributary/shared';
 import { FlowStartError, type RunNode } from './run-graph.js';
 import type { Router } from './router.js';
-import { resolveSecrets, type SecretResolver } from './secrets.js';
+import { connectionSecretPolicy, resolveSecrets, type SecretResolver } from './secrets.js';
 import type { StartFlowOptions } from './types.js';
 
 export interface ContextDeps {
@@ -37,10 +44,20 @@ export function makeContext(node: RunNode, deps: ContextDeps): NodeContext {
       },
     },
     openStore: deps.openStore,
+    endpoints:
+      options.endpoints ??
+      unavailableEndpoints(
+        `node "${node.id}" serves an endpoint, but this run serves none: give \`tributary run\` a --port (or deploy the flow to \`tributary serve\`)`,
+      ),
     connection: (id) => {
       const connection = connections.get(id);
       if (!connection) throw new FlowStartError(`connection "${id}" is not defined in this flow`, node.id);
-      return resolveSecrets(connection.config, deps.resolveSecret, `/connections/${id}/config`);
+      return resolveSecrets(
+        connection.config,
+        deps.resolveSecret,
+        `/connections/${id}/config`,
+        connectionSecretPolicy(options.connectionTypes, connection.type),
+      );
     },
     emitFrom: (messages, from, port) => router.emitFrom(node, messages, from, port),
     release: (holds, ok) => router.releaseHolds(holds, ok),

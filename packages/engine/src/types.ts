@@ -1,3 +1,4 @@
+import type { ConnectionTypes } from './secrets.js';
 import type {
   FlowLogEntry,
   FlowRunState,
@@ -6,6 +7,7 @@ import type {
   NodeErrorEvent,
   EdgeTapEvent,
   KeyValueStore,
+  NodeEndpoints,
 } from '@tributary/shared';
 
 /** Opens a flow-scoped store `name` in folder `dir` (the runtime passes LMDB; tests may pass memory). */
@@ -15,6 +17,8 @@ export type StoreOpener = (dir: string, name: string) => KeyValueStore & { close
 export type NodeRegistry = ReadonlyMap<string, NodeDefinition>;
 
 export interface StartFlowOptions {
+  /** Connection types, for which fields of a connection's config are secret (where references resolve). */
+  connectionTypes?: ConnectionTypes;
   registry: NodeRegistry;
   /** Folder this flow's nodes may write to (file sink, embedded cache). Created if missing. */
   dataDir: string;
@@ -29,6 +33,11 @@ export interface StartFlowOptions {
    * `flow.nodes`) + 1 while that node's code runs, and 0 otherwise; `[1]` is bumped on every batch.
    */
   activity?: Int32Array;
+  /**
+   * Endpoints the flow's nodes may serve (webhook, event streams, WebSockets), scoped to this flow.
+   * Without it, a node that opens one fails to start with a message saying how to serve endpoints.
+   */
+  endpoints?: NodeEndpoints;
 }
 
 export interface StopOptions {

@@ -20,6 +20,11 @@ import { redisConnection } from './connections/redis.js';
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
 import { kafkaSinkManifest } from './kafka-sink/manifest.js';
+// Web I/O.
+import { sseSourceManifest } from './sse-source/manifest.js';
+import { sseEndpointManifest } from './sse-endpoint/manifest.js';
+import { webhookManifest } from './webhook/manifest.js';
+import { websocketSourceManifest } from './websocket-source/manifest.js';
 
 export {
   cacheManifest,
@@ -46,6 +51,9 @@ export const nodeManifests: readonly NodeManifest[] = [
   timerManifest,
   inlineManifest,
   kafkaSourceManifest,
+  sseSourceManifest,
+  webhookManifest,
+  websocketSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
@@ -54,6 +62,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   fileManifest,
   counterManifest,
   kafkaSinkManifest,
+  sseEndpointManifest,
 ];
 
 /**

@@ -15,6 +15,10 @@ import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
+import { sseSourceNode } from './sse-source/runtime.js';
+import { sseEndpointNode } from './sse-endpoint/runtime.js';
+import { webhookNode } from './webhook/runtime.js';
+import { websocketSourceNode } from './websocket-source/runtime.js';
 
 export {
   cacheNode,
@@ -43,6 +47,14 @@ export {
   postgresPoolConfig,
 } from './connections/postgres-client.js';
 export type { TimerTick } from './timer/runtime.js';
+export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';
+export {
+  endpointsOverChannel,
+  serveEndpointChannel,
+  type BridgeChannel,
+  type EndpointToFlow,
+  type EndpointToHost,
+} from './endpoints/bridge.js';
 
 /**
  * The runtime half of every installed node type, in the same order as `nodeManifests`.
@@ -55,6 +67,9 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   timerNode,
   inlineNode,
   kafkaSourceNode,
+  sseSourceNode,
+  webhookNode,
+  websocketSourceNode,
   functionNode,
   filterNode,
   mapNode,
@@ -63,6 +78,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   fileNode,
   counterNode,
   kafkaSinkNode,
+  sseEndpointNode,
 ];
 
 /**

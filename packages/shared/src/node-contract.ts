@@ -149,6 +149,115 @@ export interface Hold {
   readonly __hold: unique symbol;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Endpoints: HTTP, event streams and WebSockets a node serves on the runtime's own server.
+// The flow runs apart from the server (a worker thread or a child process), so these are plain
+// data in and out: the host owns the sockets and forwards requests, frames and events as messages.
+// ---------------------------------------------------------------------------------------------
+
+/** One HTTP request to a node's endpoint; the body was read within the endpoint's size limit. */
+export interface EndpointRequest {
+  readonly method: string;
+  /** The path below the endpoint's mount point ('' for the mount point itself). */
+  readonly subPath: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Header names in lower case; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+}
+
+export interface EndpointResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string or bytes as is; anything else is sent as JSON. */
+  body?: unknown;
+}
+
+export interface HttpEndpointOptions {
+  /** Methods accepted (default POST); others get 405. */
+  methods?: readonly string[];
+  /** Larger bodies get 413 before the node sees them (default 1 MB). */
+  maxBodyBytes?: number;
+  /** Requests waiting for the node's answer at most; more get 503 with Retry-After (default 1000). */
+  maxPending?: number;
+  /** An answer that takes longer gets 504 (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** One event of an event stream; the endpoint numbers them (ids increase, also across restarts). */
+export interface StreamEvent {
+  event?: string;
+  data: string;
+}
+
+export interface EventStreamOptions {
+  /** Events kept for clients that reconnect with Last-Event-ID (default 1000). */
+  replay?: number;
+  /** The `retry:` sent to each client on connect, in ms (default 2000). */
+  retryMs?: number;
+  /** A `: ping` comment this often, in ms (default 15000). */
+  pingMs?: number;
+  /** A client with more than this many bytes not yet taken by its socket is dropped (default 1 MB). */
+  maxClientBufferBytes?: number;
+}
+
+export interface EventStreamEndpoint {
+  /** Where clients connect, relative to the server (`/streams/<flow>/<path>`). */
+  readonly path: string;
+  /** Clients connected now, and clients dropped so far because they could not keep up. */
+  readonly clients: number;
+  readonly droppedClients: number;
+  /** Appends to the replay buffer and writes to every client; resolves once the events are in the buffer. */
+  publish(events: readonly StreamEvent[]): Promise<void>;
+  close(): void;
+}
+
+/** One WebSocket connection to a node's endpoint. */
+export interface EndpointSocket {
+  /** Unique within the runtime; carried in messages as `meta.session` for replies. */
+  readonly id: string;
+  readonly headers: Readonly<Record<string, string>>;
+  send(data: string | Uint8Array): void;
+  /** Stops reading the socket (the peer's writes back up in TCP), until `resume`. */
+  pause(): void;
+  resume(): void;
+  close(code?: number, reason?: string): void;
+  onMessage(listener: (data: string | Uint8Array) => void): void;
+  onClose(listener: (code: number) => void): void;
+}
+
+export interface WebSocketEndpoint {
+  /** Where clients connect (`/ws/<flow>/<path>`). */
+  readonly path: string;
+  /** The open connections. */
+  sessions(): Iterable<EndpointSocket>;
+  close(): void;
+}
+
+/**
+ * Endpoints a node serves on the runtime's server (under its token, with body limits and JSON
+ * errors). Each path is confined to the flow: `http` mounts at `/hooks/<flow>/<path>`,
+ * `eventStream` at `/streams/<flow>/<path>`, `webSocket` at `/ws/<flow>/<path>`. Everything a node
+ * opens is closed when the flow stops. Rejects when the path is taken or when the runtime serves no
+ * endpoints (`tributary run` without `--port`).
+ *
+ * @example
+ * await ctx.endpoints.http('orders', async (req) => ({ status: 202, body: { ok: true } }));
+ */
+export interface NodeEndpoints {
+  http(
+    path: string,
+    handler: (request: EndpointRequest) => Promise<EndpointResponse>,
+    options?: HttpEndpointOptions,
+  ): Promise<{ readonly path: string; close(): void }>;
+  eventStream(path: string, options?: EventStreamOptions): Promise<EventStreamEndpoint>;
+  webSocket(
+    path: string,
+    onSession: (socket: EndpointSocket) => void,
+    options?: { maxPayloadBytes?: number },
+  ): Promise<WebSocketEndpoint>;
+}
+
 export interface NodeContext {
   readonly flowId: string;
   readonly nodeId: string;
@@ -160,6 +269,8 @@ export interface NodeContext {
   readonly dataDir: string;
   /** A flow-scoped durable store, shared by every node of the flow that opens the same name. */
   openStore(name: string): KeyValueStore;
+  /** HTTP, event-stream and WebSocket endpoints on the runtime's server (see `NodeEndpoints`). */
+  readonly endpoints: NodeEndpoints;
   /** The resolved config of a connection (secrets substituted), by id. Throws if unknown. */
   connection(id: string): Readonly<Record<string, unknown>>;
   /**
@@ -259,4 +370,10 @@ export function defineConnectionType<Config extends z.ZodType>(
   manifest: ConnectionTypeManifest<Config>,
 ): ConnectionTypeManifest<Config> {
   return manifest;
+}
+
+/** Endpoints of a run that serves none: every call rejects with `reason` (what to do instead). */
+export function unavailableEndpoints(reason: string): NodeEndpoints {
+  const refuse = () => Promise.reject(new Error(reason));
+  return { http: refuse, eventStream: refuse, webSocket: refuse };
 }

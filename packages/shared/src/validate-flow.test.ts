@@ -536,3 +536,27 @@ describe('suggestions for unknown node types', () => {
     expect(problemsOf(doc)[0]!.message.includes(text)).toBe(expected);
   });
 });
+
+describe('bounded work on hostile documents', () => {
+  it('does not look for a suggestion for a megabyte-long type, and quotes it cut short', () => {
+    const doc = fixture();
+    doc.nodes[2]!.type = 't-sink' + 'k'.repeat(1_000_000);
+    const started = performance.now();
+    const [problem] = problemsOf(doc);
+    const elapsed = performance.now() - started;
+    expect(problem!.message).not.toContain('did you mean');
+    expect(problem!.message.length).toBeLessThan(200);
+    expect(problem!.message).toContain('(1000006 chars)');
+    // Not a speed target: a full edit-distance matrix here took many seconds; anything near that is a regression.
+    expect(elapsed).toBeLessThan(5_000);
+  });
+
+  it('reports more than 125,000 problems without overflowing the stack', () => {
+    const doc = fixture();
+    // Edges with nothing but an id: four shape problems each (spreading them once overflowed the stack).
+    (doc as { edges: unknown[] }).edges = Array.from({ length: 33_000 }, (_, i) => ({ id: `e${i}` }));
+    const problems = problemsOf(doc);
+    expect(problems.length).toBeGreaterThan(130_000);
+    expect(problems.every((p) => p.path.startsWith('/edges/'))).toBe(true);
+  });
+});

@@ -79,7 +79,12 @@ function addIssues(
     const path = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ code, path: prefix + toPointer([...path, key]), message: `unknown field: ${key}`, ...extra });
+        out.push({
+          code,
+          path: prefix + toPointer([...path, key]),
+          message: `unknown field: ${clip(String(key))}`,
+          ...extra,
+        });
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -195,7 +200,7 @@ function checkStructure(input: unknown): Structure {
   // reportInput lets issueMessage tell a missing field from a wrong one.
   const parsed = FlowDocumentSchema.safeParse(migrated.doc, { reportInput: true });
   // zod copies records (configs) key by key, and a `__proto__` key does not survive the copy.
-  structure.problems.push(...protoKeyProblems(migrated.doc));
+  append(structure.problems, protoKeyProblems(migrated.doc));
   if (parsed.success) {
     const doc = parsed.data;
     structure.doc = doc;
@@ -206,7 +211,7 @@ function checkStructure(input: unknown): Structure {
   }
   const raw = migrated.doc;
   const problems = zodProblems(parsed.error, '', 'E_SCHEMA');
-  structure.problems.unshift(...problems);
+  structure.problems = append(problems, structure.problems);
   if (isObject(raw)) for (const problem of problems) Object.assign(problem, ownerOf(raw, problem.path));
   if (!isObject(raw)) return structure;
   const salvage = <T>(list: unknown, schema: z.ZodType<T>, onBad?: (item: unknown) => void): Indexed<T>[] => {
@@ -296,14 +301,14 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       problems.push({
         code: 'E_UNKNOWN_CONNECTION_TYPE',
         path: `${at}/type`,
-        message: `unknown connection type "${connection.type}"${suggest(connection.type, [...connectionTypes.keys()])}`,
+        message: `unknown connection type "${clip(connection.type)}"${suggest(connection.type, [...connectionTypes.keys()])}`,
         ...extra,
       });
       continue;
     }
     const result = type.config.safeParse(connection.config, { reportInput: true });
     if (result.success) parsedConnections.set(index, result.data as Record<string, unknown>);
-    else problems.push(...zodProblems(result.error, `${at}/config`, 'E_CONNECTION_INVALID', extra));
+    else append(problems, zodProblems(result.error, `${at}/config`, 'E_CONNECTION_INVALID', extra));
     const hints = compileHints(type.config);
     checkSecrets(hints.secrets, connection.config, `${at}/config`, problems, extra);
   }
@@ -319,7 +324,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       problems.push({
         code: 'E_UNKNOWN_NODE_TYPE',
         path: `${at}/type`,
-        message: `unknown node type "${identity.type}"${suggest(identity.type, [...nodeTypes.keys()])}`,
+        message: `unknown node type "${clip(identity.type)}"${suggest(identity.type, [...nodeTypes.keys()])}`,
         ...extra,
       });
       continue;
@@ -332,7 +337,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       problems.push({
         code: 'E_TYPE_VERSION',
         path: `${at}/typeVersion`,
-        message: `"${node.type}" typeVersion ${node.typeVersion} is newer than the installed one (${manifest.typeVersion}): upgrade the node type`,
+        message: `"${clip(node.type)}" typeVersion ${node.typeVersion} is newer than the installed one (${manifest.typeVersion}): upgrade the node type`,
         ...extra,
       });
       continue;
@@ -349,7 +354,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       problems.push({
         code: 'E_NODE_TYPE_INVALID',
         path: `${at}/type`,
-        message: `node type "${node.type}" has a config schema that cannot be inspected: ${hints.error}`,
+        message: `node type "${clip(node.type)}" has a config schema that cannot be inspected: ${hints.error}`,
         ...extra,
       });
     }
@@ -366,7 +371,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       // Paths and names are those of the current version: say so when the file has an older one.
       if (node.typeVersion < manifest.typeVersion)
         for (const p of found) p.message += ` (config upgraded from typeVersion ${node.typeVersion})`;
-      problems.push(...found);
+      append(problems, found);
     }
     if (!node.disabled) checkConnectionRefs(hints.connections, config, `${at}/config`, connectionById, problems, extra);
   }
@@ -531,10 +536,17 @@ function checkConnectionRefs(
   }
 }
 
+/** Longest name a "did you mean" is looked for: type ids are short, and the work grows with the length. */
+const SUGGEST_MAX_LENGTH = 64;
+
 function suggest(name: string, known: readonly string[]): string {
+  // Bounded work per request: a megabyte-long type is no typo of a short one.
+  if (name.length > SUGGEST_MAX_LENGTH) return '';
   const limit = Math.max(1, Math.floor(name.length / 3));
   const close = known.filter(
-    (k) => editDistance(k, name) <= limit || (name.length >= 3 && (k.includes(name) || name.includes(k))),
+    (k) =>
+      (Math.abs(k.length - name.length) <= limit && editDistance(k, name) <= limit) ||
+      (name.length >= 3 && (k.includes(name) || name.includes(k))),
   );
   return close.length > 0 ? ` (did you mean ${close.map((c) => `"${c}"`).join(' or ')}?)` : '';
 }
@@ -554,6 +566,20 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[a.length]![b.length]!;
+}
+
+/** A value quoted in a message, cut short: an answer must not echo a megabyte back. */
+export function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} chars)`;
+}
+
+/**
+ * Appends in place without spreading (`push(...items)` passes every item as an argument and
+ * overflows the stack past ~125,000 of them); returns `target`.
+ */
+function append<T>(target: T[], items: readonly T[]): T[] {
+  for (const item of items) target.push(item);
+  return target;
 }
 
 /**

@@ -222,12 +222,20 @@ async function main(): Promise<void> {
       async (out) => {
         const fn = await optional('kafka-pipeline', 'runKafkaBench');
         if (!fn) return;
-        const r = (await fn()) as Record<string, number | number[]>;
+        const r = (await fn()) as Record<string, number | number[] | string>;
         out.kafka = r;
-        const pct = r.tributary_vs_hand_written_pct as number;
-        lines.push(
-          `kafka    source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written kafkajs loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${pct}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
-        );
+        const java = r.java_ceiling_msgs_per_s as number | undefined;
+        for (const client of ['kafkajs', 'platformatic']) {
+          const ours = r[`${client}_tributary_msgs_per_s`] as number;
+          const hand = r[`${client}_hand_written_msgs_per_s`] as number;
+          lines.push(
+            `kafka    ${client.padEnd(12)} source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(ours)} msgs/s, hand-written loop ${fmt(hand)} msgs/s → ${r[`${client}_tributary_vs_hand_written_pct`] as number}% (target ≥ 95%)${java === undefined ? '' : `, ${r[`${client}_tributary_vs_java_pct`] as number}% of the Java tools`}  runs: ${(r[`${client}_tributary_runs`] as number[]).map(fmt).join(', ')} / ${(r[`${client}_hand_written_runs`] as number[]).map(fmt).join(', ')}`,
+          );
+        }
+        if (java !== undefined)
+          lines.push(
+            `kafka    Java tools (ceiling): ProducerPerformance ${fmt(r.java_producer_perf_msgs_per_s as number)} msgs/s (idempotent, acks all), ConsumerPerformance ${fmt(r.java_consumer_perf_msgs_per_s as number)} msgs/s → ceiling ${fmt(java)} msgs/s`,
+          );
       },
     ],
     [

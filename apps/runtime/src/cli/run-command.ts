@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FlowDocument, FlowLogEntry, FlowStatsSnapshot } from '@tributary/shared';
-import { createNodeRegistry } from '@tributary/nodes/runtime';
+import { createNodeRegistry, EndpointHub } from '@tributary/nodes/runtime';
+import { endpointRefusal, isLoopbackHost } from '../http/access.js';
 import { FlowStartError, startFlow, type FlowRun } from '../engine/index.js';
 import { compact, statsTable } from './format.js';
 import { loadFlowFile } from './load-flow.js';
@@ -16,6 +17,10 @@ Options:
   --data-dir <dir>      folder for the flow's files and stores (default ./.tributary/data/<flow id>)
   --duration <seconds>  stop after this long (endless sources)
   --interval <ms>       stats every this many ms (default 1000)
+  --port <n>            serve the flow's endpoints (webhook, event streams, WebSockets) on this port
+                        (0: any free port); a flow with such nodes needs it
+  --host <addr>         address for --port (default 127.0.0.1; others need a token)
+  --token <secret>      endpoints need "Authorization: Bearer <secret>" (default: TRIBUTARY_TOKEN)
   --json                JSON lines even on a terminal
   --quiet               no live table, only the final totals
   -h, --help`;
@@ -28,6 +33,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       duration: { type: 'string' },
       interval: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -56,10 +64,34 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!Number.isFinite(intervalMs) || intervalMs < 50) return usageError('--interval must be a number ≥ 50');
   if (durationS !== undefined && !(durationS > 0)) return usageError('--duration must be a positive number');
 
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    return usageError('--port must be a port number (0-65535)');
+  }
+  const host = values.host ?? '127.0.0.1';
+  const tokenValue = values.token ?? process.env.TRIBUTARY_TOKEN;
+  const token = tokenValue === undefined || tokenValue === '' ? undefined : tokenValue;
+  if (port !== undefined && token === undefined && !isLoopbackHost(host)) {
+    return usageError(`refusing to serve endpoints on ${host} without a token (--token or TRIBUTARY_TOKEN)`);
+  }
+  let endpoints: { hub: EndpointHub; url: string; close(): Promise<void> } | undefined;
+  if (port !== undefined) {
+    const hub = new EndpointHub({ authorize: endpointRefusal(token) });
+    try {
+      const listening = await hub.listen(port, host);
+      endpoints = { hub, url: listening.url, close: () => listening.close() };
+    } catch (error) {
+      console.error(`✖ cannot serve endpoints on ${host}:${port}: ${(error as Error).message}`);
+      return 1;
+    }
+    view.notice(`endpoints on ${endpoints.url} (/hooks/${flow.id}/…, /streams/${flow.id}/…, /ws/${flow.id}/…)`);
+  }
+
   let run: FlowRun;
   try {
     run = await startFlow(flow, {
       registry,
+      ...(endpoints === undefined ? {} : { endpoints: endpoints.hub.forFlow(flow.id) }),
       dataDir: resolve(values['data-dir'] ?? `.tributary/data/${flow.id}`),
       onLog: (entry) => view.log(entry),
       onNodeError: (event) => json && view.event({ type: 'error', ...event }),
@@ -67,6 +99,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (error) {
     const node = error instanceof FlowStartError && error.nodeId ? ` (node ${error.nodeId})` : '';
     console.error(`✖ could not start ${file}${node}: ${(error as Error).message}`);
+    await endpoints?.close();
     return 1;
   }
 
@@ -89,6 +122,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const result = await run.done;
+  await endpoints?.close();
   for (const t of timers) clearInterval(t);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

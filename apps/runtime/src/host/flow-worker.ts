@@ -4,8 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowLogEntry } from '@tributary/shared';
-import { createNodeRegistry } from '@tributary/nodes/runtime';
+import { createNodeRegistry, endpointsOverChannel, type EndpointToFlow } from '@tributary/nodes/runtime';
 import { FlowStartError, FlowValidationError, startFlow, type FlowRun } from '../engine/index.js';
+import { ownValue } from '@tributary/engine';
 import { WindowLimiter, toTapValue } from './limits.js';
 import {
   CELL_HEARTBEAT,
@@ -55,6 +56,14 @@ const onLog = (entry: FlowLogEntry) => {
     post({ type: 'log', entry: { ...entry, data: '[not serializable]' } });
   }
 };
+
+// Endpoints (webhook, event streams, WebSockets) are served by the main thread's server; nodes
+// reach them through messages.
+const endpointListeners: ((message: EndpointToFlow) => void)[] = [];
+const endpoints = endpointsOverChannel({
+  send: (message) => post({ type: 'endpoint', message }),
+  onMessage: (listener) => endpointListeners.push(listener),
+});
 
 let run: FlowRun | null = null;
 const taps = new Map<string, () => void>();
@@ -115,6 +124,9 @@ port.on('message', (message: MainToWorker) => {
     case 'tap:stop':
       stopTap(message.edgeId);
       break;
+    case 'endpoint':
+      for (const listener of endpointListeners) listener(message.message);
+      break;
   }
 });
 
@@ -122,8 +134,9 @@ try {
   run = await startFlow(init.flow, {
     registry: createNodeRegistry(),
     dataDir: init.dataDir,
-    resolveSecret: (ref) => (ref.kind === 'cred' ? init.credentials[ref.name] : process.env[ref.name]),
+    resolveSecret: (ref) => ownValue(ref.kind === 'cred' ? init.credentials : process.env, ref.name),
     activity: cells,
+    endpoints,
     onLog,
     onNodeError: (event) => post({ type: 'node-error', event }),
     // Said as soon as the engine is running: the first batch may block this thread before startFlow

@@ -6,6 +6,7 @@ import type {
   FlowStatsSnapshot,
   NodeErrorEvent,
 } from '@tributary/shared';
+import type { EndpointToFlow, EndpointToHost } from '@tributary/nodes/runtime';
 
 /**
  * Cells of the shared activity buffer. The engine writes ACTIVE_NODE (index of the node in
@@ -38,7 +39,9 @@ export type MainToWorker =
   | { type: 'stats' }
   | { type: 'stop'; drainTimeoutMs?: number }
   | { type: 'tap:start'; edgeId: string }
-  | { type: 'tap:stop'; edgeId: string };
+  | { type: 'tap:stop'; edgeId: string }
+  /** Requests, frames and figures of the endpoints the flow serves (nodes/src/endpoints/bridge.ts). */
+  | { type: 'endpoint'; message: EndpointToFlow };
 
 export interface RunOutcome {
   state: 'finished' | 'stopped' | 'failed';
@@ -54,4 +57,37 @@ export type WorkerToMain =
   | { type: 'log'; entry: FlowLogEntry }
   | { type: 'node-error'; event: NodeErrorEvent }
   | { type: 'tap'; event: EdgeTapEvent }
-  | { type: 'done'; outcome: RunOutcome; snapshot?: FlowStatsSnapshot };
+  | { type: 'done'; outcome: RunOutcome; snapshot?: FlowStatsSnapshot }
+  /** Endpoints the flow opens, its answers, events and frames. */
+  | { type: 'endpoint'; message: EndpointToHost };
+
+/**
+ * The flow's process (flow-process.ts) between the server and the worker: the server sends `init`
+ * once, then the worker's own commands; the process relays the worker's messages (`done` excepted)
+ * and ends with `exited`, the run's outcome as its watchdog saw it.
+ */
+export interface ProcessInit {
+  flow: FlowDocument;
+  dataDir: string;
+  credentials: Record<string, string>;
+  taps: string[];
+  watchdogMs: number;
+  tapRate: number;
+  logRate: number;
+  /** The flow's process is stopped (and the flow failed) when its resident memory passes this. */
+  memoryLimitMb: number;
+  stopGraceMs: number;
+}
+
+export type MainToProcess =
+  | { type: 'init'; init: ProcessInit }
+  | MainToWorker
+  /** Ends the run now with this outcome (nothing drains). */
+  | { type: 'kill'; reason: string; state: RunOutcome['state'] };
+
+export interface ProcessExit extends RunOutcome {
+  snapshot?: FlowStatsSnapshot;
+  hung?: boolean;
+}
+
+export type ProcessToMain = Exclude<WorkerToMain, { type: 'done' }> | { type: 'exited'; exit: ProcessExit };

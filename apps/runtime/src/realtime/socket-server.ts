@@ -17,6 +17,7 @@ export interface RealtimeOptions {
   manager: FlowManager;
   store: FlowStore;
   token: string | undefined;
+  allowedOrigins?: readonly string[];
 }
 
 type ServerSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -37,7 +38,7 @@ export function attachRealtime(
     // Clients send small commands only.
     maxHttpBufferSize: 64 * 1024,
     allowRequest: (req, callback) => {
-      const reason = crossSiteReason(req.headers, token !== undefined);
+      const reason = crossSiteReason(req.headers, token !== undefined, options.allowedOrigins);
       callback(reason, reason === null);
     },
   });

@@ -20,3 +20,6 @@ export {
   type TestContext,
   type TestContextOptions,
 } from './test-context.js';
+export { PeerProcess, PYTHON, freePort, peerScript, waitFor } from './peers.js';
+export { startTestHub } from '../endpoints/testing.js';
+export { sourceHarness, type EmittedMessage } from './source-harness.js';

@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KeyValueStore, NodeContext, NodeLogger } from '@tributary/shared';
+import {
+  unavailableEndpoints,
+  type KeyValueStore,
+  type NodeContext,
+  type NodeEndpoints,
+  type NodeLogger,
+} from '@tributary/shared';
 import { openLmdbStore, type LmdbStore } from '../lib/lmdb-store.js';
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
@@ -23,6 +29,8 @@ export interface TestContextOptions {
   keepDataDir?: boolean;
   /** Resolved connection configs by id, as `ctx.connection(id)` returns them. */
   connections?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** What `ctx.endpoints` serves on (an `EndpointHub`'s `forFlow`); none when left out. */
+  endpoints?: NodeEndpoints;
   /** Aborts `ctx.signal`; the harness makes its own when left out. */
   signal?: AbortSignal;
 }
@@ -87,6 +95,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       }
       return store;
     },
+    endpoints: options.endpoints ?? unavailableEndpoints('this test context serves no endpoints'),
     connection(id: string) {
       const connection = options.connections?.[id];
       if (!connection) throw new Error(`connection "${id}" is not defined in this flow`);

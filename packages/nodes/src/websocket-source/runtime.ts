@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { createMessage, defineNode, type FlowMessage, type SourceContext } from '@tributary/shared';
+import { tlsOptions } from '../connections/connection-of.js';
+import { codecFor } from '../lib/codecs.js';
+import { frameValue, keepConnected } from '../lib/ws-client.js';
+import { wsSessions } from '../lib/ws-sessions.js';
+import { websocketSourceManifest } from './manifest.js';
+
+/** What the node needs of a socket, in either role. */
+interface FrameSocket {
+  readonly id: string;
+  send(data: string | Uint8Array): void;
+  pause(): void;
+  resume(): void;
+}
+
+export const websocketSourceNode = defineNode(websocketSourceManifest, async (config, nodeCtx) => {
+  const codec = codecFor(config.codec);
+  let source: SourceContext | null = null;
+  // While the flow is full, every socket is paused; they resume together when it has room.
+  let full: Promise<void> | null = null;
+  const sockets = new Set<FrameSocket>();
+
+  function onFrame(socket: FrameSocket, data: string | Uint8Array): void {
+    const ctx = source;
+    if (ctx === null || ctx.signal.aborted) return;
+    ctx.stats.add('frames');
+    const binary = typeof data !== 'string';
+    const raw = createMessage({ key: socket.id, value: data, meta: { session: socket.id, binary } });
+    const onAck =
+      config.reply === 'text'
+        ? (ok: boolean) => {
+            if (ok) socket.send(config.replyText);
+          }
+        : undefined;
+    let message: FlowMessage;
+    try {
+      message = { ...raw, value: codec.decode(data) };
+    } catch (error) {
+      track(ctx.emitError(error, raw));
+      return;
+    }
+    track(ctx.emit([message], onAck));
+  }
+
+  function track(wait: Promise<void> | undefined): void {
+    if (wait === undefined || full !== null) return;
+    for (const socket of sockets) socket.pause();
+    const current = wait.then(() => {
+      if (full !== current) return;
+      full = null;
+      for (const socket of sockets) socket.resume();
+    });
+    full = current;
+  }
+
+  function adopt(socket: FrameSocket): () => void {
+    sockets.add(socket);
+    wsSessions.add(socket.id, socket);
+    if (full !== null) socket.pause();
+    return () => {
+      sockets.delete(socket);
+      wsSessions.delete(socket.id);
+    };
+  }
+
+  // Server role: the endpoint opens with the node, so a run without endpoints refuses to start.
+  const endpoint =
+    config.role === 'server'
+      ? await nodeCtx.endpoints.webSocket(
+          config.path!,
+          (socket) => {
+            const forget = adopt(socket);
+            nodeCtx.stats.set('sessions', sockets.size);
+            socket.onMessage((data) => onFrame(socket, data));
+            socket.onClose(() => {
+              forget();
+              nodeCtx.stats.set('sessions', sockets.size);
+            });
+          },
+          { maxPayloadBytes: config.maxPayloadBytes },
+        )
+      : null;
+  if (endpoint !== null) nodeCtx.log.info(`serving ${endpoint.path}`);
+
+  return {
+    kind: 'source',
+    async run(ctx: SourceContext) {
+      source = ctx;
+      if (config.role === 'server') {
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        return;
+      }
+      const headers = {
+        ...config.headers,
+        ...(config.authorization === undefined ? {} : { authorization: config.authorization }),
+      };
+      await keepConnected(
+        ctx,
+        {
+          url: config.url!,
+          subprotocols: config.subprotocols,
+          headers,
+          tls: tlsOptions(config.tls),
+          pingMs: config.pingMs,
+          pongTimeoutMs: config.pongTimeoutMs,
+          initialDelayMs: config.initialDelayMs,
+          maxDelayMs: config.maxDelayMs,
+          maxPayloadBytes: config.maxPayloadBytes,
+        },
+        ({ socket, closed }) => {
+          const frameSocket: FrameSocket = {
+            id: randomUUID(),
+            send: (data) => {
+              if (socket.readyState === socket.OPEN) socket.send(data);
+            },
+            pause: () => socket.pause(),
+            resume: () => socket.resume(),
+          };
+          const forget = adopt(frameSocket);
+          void closed.then(forget);
+          socket.on('message', (data, isBinary) => onFrame(frameSocket, frameValue(data, isBinary)));
+          for (const text of config.openMessages) socket.send(text);
+        },
+      );
+    },
+    close() {
+      endpoint?.close();
+    },
+  };
+});
