@@ -243,4 +243,20 @@ describe('contract: many-to-one lineage (holds)', () => {
       { first: 5, size: 5, ok: false },
     ]);
   });
+
+  it('fails (ok: false) a batch whose process never returns when the flow stops', async () => {
+    const run = await start(
+      chain([
+        ['src', 'test-probe'],
+        ['sink', 'test-collect', { hold: true }],
+      ]),
+    );
+    const ctx = await probe();
+    const acks: boolean[] = [];
+    void ctx.emit(msgs(1), (ok) => acks.push(ok));
+    await until(() => run.stats().nodes.sink!.queues.in!.size === 0, 'the sink to take the batch');
+    const result = await run.stop({ drainTimeoutMs: 50 });
+    expect(result.state).toBe('stopped');
+    expect(acks).toEqual([false]);
+  }, 30_000);
 });

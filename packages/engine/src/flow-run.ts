@@ -180,6 +180,7 @@ export class FlowRunImpl implements FlowRun {
       }
       const batch = edge.queue.shift()!;
       const messages = batch.messages;
+      node.current = batch;
       output.begin(batch.ack);
       if (activity !== undefined) {
         activity[0] = marker;
@@ -197,6 +198,8 @@ export class FlowRunImpl implements FlowRun {
       if (activity !== undefined) activity[0] = 0;
       counters.in += messages.length;
       counters.recordLatency(performance.now() - batch.t0, messages.length);
+      if (node.current !== batch) return; // the flow stopped without us (see failHungBatches): too late to route
+      node.current = null;
       const wait = router.deliver(node, output, batch.ack, batch.t0);
       router.release(batch.ack);
       router.done();
@@ -326,7 +329,7 @@ export class FlowRunImpl implements FlowRun {
       wake?.();
       if (node.counters.state === 'running') node.counters.state = 'stopping';
     }
-    await withTimeout(Promise.all(this.processorLoops), CLOSE_TIMEOUT_MS);
+    if ((await withTimeout(Promise.all(this.processorLoops), CLOSE_TIMEOUT_MS)) === 'timeout') this.failHungBatches();
     // Inputs a node still held (an open window, an unflushed batch) were never confirmed: fail them,
     // so their sources hear onAck(false) and replay them, instead of waiting for ever. After the
     // processors closed (which may still release some), before the sources close (and commit).
@@ -341,6 +344,25 @@ export class FlowRunImpl implements FlowRun {
     this.setState(state, this.failure?.reason);
     this.resolveDone(result);
     return result;
+  }
+
+  /**
+   * A `process` call that never returned holds its batch for ever: fail it (onAck(false), so the
+   * source replays it) rather than leave its source waiting.
+   */
+  private failHungBatches(): void {
+    for (const node of this.graph.nodes) {
+      const batch = node.current;
+      if (batch === null) continue;
+      node.current = null;
+      this.log(
+        'warn',
+        `process did not return within ${CLOSE_TIMEOUT_MS} ms of the stop; its batch is failed`,
+        node.id,
+      );
+      if (batch.ack !== null) batch.ack.ok = false;
+      this.router.release(batch.ack);
+    }
   }
 
   private async closeInstances(afterProcessors?: () => void): Promise<void> {

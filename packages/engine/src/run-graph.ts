@@ -5,7 +5,7 @@ import {
   type NodeInstance,
   type NodeManifest,
 } from '@tributary/shared';
-import { BatchQueue } from './batch-queue.js';
+import { BatchQueue, type Batch } from './batch-queue.js';
 import { NodeOutput, type HoldRef } from './node-output.js';
 import { NodeCounters } from './node-stats.js';
 import { RateWindow } from './rate-window.js';
@@ -42,6 +42,8 @@ export interface RunNode {
   rr: number;
   /** Set while the node's loop waits for input; a queue that becomes readable calls it. */
   wake: (() => void) | null;
+  /** The batch the node's `process` is working on (so that a stop can fail it if `process` never returns). */
+  current: Batch | null;
 }
 
 /** A start failure that names the node at fault. */
@@ -93,6 +95,7 @@ export function buildGraph(
       output: new NodeOutput(identity, (code, message) => onError(node, code, message), openHolds),
       rr: 0,
       wake: null,
+      current: null,
     };
     byId.set(doc.id, node);
     nodes.push(node);

@@ -42,20 +42,22 @@ interface Tap {
 /** The taps of one edge. Only touched on the hot path when someone is listening. */
 export class EdgeTaps {
   private readonly taps = new Set<Tap>();
+  /** A plain field, read on every push: the hot path pays one load when nobody listens. */
+  size = 0;
 
   constructor(
     private readonly flowId: string,
     private readonly edgeId: string,
   ) {}
 
-  get size(): number {
-    return this.taps.size;
-  }
-
   add(listener: (event: EdgeTapEvent) => void, perSecond = DEFAULT_TAP_PER_SECOND): () => void {
     const tap: Tap = { sampler: new TapSampler(perSecond), listener };
     this.taps.add(tap);
-    return () => this.taps.delete(tap);
+    this.size = this.taps.size;
+    return () => {
+      this.taps.delete(tap);
+      this.size = this.taps.size;
+    };
   }
 
   offer(batch: Batch): void {

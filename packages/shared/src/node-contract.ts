@@ -146,7 +146,7 @@ export interface KeyValueStore {
  * What `emit` answers. `undefined`: accepted, emit more at once. A promise: a queue downstream is
  * full; emit nothing more until it resolves (a Kafka source pauses its partitions, a webhook answers
  * 429). The engine never returns a promise for any other reason: yielding to the event loop is its
- * own business (see engine/README.md), so a promise always means real backpressure.
+ * own business (see packages/engine/README.md), so a promise always means real backpressure.
  */
 export type EmitResult = Promise<void> | undefined;
 

@@ -45,7 +45,9 @@ function statsText(stats: NodeStats | undefined): string {
 /** At a glance: the rate and the errors only, in text sized for the screen (see `.node-glance`). */
 function glanceText(stats: NodeStats | undefined): string {
   if (!stats) return '';
-  return `${compact(stats.rate1s)}\n${stats.errors > 0 ? compact(stats.errors) : ''}`;
+  // Whole messages per second above 1: at a glance a decimal costs room and says little.
+  const rate = stats.rate1s >= 1 && stats.rate1s < 1e4 ? String(Math.round(stats.rate1s)) : compact(stats.rate1s);
+  return `${rate}\n${stats.errors > 0 ? compact(stats.errors) : ''}`;
 }
 
 function GlanceLine({ id }: { id: string }) {

@@ -3,11 +3,13 @@
  * (127.0.0.1:9092 or KAFKA_BROKERS; shared: unique topics and groups, never stopped): the
  * channel-source and channel-sink nodes are its clients, kafkajs checks what reached Kafka.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { channelSinkNode, channelSourceNode } from '@tributary/nodes/runtime';
 import { runNode } from '@tributary/nodes/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delay, kafkaFor } from '../testing/kafka-harness.js';
+import { delay, kafkaFor, waitUntil } from '../testing/kafka-harness.js';
 import { bootServer } from '../testing/server-harness.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
@@ -93,6 +95,58 @@ describe('tributary serve --channel-brokers: the consumer-channel API over Kafka
     const byPartition = new Map(committed[0]!.partitions.map((p) => [p.partition, p.offset]));
     for (const end of ends) expect(byPartition.get(end.partition)).toBe(end.high);
   }, 120_000);
+
+  it('serves a client we did not write (curl): create, subscribe, records, commit, delete, produce', async () => {
+    const topic = unique('curl');
+    const group = unique('curl-group');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const curl = async (method: string, path: string, body?: unknown) => {
+      const args = ['-sS', '-X', method, '-H', `Authorization: Bearer ${TOKEN}`, '-w', '\n%{http_code}'];
+      if (body !== undefined) args.push('-H', 'Content-Type: application/json', '--data', JSON.stringify(body));
+      // Async: the server answers from this very process.
+      const run = await promisify(execFile)('curl', [...args, `${server.url}/api/channel/v1${path}`]);
+      const lines = run.stdout.trimEnd().split('\n');
+      const status = Number(lines.pop());
+      const text = lines.join('\n');
+      return { status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> | null };
+    };
+    const payload = Buffer.from(JSON.stringify({ hello: 'curl' })).toString('base64');
+    const produced = await curl('POST', '/produce', {
+      records: [{ routingData: { topic, shardingKey: 'k' }, message: { payload } }],
+    });
+    expect(produced.status).toBe(204);
+    const created = await curl('POST', '/consumers', {
+      consumerGroup: group,
+      configs: { 'auto.offset.reset': 'earliest', 'session.timeout.ms': 10000 },
+    });
+    expect(created.status).toBe(200);
+    const id = created.body!.consumerInstanceId as string;
+    expect((await curl('POST', `/consumers/${id}/subscription`, { topics: [topic] })).status).toBe(204);
+    const records = (await waitUntil(
+      'the record to be fetched',
+      async () => {
+        const got = await curl('GET', `/consumers/${id}/records`);
+        const list = got.body?.records as { message: { payload: string }; partition: number; offset: number }[];
+        if (list?.length) return list;
+        await delay(200);
+        return null;
+      },
+      60_000,
+    ))!;
+    expect(JSON.parse(Buffer.from(records[0]!.message.payload, 'base64').toString())).toEqual({ hello: 'curl' });
+    expect(
+      (
+        await curl('POST', `/consumers/${id}/offsets`, {
+          offsets: [{ topic, partition: records[0]!.partition, offset: records[0]!.offset }],
+        })
+      ).status,
+    ).toBe(204);
+    expect((await curl('DELETE', `/consumers/${id}`)).status).toBe(204);
+    expect((await curl('GET', `/consumers/${id}/records`)).status).toBe(404);
+    // Kafka's committed position is one past the record the client committed.
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    expect(committed[0]!.partitions[0]!.offset).toBe('1');
+  }, 90_000);
 
   it('answers bad requests with a JSON 4xx, and an unknown consumer with 404', async () => {
     expect((await api('POST', '/consumers', { consumerGroup: 'g' }, null)).status).toBe(401);

@@ -203,6 +203,7 @@ export async function runNode<M extends NodeManifest>(
         registry,
         dataDir,
         resolveSecret: keepReferences,
+        ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
         onLog: (entry) => {
           if (entry.nodeId !== nodeId) return;
           result.logs.push(
