@@ -23,6 +23,7 @@ export type RuntimeErrorCode =
   | 'E_REV_CONFLICT'
   | 'E_CREDENTIAL_NOT_FOUND'
   | 'E_SHUTTING_DOWN'
+  | 'E_CHANNEL_UNAVAILABLE'
   | 'E_INTERNAL';
 
 /** An error meant for the client: a code from the catalogue, a message in words, an HTTP status. */

@@ -36,6 +36,9 @@ Options:
   --allow-origin <url>  also let browser pages from this origin use the API (scheme://host:port); repeatable
   --safe                start without running the deployed flows (they stay deployed); the server
                         also starts this way by itself after ${CRASHES_BEFORE_SAFE_START} crashed starts in a row
+  --channel-brokers <host:port,…>
+                        offer the consumer-channel API (/api/channel/v1: consumers in Kafka
+                        consumer groups over HTTP, and produce) over these Kafka brokers
   -h, --help`;
 
 function defaultEditorDir(): string | undefined {
@@ -60,6 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         'start-timeout': { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         safe: { type: 'boolean' },
+        'channel-brokers': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -110,6 +114,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       allowedOrigins,
       safe: values.safe === true,
       log,
+      ...(values['channel-brokers']
+        ? {
+            channelBrokers: values['channel-brokers']
+              .split(',')
+              .map((b) => b.trim())
+              .filter(Boolean),
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof TokenRequiredError || error instanceof DataDirLockedError) {

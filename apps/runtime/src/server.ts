@@ -20,6 +20,7 @@ import { RuntimeError } from './errors.js';
 import { MAX_PROBLEMS_LISTED } from './http/errors.js';
 import { createValidator, nodeTypesPayload } from './node-types.js';
 import { ValidationPool } from './validation-pool.js';
+import { ChannelService } from './channel/channel-service.js';
 
 export const DEFAULT_PORT = 4300;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   bootSettleMs?: number;
   /** Server-side messages (startup, flow logs at warn and above, internal errors). */
   log?: (message: string) => void;
+  /** Kafka brokers for the consumer-channel API at /api/channel/v1; off when empty. */
+  channelBrokers?: string[];
 }
 
 export interface RuntimeServer {
@@ -168,7 +171,12 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
           problems: answer.problems,
           ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}),
         };
-      throw new RuntimeError('E_FLOW_INVALID', answer.message, 400);
+      // Only bytes can be malformed JSON or too deep; a document the server holds was checked when saved.
+      throw new RuntimeError(
+        'E_FLOW_INVALID',
+        'message' in answer ? answer.message : 'the document could not be checked',
+        400,
+      );
     },
     watchdogMs: options.watchdogMs ?? DEFAULT_WATCHDOG_MS,
     ...(options.flowMemoryLimitMb !== undefined ? { memoryLimitMb: options.flowMemoryLimitMb } : {}),
@@ -193,6 +201,9 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     }
   });
 
+  const channel = options.channelBrokers?.length
+    ? new ChannelService({ brokers: options.channelBrokers, log })
+    : undefined;
   const app = createApp({
     store,
     credentials,
@@ -210,6 +221,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     editorDir: options.editorDir,
     endpoints,
     log,
+    channel,
   });
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // A slow client (headers or body trickling in) is answered 408 and closed instead of holding a
@@ -278,6 +290,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
         if (settle !== null) clearTimeout(settle);
         await manager.shutdown();
         await pool.close();
+        await channel?.close();
         await new Promise<void>((done) => {
           void io.close(() => done());
           http.closeAllConnections();

@@ -20,6 +20,7 @@ export type PoolAnswer =
   | { kind: 'ok'; flow: FlowDocument; rev?: string }
   | { kind: 'problems'; problems: FlowProblem[]; problemsOmitted?: number }
   | { kind: 'json-invalid'; message: string }
+  | { kind: 'too-deep'; depth: number }
   | { kind: 'body-invalid'; message: string; problems: FlowProblem[]; problemsOmitted?: number }
   | { kind: 'failed'; message: string };
 

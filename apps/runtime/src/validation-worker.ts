@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeJsonError, type FlowProblem } from '@tributary/shared';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { createValidator } from './node-types.js';
 import type { PoolAnswer, PoolJob } from './validation-pool.js';
 
@@ -29,6 +30,7 @@ function answer(job: PoolJob): PoolAnswer {
   let rev: string | undefined;
   if (job.kind === 'doc') doc = job.doc;
   else {
+    if (nestsDeeperThan(job.bytes, MAX_JSON_DEPTH)) return { kind: 'too-deep', depth: MAX_JSON_DEPTH };
     let text: string;
     try {
       text = decoder.decode(job.bytes);

@@ -1,4 +1,6 @@
 import {
+  lazyNodeState,
+  nodeStateStoreName,
   unavailableEndpoints,
   type FlowDocument,
   type KeyValueStore,
@@ -44,6 +46,7 @@ export function makeContext(node: RunNode, deps: ContextDeps): NodeContext {
       },
     },
     openStore: deps.openStore,
+    state: lazyNodeState(() => deps.openStore(nodeStateStoreName(node.id))),
     endpoints:
       options.endpoints ??
       unavailableEndpoints(

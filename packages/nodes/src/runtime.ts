@@ -15,12 +15,19 @@ import { windowNode } from './window/runtime.js';
 import { checkpointNode } from './checkpoint/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
+import { postgresSinkNode } from './postgres-sink/runtime.js';
+import { postgresSourceNode } from './postgres-source/runtime.js';
+import { cacheUpdatesNode } from './cache-updates/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 import { sseSourceNode } from './sse-source/runtime.js';
 import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
 import { websocketSourceNode } from './websocket-source/runtime.js';
+import { sqsSourceNode } from './sqs-source/runtime.js';
+import { sqsSinkNode } from './sqs-sink/runtime.js';
+import { channelSourceNode } from './channel-source/runtime.js';
+import { channelSinkNode } from './channel-sink/runtime.js';
 
 export {
   cacheNode,
@@ -33,6 +40,9 @@ export {
   mapNode,
   sequenceNode,
   timerNode,
+  postgresSinkNode,
+  postgresSourceNode,
+  cacheUpdatesNode,
   windowNode,
   checkpointNode,
 };
@@ -60,6 +70,8 @@ export {
   postgresConnectionOf,
   postgresPoolConfig,
 } from './connections/postgres-client.js';
+export { createSqsClient, resolveQueueUrl, sqsConnectionOf } from './connections/sqs-client.js';
+export { sqsSourceNode, sqsSinkNode, channelSourceNode, channelSinkNode };
 export type { TimerTick } from './timer/runtime.js';
 export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';
 export {
@@ -84,6 +96,10 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   sseSourceNode,
   webhookNode,
   websocketSourceNode,
+  postgresSourceNode,
+  cacheUpdatesNode,
+  sqsSourceNode,
+  channelSourceNode,
   functionNode,
   filterNode,
   mapNode,
@@ -95,6 +111,9 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   counterNode,
   kafkaSinkNode,
   sseEndpointNode,
+  postgresSinkNode,
+  sqsSinkNode,
+  channelSinkNode,
 ];
 
 /**

@@ -269,6 +269,24 @@ export interface NodeEndpoints {
   ): Promise<WebSocketEndpoint>;
 }
 
+/**
+ * A node's own durable state (Dataiku's `checkpoint(state)` / `get_state()`): small values by key
+ * that survive restarts of the flow, e.g. the position a polling source has confirmed. Kept in
+ * the flow's data folder (embedded store `node-state:<node id>`), one per node, written when
+ * `set` resolves. A sink with its own transaction keeps what must commit with its rows in that
+ * transaction instead (postgres-sink: source offsets in `tributary_offsets`).
+ *
+ * @example
+ * const position = (await ctx.state.get('position')) ?? 0;
+ * // … after the flow confirmed everything up to `next`:
+ * await ctx.state.set('position', next);
+ */
+export interface NodeState {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<boolean>;
+}
+
 export interface NodeContext {
   readonly flowId: string;
   readonly nodeId: string;
@@ -278,6 +296,8 @@ export interface NodeContext {
   readonly signal: AbortSignal;
   /** Folder this flow may write to; file paths in configs are confined to it. */
   readonly dataDir: string;
+  /** This node's own durable state (see `NodeState`); opened on first use. */
+  readonly state: NodeState;
   /** A flow-scoped durable store, shared by every node of the flow that opens the same name. */
   openStore(name: string): KeyValueStore;
   /** HTTP, event-stream and WebSocket endpoints on the runtime's server (see `NodeEndpoints`). */
@@ -394,4 +414,23 @@ export function defineConnectionType<Config extends z.ZodType>(
 export function unavailableEndpoints(reason: string): NodeEndpoints {
   const refuse = () => Promise.reject(new Error(reason));
   return { http: refuse, eventStream: refuse, webSocket: refuse };
+}
+
+/** The store name that holds a node's `ctx.state`. */
+export function nodeStateStoreName(nodeId: string): string {
+  return `node-state:${nodeId}`;
+}
+
+/**
+ * A `NodeState` over the store that `open` gives, opened on first use (most nodes never touch
+ * their state, and should not cost an open store each).
+ */
+export function lazyNodeState(open: () => KeyValueStore): NodeState {
+  let store: KeyValueStore | undefined;
+  const get = () => (store ??= open());
+  return {
+    get: (key) => get().get(key),
+    set: (key, value) => get().put(key, value),
+    delete: (key) => get().delete(key),
+  };
 }

@@ -3,8 +3,9 @@
  * Each engine scenario runs in a fresh child process so that peak RSS is its own.
  *
  * Env: RUNS (3) runs per engine scenario (median reported), BENCH_MESSAGES (1,000,000),
- *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,limit,node-red,watchers,kafka,editor,
+ *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,limit,node-red,watchers,kafka,state,sqs,editor,
  *      BENCH_PACED_SECONDS (2) per paced-latency run, BENCH_BURST_MESSAGES (10,000,000) for the memory run.
+ *      SQS_BENCH_MESSAGES (10,000), SQS_BENCH_RUNS (3).
  */
 import { spawn, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -236,6 +237,34 @@ async function main(): Promise<void> {
           lines.push(
             `kafka    Java tools (ceiling): ProducerPerformance ${fmt(r.java_producer_perf_msgs_per_s as number)} msgs/s (idempotent, acks all), ConsumerPerformance ${fmt(r.java_consumer_perf_msgs_per_s as number)} msgs/s → ceiling ${fmt(java)} msgs/s`,
           );
+      },
+    ],
+    [
+      'state',
+      async (out) => {
+        const fn = await optional('state-bench', 'runStateBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number | number[]>;
+        out.state = r;
+        const runsOf = (key: string) => (r[key] as number[]).map(fmt).join(', ');
+        lines.push(
+          `state    cache enrich on Redis, ${fmt(r.lookups as number)} msgs: tributary ${fmt(r.cache_enrich_msgs_per_s as number)} msgs/s, hand-written ioredis pipelined loop ${fmt(r.hand_written_lookups_per_s as number)}/s → ${String(r.cache_enrich_vs_hand_written_pct)}% (target ≥ 70%)  runs: ${runsOf('cache_enrich_runs')} / ${runsOf('hand_written_lookup_runs')}`,
+        );
+        lines.push(
+          `state    postgres-sink effectively-once, ${fmt(r.rows as number)} rows: tributary ${fmt(r.postgres_sink_rows_per_s as number)} rows/s, hand-written pg batched insert ${fmt(r.hand_written_rows_per_s as number)}/s → ${String(r.postgres_sink_vs_hand_written_pct)}% (target ≥ 60%)  runs: ${runsOf('postgres_sink_runs')} / ${runsOf('hand_written_row_runs')}`,
+        );
+      },
+    ],
+    [
+      'sqs',
+      async (out) => {
+        const fn = await optional('sqs-pipeline', 'runSqsBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number | number[]>;
+        out.sqs = r;
+        lines.push(
+          `sqs      sqs-source → counter, ${fmt(r.messages as number)} msgs on ElasticMQ: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written SDK receive/delete-batch loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${r.tributary_vs_hand_written_pct as number}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
+        );
       },
     ],
     [

@@ -14,6 +14,8 @@ import { editorRoutes } from './editor-static.js';
 import { errorHandler, sendError } from './errors.js';
 import { flowRoutes } from './flows-routes.js';
 import { jsonBody } from './json-body.js';
+import { channelRoutes } from './channel-routes.js';
+import type { ChannelService } from '../channel/channel-service.js';
 
 export interface AppContext {
   store: FlowStore;
@@ -36,6 +38,8 @@ export interface AppContext {
   /** Flow endpoints (`/hooks`, `/streams`, `/ws`); it checks the token itself. */
   endpoints?: EndpointHub;
   log: (message: string) => void;
+  /** The consumer-channel API over Kafka (`--channel-brokers`); absent when not asked for. */
+  channel?: ChannelService | undefined;
 }
 
 const CredentialBody = z.object({ value: z.string() });
@@ -100,6 +104,8 @@ export function createApp(ctx: AppContext): Express {
     await ctx.credentials.delete(checkCredentialName(String(req.params.name)));
     res.status(204).end();
   });
+
+  if (ctx.channel) api.use('/channel/v1', json, channelRoutes(ctx.channel));
 
   api.use((req, res) => {
     sendError(res, 404, 'E_NOT_FOUND', `no API route ${req.method} ${req.baseUrl}${req.path}`);

@@ -75,6 +75,12 @@ function flowOf(answer: PoolAnswer, usage: string): { flow: FlowDocument; rev?: 
       throw new RuntimeError('E_JSON_INVALID', `the request body is not valid JSON: ${answer.message}`, 400, {
         problems: [{ code: 'E_JSON_INVALID', path: '', message: answer.message }],
       });
+    case 'too-deep': {
+      const message = `the JSON body nests deeper than ${answer.depth} levels`;
+      throw new RuntimeError('E_JSON_TOO_DEEP', message, 400, {
+        problems: [{ code: 'E_JSON_TOO_DEEP', path: '', message }],
+      });
+    }
     case 'body-invalid':
       throw new RuntimeError('E_BODY_INVALID', answer.message || usage, 400, {
         problems: answer.problems,
