@@ -419,7 +419,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
         lastInputAt = Date.now();
       }
     },
-    flush(): Promise<void> | undefined {
+    endOfInput(): Promise<void> | undefined {
       closeReady(watermark(), true);
       const wait = waitEmit;
       waitEmit = undefined;
