@@ -65,7 +65,7 @@ export class FlowRunImpl implements FlowRun {
   private failure: { reason: string; nodeId?: string } | null = null;
   private lastYield = performance.now();
   private readonly processorLoops: Promise<void>[] = [];
-  /** End of input: `flush` of the processors runs once before a finished flow shuts down. */
+  /** End of input: `endOfInput` of the processors runs once before a finished flow shuts down. */
   private flushed: 'no' | 'running' | 'done' = 'no';
 
   constructor(
@@ -272,7 +272,7 @@ export class FlowRunImpl implements FlowRun {
 
   /**
    * Every source finished and the queues drained: processors that keep messages back (windows)
-   * flush, upstream first, each one's output drained before the next flushes.
+   * flush (`endOfInput`), upstream first, each one's output drained before the next flushes.
    */
   private async flushAtEnd(): Promise<void> {
     this.flushed = 'running';
@@ -280,9 +280,9 @@ export class FlowRunImpl implements FlowRun {
     const { order } = topologicalOrder([...byId.keys()], this.flow.edges);
     for (const id of order) {
       const instance = byId.get(id)!.instance;
-      if (instance?.kind !== 'processor' || instance.flush === undefined || this.stopPromise !== null) continue;
+      if (instance?.kind !== 'processor' || instance.endOfInput === undefined || this.stopPromise !== null) continue;
       try {
-        await instance.flush();
+        await instance.endOfInput();
       } catch (error) {
         this.log('error', `flush at the end of input failed: ${(error as Error).message}`, id);
       }

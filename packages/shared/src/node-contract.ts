@@ -377,7 +377,7 @@ export interface ProcessorInstance {
    * End of input: called once, upstream nodes first, when every source of the flow has finished and
    * the queues drained (never on stop). A node that keeps messages back (a window) emits them here.
    */
-  flush?(): void | Promise<void>;
+  endOfInput?(): void | Promise<void>;
   /** Called on stop after the queues drained: flush producers, close files. */
   close?(): Promise<void> | void;
 }

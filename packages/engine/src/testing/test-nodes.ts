@@ -215,7 +215,7 @@ export const sumHandler = defineNode(
         for (const msg of batch) sum += msg.value as number;
         holds.push(out.hold());
       },
-      flush() {
+      endOfInput() {
         const from = holds;
         holds = [];
         void ctx.emitFrom([createMessage({ value: sum })], from, undefined, (ok) => sumAcks.push(ok));

@@ -106,6 +106,8 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
   /** Closed windows whose result is not confirmed yet: id → end. */
   const unconfirmed = new Map<string, number>();
   let closedThrough = -Infinity;
+  /** The earliest end of an open window, or less (session windows only grow). */
+  let nextEnd = Infinity;
 
   const fixed = new Map<string, Win>();
   const sessions = new Map<string | null, Win[]>();
@@ -232,19 +234,24 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
 
   /** Closes every window the watermark passed, oldest end first. */
   const closeReady = (wm: number, all = false) => {
+    if (!all && wm > closedThrough) closedThrough = wm;
+    // Nothing ends by the watermark yet: skip the scan (`nextEnd` is never above the earliest end).
+    if (!all && wm < nextEnd) return;
     const ready: Win[] = [];
+    let earliest = Infinity;
     for (const [id, win] of fixed) {
       if (all || win.end <= wm) {
         ready.push(win);
         fixed.delete(id);
-      }
+      } else if (win.end < earliest) earliest = win.end;
     }
     for (const [key, list] of sessions) {
       const keep = list.filter((win) => !(all || win.end <= wm) || (ready.push(win), false));
+      for (const win of keep) if (win.end < earliest) earliest = win.end;
       if (keep.length === 0) sessions.delete(key);
       else if (keep.length !== list.length) sessions.set(key, keep);
     }
-    if (!all && wm > closedThrough) closedThrough = wm;
+    nextEnd = earliest;
     if (ready.length === 0) return;
     ready.sort((a, b) => a.end - b.end);
     close(ready);
@@ -253,6 +260,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
 
   const newWin = (key: string | null, start: number, end: number): Win => {
     openCount++;
+    if (end < nextEnd) nextEnd = end;
     return { key, start, end, state: agg.init(), count: 0, holds: [], refs: [], batch: -1, dirty: false };
   };
 
@@ -411,7 +419,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
         lastInputAt = Date.now();
       }
     },
-    flush(): Promise<void> | undefined {
+    endOfInput(): Promise<void> | undefined {
       closeReady(watermark(), true);
       const wait = waitEmit;
       waitEmit = undefined;
