@@ -63,7 +63,7 @@ class PostgresSink implements ProcessorInstance {
     ctx.signal.addEventListener(
       'abort',
       () => {
-        if (this.waiting.length > 0) void this.flush().catch(() => undefined);
+        if (this.waiting.length > 0) void this.writePending().catch(() => undefined);
       },
       { once: true },
     );
@@ -131,7 +131,7 @@ class PostgresSink implements ProcessorInstance {
   }
 
   /** End of input (every source finished): what waits for its linger time is written now. */
-  flush(): Promise<void> {
+  endOfInput(): Promise<void> {
     return this.waiting.length > 0 ? this.writePending().catch(() => undefined) : this.chain;
   }
 
