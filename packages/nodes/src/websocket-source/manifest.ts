@@ -41,7 +41,10 @@ back up in TCP). Stats: \`connected\` (client) or \`sessions\` (server), \`recon
         .default('client')
         .describe('client: connect to a URL; server: serve a path of the runtime')
         .meta(ui({ label: 'Role', widget: 'select', order: 1 })),
-      url: urlField(['ws', 'wss'], 2, 'ws://127.0.0.1:8765/feed', 'Client role: the WebSocket URL').optional(),
+      // A default rather than a requirement that depends on the role (forms mark required fields only).
+      url: urlField(['ws', 'wss'], 2, 'ws://127.0.0.1:8765/feed', 'Client role: the WebSocket URL').default(
+        'ws://127.0.0.1:8765/',
+      ),
       path: endpointPathField('/ws', 3, 'devices').optional(),
       codec: codecField(4, 'How frames are read: json, string or bytes'),
       reply: z
