@@ -25,6 +25,7 @@ import { sseSourceManifest } from './sse-source/manifest.js';
 import { sseEndpointManifest } from './sse-endpoint/manifest.js';
 import { webhookManifest } from './webhook/manifest.js';
 import { websocketSourceManifest } from './websocket-source/manifest.js';
+import { websocketSinkManifest } from './websocket-sink/manifest.js';
 
 export {
   cacheManifest,
@@ -63,6 +64,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   counterManifest,
   kafkaSinkManifest,
   sseEndpointManifest,
+  websocketSinkManifest,
 ];
 
 /**

@@ -19,6 +19,7 @@ import { sseSourceNode } from './sse-source/runtime.js';
 import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
 import { websocketSourceNode } from './websocket-source/runtime.js';
+import { websocketSinkNode } from './websocket-sink/runtime.js';
 
 export {
   cacheNode,
@@ -79,6 +80,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   counterNode,
   kafkaSinkNode,
   sseEndpointNode,
+  websocketSinkNode,
 ];
 
 /**

@@ -98,7 +98,7 @@ export const websocketSourceNode = defineNode(websocketSourceManifest, async (co
       await keepConnected(
         ctx,
         {
-          url: config.url!,
+          url: config.url,
           subprotocols: config.subprotocols,
           headers,
           tls: tlsOptions(config.tls),
