@@ -26,6 +26,7 @@ import { sseEndpointManifest } from './sse-endpoint/manifest.js';
 import { webhookManifest } from './webhook/manifest.js';
 import { websocketSourceManifest } from './websocket-source/manifest.js';
 import { websocketSinkManifest } from './websocket-sink/manifest.js';
+import { httpRequestManifest } from './http-request/manifest.js';
 
 export {
   cacheManifest,
@@ -65,6 +66,7 @@ export const nodeManifests: readonly NodeManifest[] = [
   kafkaSinkManifest,
   sseEndpointManifest,
   websocketSinkManifest,
+  httpRequestManifest,
 ];
 
 /**

@@ -20,6 +20,7 @@ import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
 import { websocketSourceNode } from './websocket-source/runtime.js';
 import { websocketSinkNode } from './websocket-sink/runtime.js';
+import { httpRequestNode } from './http-request/runtime.js';
 
 export {
   cacheNode,
@@ -81,6 +82,7 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   kafkaSinkNode,
   sseEndpointNode,
   websocketSinkNode,
+  httpRequestNode,
 ];
 
 /**
