@@ -3,7 +3,7 @@
  * Each engine scenario runs in a fresh child process so that peak RSS is its own.
  *
  * Env: RUNS (3) runs per engine scenario (median reported), BENCH_MESSAGES (1,000,000),
- *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,node-red,watchers,kafka,editor.
+ *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,node-red,watchers,kafka,web-io,editor.
  */
 import { spawn, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -164,6 +164,21 @@ async function main(): Promise<void> {
         const pct = r.tributary_vs_hand_written_pct as number;
         lines.push(
           `kafka    source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written kafkajs loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${pct}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
+        );
+      },
+    ],
+    [
+      'web-io',
+      async (out) => {
+        const fn = await optional('web-io-bench', 'runWebIoBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number>;
+        out['web-io'] = r;
+        lines.push(
+          `web-io   websocket-source → function → counter, ${fmt(r.ws_frames)} frames from one ws client: tributary ${fmt(r.ws_tributary_frames_per_s)} frames/s, bare ws server loop ${fmt(r.ws_bare_frames_per_s)} frames/s → ${r.ws_tributary_vs_bare_pct}% (target ≥ 70%)`,
+        );
+        lines.push(
+          `web-io   sse-endpoint fan-out ${fmt(r.sse_events_per_s)} events/s to ${r.sse_clients} clients: ${fmt(r.sse_delivered_per_client)} events per client, latency p50 ${r.sse_p50_ms} ms p99 ${r.sse_p99_ms} ms max ${r.sse_max_ms} ms, dropped clients ${r.sse_dropped_clients}, peak RSS ${r.sse_peak_rss_mb} MB`,
         );
       },
     ],

@@ -32,7 +32,8 @@ confirmed by the sinks, *Reply text* (default \`acknowledged\`) is sent back on 
 request/acknowledge pattern of devices and feeds. A frame whose processing failed gets no reply.
 
 **Backpressure.** While the flow is full the node stops reading the sockets (the peers' writes
-back up in TCP). Stats: \`connected\` (client) or \`sessions\` (server), \`reconnects\`, \`frames\`.
+back up in TCP). Frames that arrive together are emitted as one batch (a reply still goes to each frame).
+Stats: \`connected\` (client) or \`sessions\` (server), \`reconnects\`, \`frames\`.
 `.trim(),
   config: z
     .strictObject({
