@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createMessage, defineNode, type FlowMessage, type SourceContext } from '@tributary/shared';
+import { createMessage, defineNode, type FlowMessage, type MessageMeta, type SourceContext } from '@tributary/shared';
 import { tlsOptions } from '../connections/connection-of.js';
 import { codecFor } from '../lib/codecs.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
@@ -28,20 +28,33 @@ export const websocketSourceNode = defineNode(websocketSourceManifest, async (co
   let pending: { socket: FrameSocket; message: FlowMessage }[] = [];
   let flushScheduled = false;
 
+  // Messages are immutable, so one meta object per socket and frame kind serves every frame.
+  const metas = new WeakMap<FrameSocket, readonly [MessageMeta, MessageMeta]>();
+  const metaOf = (socket: FrameSocket, binary: boolean): MessageMeta => {
+    let pair = metas.get(socket);
+    if (pair === undefined) {
+      pair = [
+        Object.freeze({ session: socket.id, binary: false }),
+        Object.freeze({ session: socket.id, binary: true }),
+      ];
+      metas.set(socket, pair);
+    }
+    return pair[binary ? 1 : 0];
+  };
+
   function onFrame(socket: FrameSocket, data: string | Uint8Array): void {
     const ctx = source;
     if (ctx === null || ctx.signal.aborted) return;
-    const binary = typeof data !== 'string';
-    const raw = createMessage({ key: socket.id, value: data, meta: { session: socket.id, binary } });
-    let message: FlowMessage;
+    const meta = metaOf(socket, typeof data !== 'string');
+    let value: unknown;
     try {
-      message = { ...raw, value: codec.decode(data) };
+      value = codec.decode(data);
     } catch (error) {
       ctx.stats.add('frames');
-      track(ctx.emitError(error, raw));
+      track(ctx.emitError(error, createMessage({ key: socket.id, value: data, meta })));
       return;
     }
-    pending.push({ socket, message });
+    pending.push({ socket, message: createMessage({ key: socket.id, value, meta }) });
     if (pending.length >= batchSize) flush();
     else if (!flushScheduled) {
       flushScheduled = true;
