@@ -96,7 +96,8 @@ function ensureChromium() {
  */
 function ensurePythonPeers() {
   const python = process.env.TRIBUTARY_PYTHON ?? '/usr/bin/python3';
-  const check = () => spawnSync(python, ['-c', 'import websockets, fastapi, uvicorn'], { stdio: 'ignore' }).status === 0;
+  const check = () =>
+    spawnSync(python, ['-c', 'import websockets, fastapi, uvicorn'], { stdio: 'ignore' }).status === 0;
   if (existsSync(python) && check() && existsSync('/usr/bin/curl')) return;
   if (!isRoot() || !existsSync('/usr/bin/apt-get')) {
     fail(
@@ -105,9 +106,13 @@ function ensurePythonPeers() {
   }
   step('installing python3-websockets, python3-fastapi, python3-uvicorn from apt (once)');
   must('apt-get', ['update', '-qq']);
-  must('apt-get', ['install', '-y', '-qq', 'python3', 'python3-websockets', 'python3-fastapi', 'python3-uvicorn', 'curl'], {
-    env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  must(
+    'apt-get',
+    ['install', '-y', '-qq', 'python3', 'python3-websockets', 'python3-fastapi', 'python3-uvicorn', 'curl'],
+    {
+      env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
+    },
+  );
 }
 
 /** Sums the vitest JSON reports so the run ends with one "N passed, N failed" line. */

@@ -25,7 +25,9 @@ describe('tributary validate', () => {
   it('accepts every shipped example', () => {
     const { code, stdout } = tributary([
       'validate',
-      ...['demo', 'hello', 'dead-letter', 'cache-lookup', 'bench-linear', 'web-feed', 'pin-acks', 'sse-loop'].map((f) => join(examples, `${f}.flow.json`)),
+      ...['demo', 'hello', 'dead-letter', 'cache-lookup', 'bench-linear', 'web-feed', 'pin-acks', 'sse-loop'].map((f) =>
+        join(examples, `${f}.flow.json`),
+      ),
     ]);
     expect(stdout).not.toContain('✖');
     expect(code).toBe(0);
