@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One entry point for a fresh machine with only Node and npm: `npm start`, `npm test`, `npm run bench`.
-// It installs what is missing (pnpm, workspace packages, and for tests Chromium and a Kafka broker),
+// It installs what is missing (pnpm, workspace packages, and for tests Chromium, a Kafka broker and ElasticMQ),
 // builds, then does the job. Node built-ins only: it runs before anything is installed.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -163,6 +163,22 @@ function startKafka(purpose) {
   };
 }
 
+/**
+ * Starts the local SQS-compatible server (ElasticMQ) unless SQS_ENDPOINT points at one; returns what
+ * stops it again (only when this run started it, and not with KEEP_ELASTICMQ=1).
+ */
+function startElasticMq(purpose) {
+  const script = join(root, 'scripts/elasticmq/elasticmq.mjs');
+  if (process.env.SQS_ENDPOINT || !existsSync(script)) return () => {};
+  step(`starting a local SQS server (ElasticMQ) for ${purpose}`);
+  const status = spawnSync(process.execPath, [script, 'status'], { cwd: root, env, encoding: 'utf8' });
+  const startedHere = status.status !== 0;
+  must(process.execPath, [script, 'start']);
+  return () => {
+    if (startedHere && process.env.KEEP_ELASTICMQ !== '1') run(process.execPath, [script, 'stop']);
+  };
+}
+
 async function main() {
   const command = process.argv[2];
   checkNode();
@@ -190,6 +206,7 @@ async function main() {
       ensurePythonPeers();
       build(pnpm);
       const stopKafka = startKafka('the tests');
+      const stopElasticMq = startElasticMq('the tests');
       step('lint, typecheck and tests (turbo run lint typecheck test test:e2e)');
       const status = run(pnpm, [
         'exec',
@@ -204,6 +221,7 @@ async function main() {
       ]);
       step('checking formatting (prettier --check)');
       const format = run(pnpm, ['exec', 'prettier', '--check', '--log-level=warn', '.']);
+      stopElasticMq();
       stopKafka();
       const { passed, failed, skipped } = summarise();
       console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
@@ -215,8 +233,10 @@ async function main() {
       install(pnpm);
       build(pnpm);
       const stopKafka = startKafka('the Kafka benchmark');
+      const stopElasticMq = startElasticMq('the SQS benchmark');
       step('running benchmarks');
       const status = run(process.execPath, [join(root, 'apps/runtime/dist/bench/run-bench.js')]);
+      stopElasticMq();
       stopKafka();
       process.exit(status);
       return;

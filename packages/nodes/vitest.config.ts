@@ -1,10 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that talk to the broker: they run once per Kafka client library (KAFKA_CLIENT). */
+const KAFKA_TESTS = ['src/kafka-source/kafka-source.test.ts', 'src/kafka-sink/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
     // The JSON report feeds the one-line total that `npm test` prints.
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     testTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'nodes', include: ['src/**/*.test.ts'], exclude: KAFKA_TESTS } },
+      { extends: true, test: { name: 'kafka-kafkajs', include: KAFKA_TESTS, env: { KAFKA_CLIENT: 'kafkajs' } } },
+      {
+        extends: true,
+        test: { name: 'kafka-platformatic', include: KAFKA_TESTS, env: { KAFKA_CLIENT: 'platformatic' } },
+      },
+    ],
   },
 });

@@ -72,10 +72,12 @@ describe('editor end to end', () => {
     await page.keyboard.type('return [msg, msg];');
     await expect.poll(() => code.textContent()).toBe('return [msg, msg];');
 
-    await expect.poll(() => page.locator('[data-testid="dirty"]').textContent()).toContain('unsaved');
+    // A flow the runtime has never seen says so, edited or not.
+    expect(await page.locator('[data-testid="dirty"]').textContent()).toContain('not saved');
     await page.locator('[data-testid="save"]').click();
-    await expect.poll(() => page.locator('[data-testid="dirty"]').textContent()).toContain('saved');
-    await expect.poll(() => page.locator('[data-testid="dirty"]').textContent()).not.toContain('unsaved');
+    await expect.poll(() => page.locator('[data-testid="dirty"]').textContent()).toBe('✓ saved');
+    // Saved: the flow has its own address.
+    await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/flows\/flow-/);
 
     await page.locator('[data-testid="deploy"]').click();
     await expect

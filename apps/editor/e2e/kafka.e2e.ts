@@ -84,7 +84,7 @@ beforeAll(async () => {
   }
   browser = await launchBrowser();
   await browser.page.goto(runtime.url);
-  await browser.page.locator('[data-testid="palette-sequence"]').waitFor();
+  await browser.page.locator('[data-testid="palette-sequence"]').waitFor({ state: 'attached' });
 });
 
 afterAll(async () => {

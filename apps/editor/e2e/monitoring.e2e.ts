@@ -96,7 +96,8 @@ beforeAll(async () => {
   page.on('dialog', (dialog) => void dialog.accept());
   page.on('websocket', (ws) => ws.on('framesent', (frame) => sent.push(String(frame.payload))));
   await page.goto(baseUrl);
-  await page.locator('[data-testid="palette-sequence"]').waitFor();
+  // Flows exist, none runs and none was opened here before: the page starts on the list of flows.
+  await page.locator('[data-testid="flow-list"]').waitFor();
 });
 
 afterAll(async () => {
@@ -110,7 +111,7 @@ describe('monitoring end to end', () => {
     await page.locator('[data-testid="node-sensors"]').waitFor();
     await page.locator('[data-testid="view-dashboard"]').click();
     await page.locator('[data-testid="dashboard-empty"]').waitFor();
-    expect(new URL(page.url()).hash).toBe('#dashboard');
+    expect(new URL(page.url()).hash).toBe('#/flows/demo/dashboard');
 
     // Deploy from the empty state; the charts appear and fill from the live ticks.
     await page.locator('[data-testid="dashboard-empty"]').getByRole('button', { name: 'Deploy' }).click();
@@ -136,20 +137,21 @@ describe('monitoring end to end', () => {
 
     // Back to the editor: the same flow, still on the canvas.
     await page.locator('[data-testid="view-editor"]').click();
-    expect(new URL(page.url()).hash).toBe('');
+    expect(new URL(page.url()).hash).toBe('#/flows/demo');
     expect(await page.locator('[data-testid="dashboard"]').count()).toBe(0);
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(9);
   });
 
-  it('a reload with #dashboard starts the charts from the runtime history', async () => {
+  it('a dashboard link opens the dashboard of that flow, its charts starting from the runtime history', async () => {
     const kept = async () =>
       ((await (await fetch(`${baseUrl}/api/flows/demo/stats`)).json()) as { snapshots: unknown[] }).snapshots.length;
     // Enough history that one live tick could not pass for it.
     await expect.poll(kept).toBeGreaterThanOrEqual(8);
     const seen = await kept();
-    await page.goto(`${baseUrl}/#dashboard`);
+    await page.goto(`${baseUrl}/#/flows/demo/dashboard`);
+    await page.reload();
     await page.locator('[data-testid="dashboard"]').waitFor();
-    await openFlow('demo');
+    await expect.poll(() => page.getByLabel('Flow name').inputValue()).toBe('Demo: sensor monitoring');
     // The first data the chart gets already holds the history (many seconds), not one live tick.
     await expect.poll(() => points('chart-flow-throughput')).toBeGreaterThan(0);
     expect(await points('chart-flow-throughput')).toBeGreaterThanOrEqual(seen);

@@ -1,12 +1,18 @@
-import { useEffect } from 'react';
+import { useEffect, type CSSProperties } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { loadCatalog } from './catalog.js';
 import { copySelection, type Clip } from './doc-store.js';
 import { connectLive } from './live.js';
-import { importText, refreshFlows, revalidate, save, useDoc } from './session.js';
+import { importText, openFlow, refreshFlows, revalidate, save, startUp, useDoc } from './session.js';
 import { useStats } from './stats-store.js';
-import { followHash, useView } from './view-store.js';
+import { followHash, parseHash, useView } from './view-store.js';
+import { FlowList } from './components/FlowList.js';
+import { ContextMenu } from './components/ContextMenu.js';
+import { ShortcutSheet, useShortcutSheet } from './components/ShortcutSheet.js';
+import { selectAll } from './actions.js';
+import { Resizer } from './components/Resizer.js';
+import { useLayout } from './layout-store.js';
 import { Canvas } from './components/Canvas.js';
 import { Dashboard } from './components/Dashboard.js';
 import { Inspector } from './components/Inspector.js';
@@ -25,8 +31,23 @@ function typing(target: EventTarget | null): boolean {
 
 /** Editor shortcuts; they stay out of the way while a form field or code editor has focus. */
 function onKeyDown(e: KeyboardEvent) {
-  if (typing(e.target)) return;
   const mod = e.ctrlKey || e.metaKey;
+  // Saving works from inside a field too (the browser's "save page" would be no use here).
+  if (mod && e.key.toLowerCase() === 's') {
+    e.preventDefault();
+    void save();
+    return;
+  }
+  if (typing(e.target)) return;
+  if (e.key === 'Escape' && useShortcutSheet.getState().open) {
+    useShortcutSheet.setState({ open: false });
+    return;
+  }
+  if (e.key === '?' && !mod) {
+    e.preventDefault();
+    useShortcutSheet.setState({ open: !useShortcutSheet.getState().open });
+    return;
+  }
   if (!mod) return;
   const doc = useDoc.getState();
   const key = e.key.toLowerCase();
@@ -37,7 +58,7 @@ function onKeyDown(e: KeyboardEvent) {
     clipboard = copySelection(doc);
     doc.removeSelected();
   } else if (key === 'd') doc.paste(copySelection(doc), { x: 40, y: 40 });
-  else if (key === 's') void save();
+  else if (key === 'a') selectAll();
   else return;
   e.preventDefault();
 }
@@ -57,14 +78,15 @@ function onPaste(e: ClipboardEvent) {
 
 export function App() {
   const view = useView((s) => s.view);
+  const inspectorWidth = useLayout((s) => s.inspectorWidth);
   useEffect(() => {
     void loadCatalog();
-    void refreshFlows();
+    void startUp(parseHash(location.hash));
     // Flows deployed or stopped elsewhere (CLI, another tab) show up in the picker.
     const poll = setInterval(() => void refreshFlows(), 10_000);
     useStats.getState().reset(useDoc.getState().docMeta.id);
     const disconnect = connectLive();
-    const unfollowHash = followHash();
+    const unfollowHash = followHash((id) => void openFlow(id));
     // Validation follows the document, debounced: typing stays smooth on big flows.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe = useDoc.subscribe((s, prev) => {
@@ -96,15 +118,29 @@ export function App() {
       <div className="app">
         <TopBar />
         {/* The dashboard lies over the editor, which stays mounted (viewport, selection). */}
-        <main className={view === 'dashboard' ? 'covered' : undefined}>
+        <main
+          className={view !== 'editor' ? 'covered' : undefined}
+          style={{ '--inspector-w': `${inspectorWidth}px` } as CSSProperties}
+        >
           <Palette />
           <Canvas />
           <Inspector />
+          <Resizer
+            axis="x"
+            direction={-1}
+            label="Inspector width"
+            size={inspectorWidth}
+            onResize={(px) => useLayout.getState().setInspectorWidth(Math.min(px, window.innerWidth * 0.6))}
+            testId="inspector-resizer"
+          />
           {view === 'editor' && <TapPanel />}
           {view === 'dashboard' && <Dashboard />}
+          {view === 'home' && <FlowList />}
         </main>
         <LogPanel />
         <ImportProblems />
+        <ContextMenu />
+        <ShortcutSheet />
         <TokenPrompt />
       </div>
     </ReactFlowProvider>

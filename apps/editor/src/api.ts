@@ -5,6 +5,7 @@ import type {
   FlowListResponse,
   FlowRecord,
   FlowStatsHistoryResponse,
+  FlowSummary,
   NodeTypesResponse,
   ReplaceFlowRequest,
 } from '@tributary/shared';
@@ -59,7 +60,43 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 const flowPath = (id: string) => `/api/flows/${encodeURIComponent(id)}`;
 
+/** One line of `GET /api/overview` (apps/runtime/src/http/editor-routes.ts). */
+export interface FlowOverview {
+  id: string;
+  name: string;
+  state: FlowSummary['state'];
+  nodeCount: number;
+  updatedAt: string;
+  rate: number;
+  errors: number;
+  startedAt?: string;
+  lastError?: string;
+  lastErrorNodeId?: string;
+}
+
+/** What `POST /api/node-test` answers (apps/runtime/src/http/node-test-protocol.ts). */
+export type NodeTestOutcome =
+  | {
+      kind: 'ran';
+      outputs: Record<string, { key: string | null; value: unknown; headers: Record<string, string> }[]>;
+      errors: { code: string; message: string }[];
+      logs: { level: string; message: string }[];
+      dropped: number;
+    }
+  | { kind: 'config'; problems: { path: string; message: string; line?: number; column?: number }[] }
+  | { kind: 'failed' | 'timeout' | 'refused'; message: string };
+
+export interface NodeTestRequest {
+  type: string;
+  nodeId?: string;
+  config: Record<string, unknown>;
+  message?: { value: unknown; key?: string | null; headers?: Record<string, string> };
+  timeoutMs?: number;
+}
+
 export const api = {
+  overview: () => call<{ flows: FlowOverview[] }>('GET', '/api/overview'),
+  nodeTest: (request: NodeTestRequest) => call<NodeTestOutcome>('POST', '/api/node-test', request),
   nodeTypes: () => call<NodeTypesResponse>('GET', '/api/node-types'),
   flows: () => call<FlowListResponse>('GET', '/api/flows'),
   flow: (id: string) => call<FlowRecord>('GET', flowPath(id)),

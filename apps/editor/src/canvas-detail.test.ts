@@ -15,11 +15,20 @@ const node = (id: string, type: string, x: number, y: number): EditorNode => ({
 
 describe('canvas detail levels', () => {
   it('shows blocks far out, titles in between, live figures close up', () => {
-    expect(detailAt(0.05)).toBe('far');
-    expect(detailAt(FAR_ZOOM)).toBe('mid');
-    expect(detailAt(NEAR_ZOOM - 0.01)).toBe('mid');
+    expect(detailAt(0.05, 1000)).toBe('far');
+    expect(detailAt(FAR_ZOOM, 1000)).toBe('mid');
+    expect(detailAt(NEAR_ZOOM - 0.01, 1000)).toBe('mid');
     expect(detailAt(NEAR_ZOOM)).toBe('near');
     expect(detailAt(2)).toBe('near');
+  });
+
+  it('a flow of a few hundred nodes keeps its figures (glance) where a large one shows blocks', () => {
+    expect(detailAt(0.2, 60)).toBe('glance');
+    expect(detailAt(0.35, 200)).toBe('glance');
+    expect(detailAt(0.2, 1000)).toBe('far');
+    expect(detailAt(0.35, 1000)).toBe('mid');
+    expect(detailAt(0.05, 60)).toBe('far');
+    expect(detailAt(0.5, 60)).toBe('near');
   });
 
   it('sizes a node by its ports, the error port included', () => {

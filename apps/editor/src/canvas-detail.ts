@@ -6,19 +6,27 @@ import type { EditorEdge, EditorNode } from './doc-mapping.js';
 /**
  * How much a node shows at the current zoom. `far`: a block in its kind's colour (text is under
  * 4 px there, and painting 1,000 nodes' text in software costs most of a frame); `mid`: title and
- * id; `near`: live figures too (only then does a node subscribe to its stats).
+ * id; `near`: live figures too (only then does a node subscribe to its stats). `glance`, for flows
+ * of up to `GLANCE_NODES` nodes in place of `far` and `mid`: the title and the rate and errors in
+ * text sized for the screen, so a running flow fitted to the window still shows its numbers.
  */
-export type Detail = 'far' | 'mid' | 'near';
+export type Detail = 'far' | 'mid' | 'glance' | 'near';
 
 export const FAR_ZOOM = 0.3;
 export const NEAR_ZOOM = 0.45;
+/** Flows up to this size read their figures at fit zoom (a few hundred text lines paint cheaply). */
+export const GLANCE_NODES = 250;
+/** Below this zoom even a glance is a few pixels: blocks again. */
+export const GLANCE_MIN_ZOOM = 0.12;
 
-export function detailAt(zoom: number): Detail {
-  return zoom < FAR_ZOOM ? 'far' : zoom < NEAR_ZOOM ? 'mid' : 'near';
+export function detailAt(zoom: number, nodeCount = 0): Detail {
+  if (zoom >= NEAR_ZOOM) return 'near';
+  if (nodeCount <= GLANCE_NODES) return zoom < GLANCE_MIN_ZOOM ? 'far' : 'glance';
+  return zoom < FAR_ZOOM ? 'far' : 'mid';
 }
 
 /** The detail level at the current zoom, for the canvas (one store subscription). */
-export const useZoomDetail = (): Detail => useStore((s) => detailAt(s.transform[2]));
+export const useZoomDetail = (nodeCount: number): Detail => useStore((s) => detailAt(s.transform[2], nodeCount));
 
 /**
  * The canvas passes the detail level down by context rather than each node and edge subscribing

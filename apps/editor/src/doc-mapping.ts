@@ -38,7 +38,9 @@ export function toEditorGraph(doc: FlowDocument): EditorGraph {
     if (n.description !== undefined) meta.description = n.description;
     if (n.disabled !== undefined) meta.disabled = n.disabled;
     nodeMeta[n.id] = meta;
-    return { id: n.id, type: n.type, position: { ...n.position }, data: { config: n.config } };
+    // A hand-written flow may leave positions out: placed at the origin here, laid out by `load`.
+    const position = n.position ? { ...n.position } : { x: 0, y: 0 };
+    return { id: n.id, type: n.type, position, data: { config: n.config } };
   });
   return { docMeta, nodes: rfNodes, edges: edges.map(toEditorEdge), nodeMeta };
 }

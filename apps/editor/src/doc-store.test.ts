@@ -150,3 +150,30 @@ describe('flow fields', () => {
     expect(s.getState().loads).toBe(before + 1);
   });
 });
+
+describe('opening a hand-written flow without positions', () => {
+  it('lays its nodes out left to right (ELK) without making the flow dirty or an undo step', async () => {
+    const s = store();
+    const doc = {
+      ...emptyDocument('hand', 'Hand-written'),
+      nodes: [
+        { id: 'a', type: 'sequence', typeVersion: 1, config: {} },
+        { id: 'b', type: 'function', typeVersion: 1, config: {} },
+        { id: 'c', type: 'counter', typeVersion: 1, config: {} },
+      ],
+      edges: [
+        { id: 'a->b', source: 'a', sourcePort: 'out', target: 'b', targetPort: 'in' },
+        { id: 'b->c', source: 'b', sourcePort: 'out', target: 'c', targetPort: 'in' },
+      ],
+    };
+    s.getState().load(doc, 'r1');
+    const deadline = Date.now() + 20_000;
+    const xs = () => s.getState().nodes.map((n) => n.position.x);
+    while (new Set(xs()).size < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    const [a, b, c] = xs() as [number, number, number];
+    expect(a).toBeLessThan(b);
+    expect(b).toBeLessThan(c);
+    expect(s.getState().dirty).toBe(false);
+    expect(s.getState().past).toHaveLength(0);
+  });
+});

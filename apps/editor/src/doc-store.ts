@@ -1,6 +1,7 @@
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { Connection, FlowDocument, FlowProblem } from '@tributary/shared';
+import type { CanvasNote, Connection, FlowDocument, FlowProblem } from '@tributary/shared';
+import { layout } from './auto-layout.js';
 import {
   edgeId,
   freshId,
@@ -52,6 +53,13 @@ export interface DocState extends EditorGraph {
   /** `field` coalesces consecutive edits of one field (typing) into one undo step. */
   setConfig: (nodeId: string, config: Record<string, unknown>, field?: string) => void;
   setNodeMeta: (nodeId: string, patch: Partial<NodeMeta>) => void;
+  /** Adds a comment or a group at a flow position (selected for typing); returns its id. */
+  addNote: (kind: CanvasNote['kind'], at: { x: number; y: number }) => string;
+  /** Changes a note; `field` coalesces a drag or typing into one undo step. */
+  updateNote: (id: string, patch: Partial<Omit<CanvasNote, 'id' | 'kind'>>, field?: string) => void;
+  removeNote: (id: string) => void;
+  /** Disables or enables many nodes as one undo step. */
+  setNodesDisabled: (nodeIds: readonly string[], disabled: boolean) => void;
   /** `field` coalesces consecutive edits of one flow field (typing) into one undo step. */
   setDocMeta: (patch: Partial<DocMeta>, field?: string) => void;
   /**
@@ -126,7 +134,15 @@ export function createDocStore(initial: FlowDocument) {
       loads: 0,
 
       load(doc, rev, dirty = false) {
-        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [], loads: get().loads + 1 });
+        const loads = get().loads + 1;
+        set({ ...toEditorGraph(doc), rev, dirty, past: [], future: [], deployProblems: [], loads });
+        if (doc.nodes.some((n) => n.position === undefined)) {
+          // Written by hand without positions: lay it out (not an undo step; the flow is not changed).
+          void layout(get().nodes, get().edges).then((positions) => {
+            if (get().loads !== loads) return; // another flow was opened meanwhile
+            set({ nodes: get().nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position })) });
+          });
+        }
       },
       markSaved(rev) {
         set({ rev, dirty: false });
@@ -185,6 +201,48 @@ export function createDocStore(initial: FlowDocument) {
         const next: NodeMeta = { ...current, ...patch };
         for (const key of Object.keys(patch) as (keyof NodeMeta)[]) if (next[key] === undefined) delete next[key];
         set({ nodeMeta: { ...s.nodeMeta, [nodeId]: next } });
+      },
+      addNote(kind, at) {
+        push();
+        const s = get();
+        const notes = s.docMeta.editor?.notes ?? [];
+        const id = freshId(kind, new Set(notes.map((n) => n.id)));
+        const note: CanvasNote = {
+          id,
+          kind,
+          text: '',
+          position: { x: Math.round(at.x), y: Math.round(at.y) },
+          ...(kind === 'group' ? { size: { width: 520, height: 260 } } : {}),
+        };
+        set({ docMeta: { ...s.docMeta, editor: { ...s.docMeta.editor, notes: [...notes, note] } } });
+        return id;
+      },
+      updateNote(id, patch, field) {
+        pushUnlessTyping(field === undefined ? undefined : `\u0000note\u0000${id}\u0000${field}`);
+        const s = get();
+        const notes = (s.docMeta.editor?.notes ?? []).map((n) => (n.id === id ? { ...n, ...patch } : n));
+        set({ docMeta: { ...s.docMeta, editor: { ...s.docMeta.editor, notes } } });
+      },
+      removeNote(id) {
+        push();
+        const s = get();
+        const notes = (s.docMeta.editor?.notes ?? []).filter((n) => n.id !== id);
+        const docMeta: DocMeta = { ...s.docMeta, editor: { ...s.docMeta.editor, notes } };
+        // The last note gone, the document is as if notes were never used.
+        if (notes.length === 0) delete docMeta.editor;
+        set({ docMeta });
+      },
+      setNodesDisabled(nodeIds, disabled) {
+        push();
+        const nodeMeta = { ...get().nodeMeta };
+        for (const id of nodeIds) {
+          const current = nodeMeta[id];
+          if (!current) continue;
+          const next: NodeMeta = { ...current, disabled: true };
+          if (!disabled) delete next.disabled;
+          nodeMeta[id] = next;
+        }
+        set({ nodeMeta });
       },
       setDocMeta(patch, field) {
         pushUnlessTyping(field === undefined ? undefined : `\u0000flow\u0000${field}`);

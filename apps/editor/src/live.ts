@@ -2,8 +2,10 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SocketAck } from '@tributary/shared';
 import { authToken } from './api.js';
 import { publishSnapshot } from './dashboard-feed.js';
+import { debugPayload, useDebug } from './debug-store.js';
 import { useLogs } from './log-store.js';
 import { requireSignIn, useAuth } from './auth.js';
+import { followRunState } from './session.js';
 import { useStats } from './stats-store.js';
 import { useTap } from './tap-store.js';
 
@@ -25,7 +27,10 @@ export function connectLive(): () => void {
   const follow = (flowId: string | undefined) => {
     if (subscribed && subscribed !== flowId && socket.connected)
       socket.emit('flow:unsubscribe', { flowId: subscribed });
-    if (subscribed !== flowId) useLogs.getState().reset(flowId);
+    if (subscribed !== flowId) {
+      useLogs.getState().reset(flowId);
+      useDebug.getState().reset(flowId);
+    }
     subscribed = flowId;
     if (flowId && socket.connected) socket.emit('flow:subscribe', { flowId }, () => undefined);
   };
@@ -54,10 +59,17 @@ export function connectLive(): () => void {
     publishSnapshot(snapshot);
   });
   socket.on('flow:status', (status) => {
-    if (status.flowId === useStats.getState().flowId) useStats.getState().setStatus(status.state, status.reason);
+    if (status.flowId === useStats.getState().flowId) {
+      const previous = useStats.getState().state;
+      useStats.getState().setStatus(status.state, status.reason, status.nodeId);
+      followRunState(status.state, status.reason, previous);
+    }
     useLogs.getState().addStatus(status);
   });
-  socket.on('flow:log', (entry) => useLogs.getState().addLog(entry));
+  // Lines of debug nodes carry a message for the debug panel, not text for the log.
+  socket.on('flow:log', (entry) =>
+    debugPayload(entry) ? useDebug.getState().add(entry) : useLogs.getState().addLog(entry),
+  );
   socket.on('node:error', (event) => useLogs.getState().addError(event));
   socket.on('edge:tap', (event) => useTap.getState().receive(event));
   const unsubscribe = useStats.subscribe((s, prev) => {

@@ -14,11 +14,36 @@ import { validationCatalog } from './catalog.js';
 import { emptyDocument } from './doc-mapping.js';
 import { createDocStore, currentDocument } from './doc-store.js';
 import { useStats } from './stats-store.js';
+import { useView } from './view-store.js';
+
+/** The flow opened last in this browser: opened again on the next visit. */
+const LAST_FLOW = 'tributary.lastFlow';
+
+function remember(id: string | undefined): void {
+  try {
+    if (id) localStorage.setItem(LAST_FLOW, id);
+    else localStorage.removeItem(LAST_FLOW);
+  } catch {
+    // Storage refused (private mode): the start falls back on a running flow.
+  }
+}
+
+function lastFlow(): string | undefined {
+  try {
+    return localStorage.getItem(LAST_FLOW) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The flow being edited (one per page). */
 export const useDoc = createDocStore(emptyDocument(newFlowId(), 'Untitled flow'));
 
-export type Notice = { kind: 'info' | 'error' | 'ok'; text: string };
+/**
+ * A line under the top bar. `live` ones describe the flow's run ("Deployed: running") and are
+ * replaced as soon as the run changes; ok and info ones go away on their own.
+ */
+export type Notice = { kind: 'info' | 'error' | 'ok'; text: string; live?: boolean; problems?: FlowProblem[] };
 
 /** Page state that is neither the document nor live figures. */
 export interface UiState {
@@ -41,13 +66,39 @@ export const useUi = create<UiState>()(() => ({
   problems: [],
 }));
 
-export function notify(kind: Notice['kind'], text: string): void {
-  useUi.setState({ notice: { kind, text } });
+const NOTICE_MS = 6000;
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function notify(
+  kind: Notice['kind'],
+  text: string,
+  extra: { live?: boolean; problems?: FlowProblem[] } = {},
+): void {
+  const notice: Notice = { kind, text, ...extra };
+  useUi.setState({ notice });
+  clearTimeout(noticeTimer);
+  if (kind !== 'error')
+    noticeTimer = setTimeout(() => {
+      if (useUi.getState().notice === notice) useUi.setState({ notice: undefined });
+    }, NOTICE_MS);
+}
+
+/** The run of the open flow changed (socket `flow:status`): the notice about it follows. */
+export function followRunState(state: string, reason: string | undefined, previous: string | undefined): void {
+  const notice = useUi.getState().notice;
+  if (state === 'failed') notify('error', `Flow failed: ${reason ?? 'no reason given'}`, { live: true });
+  else if (state === previous) return;
+  else if (state === 'stopped' && (previous === 'running' || notice?.live))
+    notify('info', reason ? `Flow stopped: ${reason}` : 'Flow stopped', { live: true });
+  else if (state === 'finished') notify('info', 'Flow finished: its sources have nothing more to send', { live: true });
+  else if (state === 'running' && notice?.live && previous !== 'running') notify('ok', 'Flow running', { live: true });
 }
 
 export function newFlowId(): string {
   return `flow-${Date.now().toString(36)}`;
 }
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 function describe(e: unknown): string {
   return e instanceof ApiFailure ? `${e.body.code}: ${e.message}` : (e as Error).message;
@@ -71,20 +122,54 @@ export function newFlow(): void {
   const id = newFlowId();
   useDoc.getState().load(emptyDocument(id, 'Untitled flow'), undefined);
   useStats.getState().reset(id);
+  useView.getState().setFlow(undefined, true);
+  useView.getState().setView('editor');
   notify('info', `New flow "${id}" (not saved yet)`);
 }
 
-export async function openFlow(id: string): Promise<void> {
-  if (!confirmDiscard()) return;
+/** Opens a saved flow; its address (`#/flows/<id>`) follows, keeping the dashboard if it is shown. */
+export async function openFlow(id: string): Promise<boolean> {
+  if (!confirmDiscard()) {
+    // Stay: the address goes back to the flow that is still open.
+    useView.getState().setFlow(useDoc.getState().rev === undefined ? undefined : useDoc.getState().docMeta.id);
+    return false;
+  }
   try {
     const record = await api.flow(id);
     useDoc.getState().load(record.flow, record.rev);
     useStats.getState().reset(id);
     useStats.getState().setStatus(record.state, record.lastError);
     useUi.setState({ notice: undefined, conflict: undefined });
+    useView.getState().setFlow(id, useView.getState().flowId !== id);
+    remember(id);
+    return true;
   } catch (e) {
-    notify('error', describe(e));
+    notify(
+      'error',
+      e instanceof ApiFailure && e.status === 404 ? `There is no flow "${id}" on the runtime` : describe(e),
+    );
+    if (e instanceof ApiFailure && e.status === 404 && lastFlow() === id) remember(undefined);
+    return false;
   }
+}
+
+/**
+ * What the page opens with: the flow its address names, else the flow opened last here, else a
+ * running flow, else the list of flows (when there are any) or a new flow to build.
+ */
+export async function startUp(route: { view: string; flowId: string | undefined }): Promise<void> {
+  const listed = refreshFlows();
+  if (route.flowId !== undefined) {
+    if (!(await openFlow(route.flowId))) useView.getState().setView('home');
+    return;
+  }
+  await listed;
+  if (route.view === 'home') return;
+  const flows = useUi.getState().flows;
+  const last = lastFlow();
+  const pick = flows.find((f) => f.id === last) ?? flows.find((f) => f.state === 'running');
+  if (pick) await openFlow(pick.id);
+  else if (flows.length > 0) useView.getState().setView('home');
 }
 
 /** Deletes the open flow on the runtime (stopping it first) and opens a new, empty one. */
@@ -99,6 +184,8 @@ export async function deleteFlow(): Promise<void> {
   const next = newFlowId();
   useDoc.getState().load(emptyDocument(next, 'Untitled flow'), undefined);
   useStats.getState().reset(next);
+  useView.getState().setFlow(undefined);
+  if (lastFlow() === id) remember(undefined);
   await refreshFlows();
   notify('ok', `Deleted flow "${id}"`);
 }
@@ -113,6 +200,9 @@ export async function save(overwriteRev?: string): Promise<boolean> {
     useDoc.getState().markSaved(record.rev);
     notify('ok', `Saved (rev ${record.rev})`);
     if (rev === undefined) useStats.getState().resubscribe();
+    // A first save gives the flow its address.
+    useView.getState().setFlow(doc.id);
+    remember(doc.id);
     void refreshFlows();
     return true;
   } catch (e) {
@@ -126,7 +216,7 @@ export async function save(overwriteRev?: string): Promise<boolean> {
       );
     } else if (e instanceof ApiFailure && e.body.problems) {
       useDoc.getState().setDeployProblems(e.body.problems);
-      notify('error', `Not saved: ${e.body.problems.length} problem(s) — ${e.message}`);
+      notify('error', `Not saved: ${count(e.body.problems.length, 'problem')}`, { problems: e.body.problems });
     } else notify('error', `Not saved: ${describe(e)}`);
     return false;
   } finally {
@@ -146,7 +236,7 @@ export async function deploy(): Promise<void> {
     useStats.getState().setStatus(record.state, record.lastError);
     useDoc.getState().setDeployProblems([]);
     useStats.getState().resubscribe();
-    notify('ok', `Deployed: ${record.state}`);
+    notify(record.state === 'failed' ? 'error' : 'ok', `Deployed: ${record.state}`, { live: true });
   } catch (e) {
     // A refused redeploy leaves the running version running: show the server's state, not "failed".
     await api
@@ -157,6 +247,11 @@ export async function deploy(): Promise<void> {
       const problems: FlowProblem[] = e.body.problems ?? [];
       if (e.body.nodeId) problems.push({ code: e.body.code, path: '', message: e.message, nodeId: e.body.nodeId });
       useDoc.getState().setDeployProblems(problems);
+      if (problems.length > 0) {
+        const single = problems.length === 1 && e.body.nodeId ? `: ${e.message}` : '';
+        notify('error', `Deploy failed: ${count(problems.length, 'problem')}${single}`, { problems });
+        return;
+      }
     }
     notify('error', `Deploy failed: ${describe(e)}`);
   } finally {
@@ -170,7 +265,7 @@ export async function stop(): Promise<void> {
   try {
     const record = await api.stop(useDoc.getState().docMeta.id);
     useStats.getState().setStatus(record.state);
-    notify('ok', 'Stopped');
+    notify('ok', 'Stopped', { live: true });
   } catch (e) {
     notify('error', `Stop failed: ${describe(e)}`);
   } finally {
@@ -198,6 +293,7 @@ export function importText(text: string, source: string): boolean {
   // An id the server has already: Save will meet a 409 and ask before replacing.
   useDoc.getState().load(flow, undefined, true);
   useStats.getState().reset(flow.id);
+  useView.getState().setFlow(undefined, true);
   useUi.setState({ importProblems: undefined });
   notify(
     'info',

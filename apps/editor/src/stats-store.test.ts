@@ -17,6 +17,28 @@ describe('stats store', () => {
     expect(useStats.getState().edges.e?.total).toBe(1);
   });
 
+  it('a stopped or failed flow shows no figures, and late snapshots do not bring them back', () => {
+    useStats.getState().reset('a');
+    useStats.getState().setStatus('running');
+    const snapshot = {
+      flowId: 'a',
+      at: 1,
+      uptimeMs: 1,
+      nodes: {},
+      edges: { e: { total: 1, rate1s: 4, queueFill: 0 } },
+    };
+    useStats.getState().apply(snapshot);
+    expect(useStats.getState().edges.e?.rate1s).toBe(4);
+    useStats.getState().setStatus('failed', 'node "f" hangs', 'f');
+    expect(useStats.getState().edges).toEqual({});
+    expect(useStats.getState().failedNode).toEqual({ id: 'f', reason: 'node "f" hangs' });
+    useStats.getState().apply(snapshot);
+    expect(useStats.getState().edges).toEqual({});
+    // A new run clears the blame.
+    useStats.getState().setStatus('running');
+    expect(useStats.getState().failedNode).toBeUndefined();
+  });
+
   it('maps queue fill to green, amber, red and rate to a growing width', () => {
     expect(fillColour(0)).toBe('hsl(130 75% 45%)');
     expect(fillColour(0.5)).toBe('hsl(40 75% 45%)');

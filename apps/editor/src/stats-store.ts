@@ -11,14 +11,26 @@ export interface StatsState {
   edges: Record<string, EdgeStats>;
   state: FlowRunState | undefined;
   reason: string | undefined;
+  /** The node the runtime blamed for the last failure (watchdog, start error), with why. */
+  failedNode: { id: string; reason: string } | undefined;
+  /** The flow ran while open here: only then is "stopped" news worth a line on each node. */
+  ranHere: boolean;
   connected: boolean;
   /** Bumped to subscribe again (a flow that now exists on the server). */
   epoch: number;
   resubscribe: () => void;
   apply: (snapshot: FlowStatsSnapshot) => void;
-  setStatus: (state: FlowRunState, reason?: string) => void;
+  setStatus: (state: FlowRunState, reason?: string, nodeId?: string) => void;
   reset: (flowId: string | undefined) => void;
   setConnected: (connected: boolean) => void;
+}
+
+const EMPTY_NODES: Record<string, NodeStats> = {};
+const EMPTY_EDGES: Record<string, EdgeStats> = {};
+
+/** States in which a flow's figures mean something (a run, or one being replaced or drained). */
+export function isLive(state: FlowRunState | undefined): boolean {
+  return state === 'running' || state === 'deploying' || state === 'stopping';
 }
 
 export const useStats = create<StatsState>()((set, get) => ({
@@ -27,20 +39,38 @@ export const useStats = create<StatsState>()((set, get) => ({
   edges: {},
   state: undefined,
   reason: undefined,
+  failedNode: undefined,
+  ranHere: false,
   connected: false,
   epoch: 0,
   resubscribe() {
     set({ epoch: get().epoch + 1 });
   },
   apply(snapshot) {
-    if (snapshot.flowId !== get().flowId) return;
+    const s = get();
+    // A last snapshot can arrive after the flow stopped (the drain's figures): it must not bring
+    // rates back onto a stopped flow.
+    if (snapshot.flowId !== s.flowId || (s.state !== undefined && !isLive(s.state))) return;
     set({ nodes: snapshot.nodes, edges: snapshot.edges });
   },
-  setStatus(state, reason) {
-    set({ state, reason });
+  setStatus(state, reason, nodeId) {
+    const live = isLive(state);
+    const failedNode =
+      state === 'failed' && nodeId ? { id: nodeId, reason: reason ?? 'failed' } : live ? undefined : get().failedNode;
+    // Not running: no rates, no queue colours — what is shown must be what runs.
+    if (live) set({ state, reason, failedNode, ranHere: true });
+    else set({ state, reason, failedNode, nodes: EMPTY_NODES, edges: EMPTY_EDGES });
   },
   reset(flowId) {
-    set({ flowId, nodes: {}, edges: {}, state: undefined, reason: undefined });
+    set({
+      flowId,
+      nodes: EMPTY_NODES,
+      edges: EMPTY_EDGES,
+      state: undefined,
+      reason: undefined,
+      failedNode: undefined,
+      ranHere: false,
+    });
   },
   setConnected(connected) {
     set({ connected });

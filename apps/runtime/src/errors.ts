@@ -5,6 +5,10 @@ export type RuntimeErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_BODY_INVALID'
   | 'E_JSON_INVALID'
+  | 'E_JSON_TOO_DEEP'
+  | 'E_DATA_DIR_LOCKED'
+  | 'E_FLOW_TOO_COMPLEX'
+  | 'E_BUSY'
   | 'E_PAYLOAD_TOO_LARGE'
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN_ORIGIN'
@@ -19,6 +23,7 @@ export type RuntimeErrorCode =
   | 'E_REV_CONFLICT'
   | 'E_CREDENTIAL_NOT_FOUND'
   | 'E_SHUTTING_DOWN'
+  | 'E_CHANNEL_UNAVAILABLE'
   | 'E_INTERNAL';
 
 /** An error meant for the client: a code from the catalogue, a message in words, an HTTP status. */
@@ -27,7 +32,7 @@ export class RuntimeError extends Error {
     readonly code: RuntimeErrorCode,
     message: string,
     readonly status: number,
-    readonly extra: { problems?: FlowProblem[]; current?: unknown; nodeId?: string } = {},
+    readonly extra: { problems?: FlowProblem[]; problemsOmitted?: number; current?: unknown; nodeId?: string } = {},
   ) {
     super(message);
     this.name = 'RuntimeError';

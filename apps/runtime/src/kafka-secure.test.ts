@@ -12,6 +12,7 @@ import type { FlowDocument } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFlow, type FlowRun } from './engine/index.js';
+import { kafkaClientSetting } from './testing/kafka-harness.js';
 
 const BROKERS = (process.env.KAFKA_SECURE_BROKERS ?? '127.0.0.1:9094').split(',').map((b) => b.trim());
 const CA_FILE = process.env.KAFKA_SECURE_CA ?? join(tmpdir(), 'tributary-kafka-9092', 'tls', 'ca.pem');
@@ -51,6 +52,7 @@ function secureConnection(mechanism: string, extra: Record<string, unknown>) {
       ssl: { ca: `\${env:${CA_ENV}}` },
       sasl: { mechanism, username: USER, password: '${cred:kafka-password}' },
       connectionTimeoutMs: 5000,
+      ...kafkaClientSetting(),
       ...extra,
     },
   };

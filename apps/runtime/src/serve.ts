@@ -3,6 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { RuntimeError } from './errors.js';
 import { parseArgs } from 'node:util';
+import { DEFAULT_FLOW_MEMORY_MB, DEFAULT_START_TIMEOUT_MS } from './host/flow-host.js';
+import { normalizeOrigin } from './http/access.js';
+import { CRASHES_BEFORE_SAFE_START } from './store/boot-record.js';
+import { DataDirLockedError } from './store/data-lock.js';
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -15,7 +19,7 @@ import {
 const USAGE = `Usage: tributary serve [options]
 
 Serves the HTTP API (/api), live stats over socket.io, Prometheus metrics (/metrics) and the built
-editor on one port. Deployed flows run in worker threads and come back after a restart.
+editor on one port. Deployed flows run in processes of their own and come back after a restart.
 
 Options:
   --port <n>            port (default ${DEFAULT_PORT}; 0 picks a free one)
@@ -26,6 +30,15 @@ Options:
   --deploy <flow.json>  import (if not saved yet) and deploy this flow at start; repeatable
   --editor-dir <dir>    built editor to serve (default: apps/editor/dist when built)
   --watchdog <seconds>  terminate a flow whose handler blocks its thread this long (default ${DEFAULT_WATCHDOG_MS / 1000})
+  --flow-memory <MB>    memory each flow's process may use before it is stopped and marked failed
+                        (default ${DEFAULT_FLOW_MEMORY_MB})
+  --start-timeout <s>   a flow not started by then is killed and marked failed (default ${DEFAULT_START_TIMEOUT_MS / 1000})
+  --allow-origin <url>  also let browser pages from this origin use the API (scheme://host:port); repeatable
+  --safe                start without running the deployed flows (they stay deployed); the server
+                        also starts this way by itself after ${CRASHES_BEFORE_SAFE_START} crashed starts in a row
+  --channel-brokers <host:port,…>
+                        offer the consumer-channel API (/api/channel/v1: consumers in Kafka
+                        consumer groups over HTTP, and produce) over these Kafka brokers
   -h, --help`;
 
 function defaultEditorDir(): string | undefined {
@@ -46,6 +59,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
         deploy: { type: 'string', multiple: true },
         'editor-dir': { type: 'string' },
         watchdog: { type: 'string' },
+        'flow-memory': { type: 'string' },
+        'start-timeout': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        safe: { type: 'boolean' },
+        'channel-brokers': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -62,6 +80,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return usageError('--port must be a whole number from 0 to 65535');
   const watchdogS = values.watchdog === undefined ? DEFAULT_WATCHDOG_MS / 1000 : Number(values.watchdog);
   if (!(watchdogS > 0)) return usageError('--watchdog must be a positive number of seconds');
+  const memoryMb = values['flow-memory'] === undefined ? DEFAULT_FLOW_MEMORY_MB : Number(values['flow-memory']);
+  if (!Number.isInteger(memoryMb) || memoryMb < 64)
+    return usageError('--flow-memory must be a whole number of MB, at least 64');
+  const startS =
+    values['start-timeout'] === undefined ? DEFAULT_START_TIMEOUT_MS / 1000 : Number(values['start-timeout']);
+  if (!(startS > 0)) return usageError('--start-timeout must be a positive number of seconds');
+  const allowedOrigins: string[] = [];
+  for (const origin of values['allow-origin'] ?? []) {
+    try {
+      allowedOrigins.push(normalizeOrigin(origin));
+    } catch {
+      return usageError(`--allow-origin ${origin} is not an origin (scheme://host:port)`);
+    }
+  }
   const editorDir = values['editor-dir'] ?? defaultEditorDir();
   if (values['editor-dir'] !== undefined && !existsSync(`${values['editor-dir']}/index.html`)) {
     return usageError(`--editor-dir ${values['editor-dir']} has no index.html`);
@@ -77,10 +109,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ...tokenOption(values.token ?? process.env.TRIBUTARY_TOKEN),
       ...(editorDir !== undefined ? { editorDir } : {}),
       watchdogMs: Math.round(watchdogS * 1000),
+      flowMemoryLimitMb: memoryMb,
+      startTimeoutMs: Math.round(startS * 1000),
+      allowedOrigins,
+      safe: values.safe === true,
       log,
+      ...(values['channel-brokers']
+        ? {
+            channelBrokers: values['channel-brokers']
+              .split(',')
+              .map((b) => b.trim())
+              .filter(Boolean),
+          }
+        : {}),
     });
   } catch (error) {
-    if (error instanceof TokenRequiredError) {
+    if (error instanceof TokenRequiredError || error instanceof DataDirLockedError) {
       console.error(`✖ ${error.message}`);
       return 2;
     }

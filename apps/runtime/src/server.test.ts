@@ -260,13 +260,12 @@ describe('deploy, live stats and stop', () => {
     const server = await boot();
     const v1 = (await create(server, endlessFlow('keeper'))).body;
     await call(server, 'POST', '/api/flows/keeper/deploy');
-    const broken = endlessFlow('keeper', undefined, 'return msg; // ${env:TRIBUTARY_UNSET_FOR_TEST}');
+    const broken = endlessFlow('keeper', undefined, 'return msg; ) // does not compile');
     await call(server, 'PUT', '/api/flows/keeper', { body: { flow: broken, rev: v1.rev } });
 
     const reply = await call(server, 'POST', '/api/flows/keeper/deploy');
     expect(reply.status).toBe(400);
     expect(reply.body.error.code).toBe('E_FLOW_START_FAILED');
-    expect(reply.body.error.message).toContain('TRIBUTARY_UNSET_FOR_TEST');
     expect(reply.body.error.message).toContain('"work"');
     const record = (await call(server, 'GET', '/api/flows/keeper')).body;
     expect(record).toMatchObject({ state: 'running', deployedRev: v1.rev });
@@ -489,8 +488,22 @@ describe('security', () => {
     expect((await call(server, 'GET', '/api/flows/csrf')).status).toBe(404);
     expect(await getWithHost(server, '/api/flows', 'evil.example:4300')).toBe(403);
     expect(await getWithHost(server, '/api/flows', 'localhost:4300')).toBe(200);
-    const devServer = await call(server, 'GET', '/api/flows', { headers: { origin: 'http://localhost:5173' } });
-    expect(devServer.status).toBe(200);
+    // Another local app's page (any loopback port) is another site too…
+    const localPage = await call(server, 'POST', '/api/flows/csrf/deploy', {
+      headers: { origin: 'http://localhost:5173' },
+    });
+    expect(localPage.status).toBe(403);
+    expect(localPage.body.error.message).toMatch(/--allow-origin http:\/\/localhost:5173/);
+  });
+
+  it('lets a configured origin in, and no other', async () => {
+    const server = await boot({ allowedOrigins: ['http://localhost:5173/'] });
+    const allowed = await call(server, 'GET', '/api/flows', { headers: { origin: 'http://localhost:5173' } });
+    expect(allowed.status).toBe(200);
+    const other = await call(server, 'GET', '/api/flows', { headers: { origin: 'http://localhost:5174' } });
+    expect(other.status).toBe(403);
+    const own = await call(server, 'GET', '/api/flows', { headers: { origin: server.url } });
+    expect(own.status).toBe(200);
   });
 });
 

@@ -10,12 +10,25 @@ import { fileManifest } from './file/manifest.js';
 import { filterManifest } from './filter/manifest.js';
 import { functionManifest } from './function/manifest.js';
 import { inlineManifest } from './inline/manifest.js';
+import { debugManifest } from './debug/manifest.js';
 import { logManifest } from './log/manifest.js';
 import { mapManifest } from './map/manifest.js';
 import { sequenceManifest } from './sequence/manifest.js';
 import { timerManifest } from './timer/manifest.js';
+import { postgresSinkManifest } from './postgres-sink/manifest.js';
+import { postgresSourceManifest } from './postgres-source/manifest.js';
+import { cacheUpdatesManifest } from './cache-updates/manifest.js';
 import { postgresConnection } from './connections/postgres.js';
 import { redisConnection } from './connections/redis.js';
+import { sqsConnection } from './connections/sqs.js';
+import { channelConnection } from './connections/channel.js';
+import { channelSourceManifest } from './channel-source/manifest.js';
+import { channelSinkManifest } from './channel-sink/manifest.js';
+import { sqsSourceManifest } from './sqs-source/manifest.js';
+import { sqsSinkManifest } from './sqs-sink/manifest.js';
+import { windowManifest } from './window/manifest.js';
+import { checkpointManifest } from './checkpoint/manifest.js';
+import { schemaRegistryConnection } from './connections/schema-registry.js';
 // Kafka (another engineer's part): its connection type and nodes.
 import { kafkaConnection } from './connections/kafka.js';
 import { kafkaSourceManifest } from './kafka-source/manifest.js';
@@ -31,6 +44,7 @@ import { httpRequestManifest } from './http-request/manifest.js';
 export {
   cacheManifest,
   counterManifest,
+  debugManifest,
   fileManifest,
   filterManifest,
   functionManifest,
@@ -39,8 +53,21 @@ export {
   mapManifest,
   sequenceManifest,
   timerManifest,
+  postgresSinkManifest,
+  postgresSourceManifest,
+  cacheUpdatesManifest,
+  windowManifest,
+  checkpointManifest,
 };
-export { postgresConnection, redisConnection };
+export {
+  postgresConnection,
+  redisConnection,
+  schemaRegistryConnection,
+  sqsConnection,
+  sqsSourceManifest,
+  sqsSinkManifest,
+};
+export { channelConnection, channelSourceManifest, channelSinkManifest };
 
 /**
  * Every installed node type, in palette order (sources, handlers, caches, sinks).
@@ -56,15 +83,25 @@ export const nodeManifests: readonly NodeManifest[] = [
   sseSourceManifest,
   webhookManifest,
   websocketSourceManifest,
+  postgresSourceManifest,
+  cacheUpdatesManifest,
+  sqsSourceManifest,
+  channelSourceManifest,
   functionManifest,
   filterManifest,
   mapManifest,
+  windowManifest,
+  checkpointManifest,
   cacheManifest,
   logManifest,
+  debugManifest,
   fileManifest,
   counterManifest,
   kafkaSinkManifest,
   sseEndpointManifest,
+  postgresSinkManifest,
+  sqsSinkManifest,
+  channelSinkManifest,
   websocketSinkManifest,
   httpRequestManifest,
 ];
@@ -79,4 +116,7 @@ export const connectionTypes: readonly ConnectionTypeManifest[] = [
   kafkaConnection,
   redisConnection,
   postgresConnection,
+  sqsConnection,
+  channelConnection,
+  schemaRegistryConnection,
 ];

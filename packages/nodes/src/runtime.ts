@@ -9,22 +9,33 @@ import { fileNode } from './file/runtime.js';
 import { filterNode } from './filter/runtime.js';
 import { functionNode } from './function/runtime.js';
 import { inlineNode } from './inline/runtime.js';
+import { debugNode } from './debug/runtime.js';
 import { logNode } from './log/runtime.js';
 import { mapNode } from './map/runtime.js';
+import { windowNode } from './window/runtime.js';
+import { checkpointNode } from './checkpoint/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
+import { postgresSinkNode } from './postgres-sink/runtime.js';
+import { postgresSourceNode } from './postgres-source/runtime.js';
+import { cacheUpdatesNode } from './cache-updates/runtime.js';
 import { kafkaSourceNode } from './kafka-source/runtime.js';
 import { kafkaSinkNode } from './kafka-sink/runtime.js';
 import { sseSourceNode } from './sse-source/runtime.js';
 import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
 import { websocketSourceNode } from './websocket-source/runtime.js';
+import { sqsSourceNode } from './sqs-source/runtime.js';
+import { sqsSinkNode } from './sqs-sink/runtime.js';
+import { channelSourceNode } from './channel-source/runtime.js';
+import { channelSinkNode } from './channel-sink/runtime.js';
 import { websocketSinkNode } from './websocket-sink/runtime.js';
 import { httpRequestNode } from './http-request/runtime.js';
 
 export {
   cacheNode,
   counterNode,
+  debugNode,
   fileNode,
   filterNode,
   functionNode,
@@ -33,10 +44,25 @@ export {
   mapNode,
   sequenceNode,
   timerNode,
+  postgresSinkNode,
+  postgresSourceNode,
+  cacheUpdatesNode,
+  windowNode,
+  checkpointNode,
 };
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
 export { resolveInside } from './lib/safe-path.js';
+export {
+  codecFromSettings,
+  isAsyncCodec,
+  avroSchemaCodec,
+  registryCodec,
+  registryClient,
+  type AnyCodec,
+  type AsyncCodec,
+  type CodecTarget,
+} from './lib/avro-codec.js';
 export { RatePacer, sleep } from './lib/pacing.js';
 export { toMessage, MessageResultError, type MessageLike } from './lib/message-like.js';
 export type { FunctionContext } from './function/runtime.js';
@@ -48,6 +74,8 @@ export {
   postgresConnectionOf,
   postgresPoolConfig,
 } from './connections/postgres-client.js';
+export { createSqsClient, resolveQueueUrl, sqsConnectionOf } from './connections/sqs-client.js';
+export { sqsSourceNode, sqsSinkNode, channelSourceNode, channelSinkNode };
 export type { TimerTick } from './timer/runtime.js';
 export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';
 export {
@@ -72,15 +100,25 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   sseSourceNode,
   webhookNode,
   websocketSourceNode,
+  postgresSourceNode,
+  cacheUpdatesNode,
+  sqsSourceNode,
+  channelSourceNode,
   functionNode,
   filterNode,
   mapNode,
+  windowNode,
+  checkpointNode,
   cacheNode,
   logNode,
+  debugNode,
   fileNode,
   counterNode,
   kafkaSinkNode,
   sseEndpointNode,
+  postgresSinkNode,
+  sqsSinkNode,
+  channelSinkNode,
   websocketSinkNode,
   httpRequestNode,
 ];

@@ -99,7 +99,9 @@ export interface ReplaceFlowRequest {
 /** `POST /api/flows/:id/validate`. */
 export interface ValidateFlowResponse {
   ok: boolean;
+  /** At most 1,000 problems are listed; the rest are counted in `problemsOmitted`. */
   problems: FlowProblem[];
+  problemsOmitted?: number;
 }
 
 /** `GET /api/credentials` (names only: values are never returned). */

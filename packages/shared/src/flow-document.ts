@@ -18,8 +18,11 @@ export const FlowNodeSchema = z.strictObject({
   typeVersion: z.int().min(1),
   label: z.string().optional(),
   description: z.string().optional(),
-  /** Editor metadata; the runtime ignores it. */
-  position: PositionSchema,
+  /**
+   * Editor metadata; the runtime ignores it. Optional so that flows can be written by hand: the
+   * editor lays out nodes without one when it opens the flow.
+   */
+  position: PositionSchema.optional(),
   /** Checked against the node type's own schema by `validateFlow`. */
   config: z.record(z.string(), z.unknown()),
   /** A disabled node is kept in the document but not run; edges through it are ignored. */
@@ -59,6 +62,23 @@ export const FlowSettingsSchema = z.strictObject({
   drainTimeoutMs: z.int().min(0).optional(),
 });
 
+/**
+ * A note on the canvas: a comment (text), or a group (a titled frame drawn behind the nodes it
+ * surrounds). Editor metadata like `position`: the runtime ignores it.
+ */
+export const CanvasNoteSchema = z.strictObject({
+  id: IdSchema,
+  kind: z.enum(['comment', 'group']),
+  text: z.string().max(10_000),
+  position: PositionSchema,
+  size: z.strictObject({ width: z.number().positive(), height: z.number().positive() }).optional(),
+});
+
+/** What only the editor reads (comments and groups); optional, ignored by the runtime. */
+export const EditorMetaSchema = z.strictObject({
+  notes: z.array(CanvasNoteSchema).max(1000).optional(),
+});
+
 export const FlowDocumentSchema = z.strictObject({
   schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
   id: IdSchema,
@@ -68,6 +88,7 @@ export const FlowDocumentSchema = z.strictObject({
   connections: z.array(ConnectionSchema).optional(),
   nodes: z.array(FlowNodeSchema),
   edges: z.array(FlowEdgeSchema),
+  editor: EditorMetaSchema.optional(),
 });
 
 export type FlowDocument = z.infer<typeof FlowDocumentSchema>;
@@ -76,3 +97,4 @@ export type FlowEdge = z.infer<typeof FlowEdgeSchema>;
 export type Connection = z.infer<typeof ConnectionSchema>;
 export type FlowSettings = z.infer<typeof FlowSettingsSchema>;
 export type RestartPolicy = z.infer<typeof RestartPolicySchema>;
+export type CanvasNote = z.infer<typeof CanvasNoteSchema>;

@@ -86,13 +86,13 @@ describe('upstream and downstream', () => {
 
 describe('canConnect', () => {
   it.each([
-    [e('h2', 'src'), 'Test source is a source: sources have no inputs'],
-    [e('sink', 'h1'), 'Test sink is a sink: sinks have no outputs (only "error" can be wired)'],
+    [e('h2', 'src'), '"src" is a source (Test source): sources have no inputs'],
+    [e('sink', 'h1'), '"sink" is a sink (Test sink): sinks have no outputs, only "error" can be wired'],
     [e('h2', 'h1'), 'this connection would close a loop (flows are acyclic)'],
     [e('h1', 'h1'), 'a node cannot feed itself'],
     [e('src', 'h1'), 'these ports are already connected'],
-    [e('src', 'h2', 'left'), 'Test source has no output "left"'],
-    [e('src', 'h2', 'out', 'side'), 'Test handler has no input "side"'],
+    [e('src', 'h2', 'left'), '"src" (Test source) has no output "left"; its outputs: out, error'],
+    [e('src', 'h2', 'out', 'side'), '"h2" (Test handler) has no input "side"; its inputs: in'],
     [e('src', 'nowhere'), 'node "nowhere" is not in this flow'],
   ])('refuses %o: %s', (edge, reason) => {
     expect(canConnect(flow, manifests, edge)).toEqual({ ok: false, reason });

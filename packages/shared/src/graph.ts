@@ -226,17 +226,67 @@ export function canConnect(
   const tm = byType.get(target.type);
   if (!sm) return { ok: false, reason: `unknown node type "${source.type}"` };
   if (!tm) return { ok: false, reason: `unknown node type "${target.type}"` };
-  if (tm.kind === 'source') return { ok: false, reason: `${tm.label} is a source: sources have no inputs` };
-  if (sm.kind === 'sink' && edge.sourcePort !== ERROR_PORT)
-    return { ok: false, reason: `${sm.label} is a sink: sinks have no outputs (only "error" can be wired)` };
-  if (!outputPorts(sm).includes(edge.sourcePort))
-    return { ok: false, reason: `${sm.label} has no output "${edge.sourcePort}"` };
-  if (!inputPorts(tm).includes(edge.targetPort))
-    return { ok: false, reason: `${tm.label} has no input "${edge.targetPort}"` };
+  const [problem] = edgeEndProblems(edge, sm, tm);
+  if (problem) return { ok: false, reason: problem.message };
   if (flow.edges.some((e) => sameEdge(e, edge))) return { ok: false, reason: 'these ports are already connected' };
   if (downstreamOf(edge.target, flow.edges).has(edge.source))
     return { ok: false, reason: 'this connection would close a loop (flows are acyclic)' };
   return { ok: true };
+}
+
+/** Why an edge's ends do not fit the nodes it joins (the one rule behind `canConnect` and `validateFlow`). */
+export interface EdgeEndProblem {
+  code: 'E_SINK_HAS_OUTPUT' | 'E_SOURCE_HAS_INPUT' | 'E_EDGE_MISSING_PORT';
+  /** The edge field at fault. */
+  field: 'source' | 'sourcePort' | 'target' | 'targetPort';
+  /** The node at fault. */
+  nodeId: string;
+  message: string;
+}
+
+type EndManifest = Pick<NodeManifest, 'kind' | 'label' | 'inputs' | 'outputs'>;
+
+/**
+ * The port rules of one edge: sinks have no outputs but `error`, sources no inputs, and each port
+ * must exist on its node. A side whose manifest is unknown is not checked.
+ */
+export function edgeEndProblems(edge: GraphEdge, source?: EndManifest, target?: EndManifest): EdgeEndProblem[] {
+  const problems: EdgeEndProblem[] = [];
+  if (source) {
+    if (source.kind === 'sink' && edge.sourcePort !== ERROR_PORT) {
+      problems.push({
+        code: 'E_SINK_HAS_OUTPUT',
+        field: 'source',
+        nodeId: edge.source,
+        message: `"${edge.source}" is a sink (${source.label}): sinks have no outputs, only "error" can be wired`,
+      });
+    } else if (!outputPorts(source).includes(edge.sourcePort)) {
+      problems.push({
+        code: 'E_EDGE_MISSING_PORT',
+        field: 'sourcePort',
+        nodeId: edge.source,
+        message: `"${edge.source}" (${source.label}) has no output "${edge.sourcePort}"; its outputs: ${outputPorts(source).join(', ')}`,
+      });
+    }
+  }
+  if (target) {
+    if (target.kind === 'source') {
+      problems.push({
+        code: 'E_SOURCE_HAS_INPUT',
+        field: 'target',
+        nodeId: edge.target,
+        message: `"${edge.target}" is a source (${target.label}): sources have no inputs`,
+      });
+    } else if (!inputPorts(target).includes(edge.targetPort)) {
+      problems.push({
+        code: 'E_EDGE_MISSING_PORT',
+        field: 'targetPort',
+        nodeId: edge.target,
+        message: `"${edge.target}" (${target.label}) has no input "${edge.targetPort}"; its inputs: ${inputPorts(target).join(', ') || 'none'}`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Two edges join the same output port to the same input port. */

@@ -6,7 +6,8 @@
  * - checking it (`validateFlow`, `validateFlowText`, `parseFlowDocument`, `PROBLEM_CODES`);
  * - graph rules (`canConnect`, `topologicalOrder`, `findCycles`, `downstreamOf`);
  * - the node contract (`defineManifest`, `defineNode`, `defineConnectionType`) and UI hints;
- * - messages, live stats and socket events; HTTP DTOs (`FlowRecord`, `toNodeTypeInfo`).
+ * - messages, live stats and socket events; HTTP DTOs (`FlowRecord`, `toNodeTypeInfo`);
+ * - one retry rule (`backoffDelay`, `sleep`) for reconnects and restarts.
  *
  * @example
  * import { validateFlowText, serializeFlow } from '@tributary/shared';
@@ -30,4 +31,5 @@ export * from './serialize.js';
 export * from './json-text.js';
 export * from './validate-flow.js';
 export * from './api.js';
+export * from './backoff.js';
 export * from './flow-json-schema.js';

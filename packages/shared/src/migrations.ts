@@ -118,7 +118,6 @@ function nodeV0ToV1(node: Json): Json {
     leftover = { value: data };
   }
   out.typeVersion ??= 1;
-  out.position ??= { x: 0, y: 0 };
   out.config ??= {};
   // Kept so the validator names it: it is not React Flow state, so it may be someone's data.
   if (leftover) out.data = leftover;

@@ -76,10 +76,11 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   description: string;
   /** Palette group inside the kind, e.g. `kafka`, `transform`, `storage`, `testing`. */
   category: string;
-  /** A short icon name the editor maps to a glyph. */
+  /**
+   * @deprecated Nothing reads it (issue 9, point 6); kept only until the Kafka manifests drop it,
+   * then removed. Do not set it on new node types.
+   */
   icon?: string;
-  /** Colour accent in the editor (CSS colour). */
-  color?: string;
   inputs: readonly PortDefinition[];
   outputs: readonly PortDefinition[];
   /** zod schema of the config, with defaults; the runtime parses config with it before a node starts. */
@@ -88,8 +89,22 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   migrations?: Readonly<Record<number, ConfigMigration>>;
   /** Markdown shown in the editor's help panel. */
   docs?: string;
-  /** Connection types this node can use (`kafka`, `redis`, `postgres`). */
+  /**
+   * @deprecated Nothing reads it: a config field's `ui.connectionType` hint says which connection
+   * type it takes. Kept only until the Kafka manifests drop it, then removed.
+   */
   connectionTypes?: readonly string[];
+  /**
+   * Nodes that keep inputs unconfirmed (a window): the most input messages one may hold, from its
+   * parsed config (typed loosely: manifests are spread onto other configs in tests). Checked at deploy against `maxUnconfirmed` of the sources upstream.
+   */
+  maxHeld?(config: Readonly<Record<string, unknown>>): number;
+  /**
+   * Sources that stop reading while this many of their messages are unconfirmed (a queue's
+   * in-flight limit); undefined when they do not stop. A node downstream that holds as many would
+   * wait for input that never comes, so the flow is refused at deploy.
+   */
+  maxUnconfirmed?(config: Readonly<Record<string, unknown>>): number | undefined;
 }
 
 export function defineManifest<Config extends z.ZodType>(manifest: NodeManifest<Config>): NodeManifest<Config> {
@@ -131,7 +146,7 @@ export interface KeyValueStore {
  * What `emit` answers. `undefined`: accepted, emit more at once. A promise: a queue downstream is
  * full; emit nothing more until it resolves (a Kafka source pauses its partitions, a webhook answers
  * 429). The engine never returns a promise for any other reason: yielding to the event loop is its
- * own business (see engine/README.md), so a promise always means real backpressure.
+ * own business (see packages/engine/README.md), so a promise always means real backpressure.
  */
 export type EmitResult = Promise<void> | undefined;
 
@@ -254,6 +269,24 @@ export interface NodeEndpoints {
   ): Promise<WebSocketEndpoint>;
 }
 
+/**
+ * A node's own durable state (Dataiku's `checkpoint(state)` / `get_state()`): small values by key
+ * that survive restarts of the flow, e.g. the position a polling source has confirmed. Kept in
+ * the flow's data folder (embedded store `node-state:<node id>`), one per node, written when
+ * `set` resolves. A sink with its own transaction keeps what must commit with its rows in that
+ * transaction instead (postgres-sink: source offsets in `tributary_offsets`).
+ *
+ * @example
+ * const position = (await ctx.state.get('position')) ?? 0;
+ * // … after the flow confirmed everything up to `next`:
+ * await ctx.state.set('position', next);
+ */
+export interface NodeState {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<boolean>;
+}
+
 export interface NodeContext {
   readonly flowId: string;
   readonly nodeId: string;
@@ -263,6 +296,8 @@ export interface NodeContext {
   readonly signal: AbortSignal;
   /** Folder this flow may write to; file paths in configs are confined to it. */
   readonly dataDir: string;
+  /** This node's own durable state (see `NodeState`); opened on first use. */
+  readonly state: NodeState;
   /** A flow-scoped durable store, shared by every node of the flow that opens the same name. */
   openStore(name: string): KeyValueStore;
   /** HTTP, event-stream and WebSocket endpoints on the runtime's server (see `NodeEndpoints`). */
@@ -273,9 +308,11 @@ export interface NodeContext {
    * Processors (handlers, caches): emits messages derived from held inputs, at any time (a window
    * closing on a timer, a batching sink's flush). The message's acks are the union of `from`: each
    * held input is confirmed when every message derived from it is. The holds passed here are
-   * consumed (do not release them again). Answers like `SourceContext.emit`.
+   * consumed (do not release them again). Answers like `SourceContext.emit`. `onAck` fires once the
+   * messages were confirmed (ok) or the flow stopped first (not ok), before the held inputs are
+   * confirmed — a window records there that its result is final.
    */
-  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string): EmitResult;
+  emitFrom(messages: readonly FlowMessage[], from: readonly Hold[], port?: string, onAck?: AckCallback): EmitResult;
   /**
    * Gives holds up without output: `ok: true` confirms the inputs (aggregated away, deliberately
    * dropped), `ok: false` marks them failed (not committed, so a source replays them).
@@ -336,6 +373,11 @@ export interface Output {
 export interface ProcessorInstance {
   readonly kind: 'processor';
   process(batch: readonly FlowMessage[], out: Output, inputPort: string): void | Promise<void>;
+  /**
+   * End of input: called once, upstream nodes first, when every source of the flow has finished and
+   * the queues drained (never on stop). A node that keeps messages back (a window) emits them here.
+   */
+  flush?(): void | Promise<void>;
   /** Called on stop after the queues drained: flush producers, close files. */
   close?(): Promise<void> | void;
 }
@@ -372,4 +414,23 @@ export function defineConnectionType<Config extends z.ZodType>(
 export function unavailableEndpoints(reason: string): NodeEndpoints {
   const refuse = () => Promise.reject(new Error(reason));
   return { http: refuse, eventStream: refuse, webSocket: refuse };
+}
+
+/** The store name that holds a node's `ctx.state`. */
+export function nodeStateStoreName(nodeId: string): string {
+  return `node-state:${nodeId}`;
+}
+
+/**
+ * A `NodeState` over the store that `open` gives, opened on first use (most nodes never touch
+ * their state, and should not cost an open store each).
+ */
+export function lazyNodeState(open: () => KeyValueStore): NodeState {
+  let store: KeyValueStore | undefined;
+  const get = () => (store ??= open());
+  return {
+    get: (key) => get().get(key),
+    set: (key, value) => get().put(key, value),
+    delete: (key) => get().delete(key),
+  };
 }

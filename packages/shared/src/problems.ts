@@ -24,6 +24,8 @@ export const PROBLEM_CODES = {
   E_CONNECTION_INVALID: "A connection's config does not match its connection type's schema.",
   E_UNKNOWN_CONNECTION_TYPE: 'No installed connection type has this id.',
   E_SECRET_IN_CLEAR: 'A secret is written in clear; use a ${env:NAME} or ${cred:NAME} reference.',
+  E_HOLD_DEADLOCK:
+    'A node (a window) may hold more unconfirmed messages than a source upstream lets be unconfirmed: it would wait forever.',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

@@ -1,6 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { migrateDocument, parseFlowJson, serializeFlow, validateFlowText, type FlowDocument } from './index.js';
+import {
+  migrateDocument,
+  parseFlowDocument,
+  parseFlowJson,
+  serializeFlow,
+  validateFlowText,
+  type FlowDocument,
+} from './index.js';
 import { catalog } from './testing/test-catalog.js';
 
 const dir = new URL('./__fixtures__/', import.meta.url);
@@ -9,6 +16,28 @@ const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');
 const canonical = readdirSync(dir).filter((f) => f.endsWith('.flow.json') && f !== 'legacy-v0.flow.json');
 
 describe('serializeFlow', () => {
+  it('keeps the editor metadata (comments, groups) last, and refuses a malformed note by its path', () => {
+    const doc = {
+      schemaVersion: 1,
+      id: 'notes',
+      name: 'Notes',
+      nodes: [],
+      edges: [],
+      editor: { notes: [{ id: 'c1', kind: 'comment', text: 'Why this filter', position: { x: 1, y: 2 } }] },
+    };
+    const parsed = parseFlowDocument(doc);
+    expect(parsed.ok).toBe(true);
+    const text = serializeFlow(doc as FlowDocument);
+    expect(text.indexOf('"editor"')).toBeGreaterThan(text.indexOf('"edges"'));
+    expect(parseFlowJson(text)).toMatchObject({ ok: true, flow: { editor: doc.editor } });
+    const bad = parseFlowDocument({
+      ...doc,
+      editor: { notes: [{ id: 'c1', kind: 'sticker', text: '', position: { x: 0, y: 0 } }] },
+    });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems[0]?.path).toBe('/editor/notes/0/kind');
+  });
+
   it('has fixtures to check', () => {
     expect(canonical).toEqual(expect.arrayContaining(['orders.flow.json', 'kitchen-sink.flow.json']));
   });

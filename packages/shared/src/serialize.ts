@@ -4,7 +4,7 @@ import { parseFlowDocument, type ValidationResult } from './validate-flow.js';
 
 /** Field order of the document's own objects; free-form objects (config, settings …) sort their keys. */
 export const CANONICAL_KEY_ORDER = {
-  document: ['schemaVersion', 'id', 'name', 'description', 'settings', 'connections', 'nodes', 'edges'],
+  document: ['schemaVersion', 'id', 'name', 'description', 'settings', 'connections', 'nodes', 'edges', 'editor'],
   node: ['id', 'type', 'typeVersion', 'label', 'description', 'position', 'disabled', 'config'],
   edge: ['id', 'source', 'sourcePort', 'target', 'targetPort'],
   connection: ['id', 'type', 'label', 'config'],

@@ -63,7 +63,7 @@ describe('validateFlow reports every problem at once', () => {
   it('finds one of each problem in invalid-many.flow.json, in a stable order, with JSON pointers', () => {
     const problems = problemsOf(fixture('invalid-many'));
     expect(problems.map((p) => `${p.code} ${p.path}`)).toEqual([
-      'E_SCHEMA /nodes/4/position',
+      'E_SCHEMA /nodes/4/position/x',
       'E_SCHEMA /colour',
       'E_DUPLICATE_ID /nodes/2/id',
       'E_DUPLICATE_ID /edges/12/id',
@@ -76,6 +76,7 @@ describe('validateFlow reports every problem at once', () => {
       'E_CONNECTION_MISSING /nodes/0/config/connection',
       'E_TYPE_VERSION /nodes/1/typeVersion',
       'E_UNKNOWN_NODE_TYPE /nodes/3/type',
+      'E_UNKNOWN_NODE_TYPE /nodes/4/type',
       'E_SECRET_IN_CLEAR /nodes/5/config/servers/1/token',
       'E_CONNECTION_TYPE /nodes/5/config/cache',
       'E_CONFIG_MIGRATION /nodes/6/config',
@@ -104,10 +105,12 @@ describe('validateFlow reports every problem at once', () => {
       edgeId: 'orders->a',
     });
     expect(byPath('/connections/2/id').connectionId).toBe('local-kafka');
-    expect(byPath('/nodes/4/position')).toMatchObject({
-      message: '"position" is required (expected object)',
+    expect(byPath('/nodes/4/position/x')).toMatchObject({
+      message: 'Invalid input: expected number, received string',
       nodeId: 'half',
     });
+    // Its shape is wrong, yet its type is still checked: every problem in one go.
+    expect(byPath('/nodes/4/type').message).toBe('unknown node type "t-handlr" (did you mean "t-handler"?)');
     expect(byPath('/nodes/3/type').message).toBe('unknown node type "t-sinc" (did you mean "t-sink"?)');
     expect(byPath('/nodes/6/config').message).toContain('no config migration from typeVersion 2 to 3');
     expect(byPath('/edges/6/sourcePort').message).toContain('its outputs: out, error');
@@ -454,11 +457,47 @@ describe('parseFlowDocument (structure only, for drafts)', () => {
       problems: [
         { code: 'E_SCHEMA', path: '/nodes/0/type' },
         { code: 'E_SCHEMA', path: '/nodes/0/typeVersion' },
-        { code: 'E_SCHEMA', path: '/nodes/0/position' },
         { code: 'E_SCHEMA', path: '/nodes/0/config' },
       ],
     });
     expect(parseFlowDocument(JSON.parse(fixtureText('legacy-v0'))).ok).toBe(true);
+  });
+});
+
+describe('hand-written flows', () => {
+  it('accepts nodes without a position (editor metadata)', () => {
+    const doc = fixture();
+    for (const node of doc.nodes) delete (node as { position?: unknown }).position;
+    const result = validateFlow(doc, catalog);
+    expect(result.ok).toBe(true);
+  });
+
+  it('reports graph problems of nodes whose shape is wrong elsewhere, all in one go', () => {
+    const doc = {
+      schemaVersion: 1,
+      id: 'hand',
+      name: 'Hand-written',
+      nodes: [
+        { id: 'src', type: 't-source', typeVersion: 1, config: {}, colour: 'red' },
+        { id: 'src', type: 't-sink', typeVersion: 1, config: {} },
+        { id: 'odd', type: 't-nope', label: 7 },
+        { id: 'h', type: 't-handler', typeVersion: 2, config: { expression: 'true' } },
+      ],
+      edges: [
+        { id: 'h->src', source: 'h', sourcePort: 'out', target: 'src', targetPort: 'in' },
+        { id: 'h->h', source: 'h', sourcePort: 'out', target: 'h', targetPort: 'in' },
+      ],
+    };
+    expect(problemsOf(doc).map((p) => `${p.code} ${p.path}`)).toEqual([
+      'E_SCHEMA /nodes/0/colour',
+      'E_SCHEMA /nodes/2/typeVersion',
+      'E_SCHEMA /nodes/2/label',
+      'E_SCHEMA /nodes/2/config',
+      'E_DUPLICATE_ID /nodes/1/id',
+      'E_UNKNOWN_NODE_TYPE /nodes/2/type',
+      'E_SOURCE_HAS_INPUT /edges/0/target',
+      'E_CYCLE /edges/1',
+    ]);
   });
 });
 
@@ -495,5 +534,78 @@ describe('suggestions for unknown node types', () => {
     const doc = fixture();
     doc.nodes[2]!.type = type;
     expect(problemsOf(doc)[0]!.message.includes(text)).toBe(expected);
+  });
+});
+
+describe('validateFlow refuses a node that would hold more than its sources let be unconfirmed', () => {
+  const queue = defineManifest({
+    type: 'queue-source',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Queue',
+    description: 'stops reading at maxInFlight unconfirmed messages',
+    category: 'test',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({ maxInFlight: z.int().default(100) }),
+    maxUnconfirmed: (config) => config.maxInFlight as number,
+  });
+  const windowed = defineManifest({
+    type: 'holder',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Holder',
+    description: 'holds up to maxHeld inputs',
+    category: 'test',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.object({ maxHeld: z.int().default(1000) }),
+    maxHeld: (config) => config.maxHeld as number,
+  });
+  const against: NodeCatalog = { nodeTypes: [queue, windowed, tHandler, tSink] };
+  const doc = (maxHeld: number, maxInFlight: number): FlowDocument => ({
+    schemaVersion: 1,
+    id: 'holds',
+    name: 'holds',
+    nodes: [
+      { id: 'q', type: 'queue-source', typeVersion: 1, position: { x: 0, y: 0 }, config: { maxInFlight } },
+      { id: 'w', type: 'holder', typeVersion: 1, position: { x: 0, y: 0 }, config: { maxHeld } },
+    ],
+    edges: [{ id: 'e', source: 'q', sourcePort: 'out', target: 'w', targetPort: 'in' }],
+  });
+
+  it('names both nodes and both limits', () => {
+    const problems = problemsOf(doc(500, 100), against);
+    expect(problems.map((p) => [p.code, p.path, p.nodeId])).toEqual([['E_HOLD_DEADLOCK', '/nodes/1/config', 'w']]);
+    expect(problems[0]!.message).toContain('up to 500');
+    expect(problems[0]!.message).toContain('source "q" stops reading at 100');
+  });
+
+  it('accepts a node that holds fewer than the source allows', () => {
+    expect(problemsOf(doc(99, 100), against)).toEqual([]);
+  });
+});
+
+describe('bounded work on hostile documents', () => {
+  it('does not look for a suggestion for a megabyte-long type, and quotes it cut short', () => {
+    const doc = fixture();
+    doc.nodes[2]!.type = 't-sink' + 'k'.repeat(1_000_000);
+    const started = performance.now();
+    const [problem] = problemsOf(doc);
+    const elapsed = performance.now() - started;
+    expect(problem!.message).not.toContain('did you mean');
+    expect(problem!.message.length).toBeLessThan(200);
+    expect(problem!.message).toContain('(1000006 chars)');
+    // Not a speed target: a full edit-distance matrix here took many seconds; anything near that is a regression.
+    expect(elapsed).toBeLessThan(5_000);
+  });
+
+  it('reports more than 125,000 problems without overflowing the stack', () => {
+    const doc = fixture();
+    // Edges with nothing but an id: four shape problems each (spreading them once overflowed the stack).
+    (doc as { edges: unknown[] }).edges = Array.from({ length: 33_000 }, (_, i) => ({ id: `e${i}` }));
+    const problems = problemsOf(doc);
+    expect(problems.length).toBeGreaterThan(130_000);
+    expect(problems.every((p) => p.path.startsWith('/edges/'))).toBe(true);
   });
 });

@@ -1,19 +1,20 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { compileHints, valuesAt, type HintedField } from './field-hints.js';
 import {
   ConnectionSchema,
   FlowDocumentSchema,
   FlowEdgeSchema,
   FlowNodeSchema,
+  IdSchema,
   type Connection,
   type FlowDocument,
   type FlowEdge,
   type FlowNode,
 } from './flow-document.js';
-import { findCycles, inputPorts, manifestMap, outputPorts } from './graph.js';
+import { edgeEndProblems, findCycles, manifestMap, upstreamOf, type GraphEdge } from './graph.js';
 import { parseJsonText } from './json-text.js';
 import { migrateDocument, migrateNodeConfig } from './migrations.js';
-import { ERROR_PORT, type ConnectionTypeManifest, type NodeManifest } from './node-contract.js';
+import type { ConnectionTypeManifest, NodeManifest } from './node-contract.js';
 import { toPointer, type FlowProblem, type ProblemCode } from './problems.js';
 import { isSecretReference } from './secrets.js';
 
@@ -42,6 +43,11 @@ interface Structure {
   nodes: Indexed<FlowNode>[];
   edges: Indexed<FlowEdge>[];
   connections: Indexed<Connection>[];
+  /**
+   * Nodes with shape problems elsewhere whose id and type can still be read: they take part in the
+   * graph checks (duplicate ids, unknown types, edge ends and ports, cycles), not in config checks.
+   */
+  graphOnlyNodes: Indexed<{ id: string; type: string }>[];
   /** Ids of nodes that are present but malformed: edges to them are not "to a missing node". */
   malformedNodeIds: Set<string>;
   problems: FlowProblem[];
@@ -73,7 +79,12 @@ function addIssues(
     const path = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ code, path: prefix + toPointer([...path, key]), message: `unknown field: ${key}`, ...extra });
+        out.push({
+          code,
+          path: prefix + toPointer([...path, key]),
+          message: `unknown field: ${clip(String(key))}`,
+          ...extra,
+        });
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -166,12 +177,16 @@ function protoKeyProblems(doc: unknown): FlowProblem[] {
   return problems;
 }
 
+/** What the graph checks need of a node that is otherwise malformed (other keys are not looked at). */
+const NodeIdentitySchema = z.object({ id: IdSchema, type: z.string().min(1) });
+
 /** Migrations, then the document schema; on shape problems, keeps every item that is well formed. */
 function checkStructure(input: unknown): Structure {
   const structure: Structure = {
     nodes: [],
     edges: [],
     connections: [],
+    graphOnlyNodes: [],
     malformedNodeIds: new Set(),
     problems: [],
     fatal: false,
@@ -185,7 +200,7 @@ function checkStructure(input: unknown): Structure {
   // reportInput lets issueMessage tell a missing field from a wrong one.
   const parsed = FlowDocumentSchema.safeParse(migrated.doc, { reportInput: true });
   // zod copies records (configs) key by key, and a `__proto__` key does not survive the copy.
-  structure.problems.push(...protoKeyProblems(migrated.doc));
+  append(structure.problems, protoKeyProblems(migrated.doc));
   if (parsed.success) {
     const doc = parsed.data;
     structure.doc = doc;
@@ -196,7 +211,7 @@ function checkStructure(input: unknown): Structure {
   }
   const raw = migrated.doc;
   const problems = zodProblems(parsed.error, '', 'E_SCHEMA');
-  structure.problems.unshift(...problems);
+  structure.problems = append(problems, structure.problems);
   if (isObject(raw)) for (const problem of problems) Object.assign(problem, ownerOf(raw, problem.path));
   if (!isObject(raw)) return structure;
   const salvage = <T>(list: unknown, schema: z.ZodType<T>, onBad?: (item: unknown) => void): Indexed<T>[] => {
@@ -209,9 +224,16 @@ function checkStructure(input: unknown): Structure {
     });
     return kept;
   };
-  structure.nodes = salvage(raw.nodes, FlowNodeSchema, (item) => {
-    if (isObject(item) && typeof item.id === 'string') structure.malformedNodeIds.add(item.id);
-  });
+  structure.nodes = salvage(raw.nodes, FlowNodeSchema);
+  const kept = new Set(structure.nodes.map((n) => n.index));
+  if (Array.isArray(raw.nodes)) {
+    raw.nodes.forEach((item: unknown, index) => {
+      if (kept.has(index)) return;
+      const identity = NodeIdentitySchema.safeParse(item);
+      if (identity.success) structure.graphOnlyNodes.push({ value: identity.data, index });
+      else if (isObject(item) && typeof item.id === 'string') structure.malformedNodeIds.add(item.id);
+    });
+  }
   structure.edges = salvage(raw.edges, FlowEdgeSchema);
   structure.connections = salvage(raw.connections, ConnectionSchema);
   return structure;
@@ -261,7 +283,8 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
   const nodeTypes = manifestMap(catalog.nodeTypes);
   const connectionTypes = catalog.connectionTypes === undefined ? undefined : manifestMap(catalog.connectionTypes);
 
-  const nodeIndex = firstIds('nodes', structure.nodes, problems, (id) => ({ nodeId: id }));
+  const graphNodes = [...structure.nodes, ...structure.graphOnlyNodes].sort((a, b) => a.index - b.index);
+  const nodeIndex = firstIds('nodes', graphNodes, problems, (id) => ({ nodeId: id }));
   firstIds('edges', structure.edges, problems, (id) => ({ edgeId: id }));
   firstIds('connections', structure.connections, problems, (id) => ({ connectionId: id }));
   // A duplicated connection id resolves to its first definition (the duplicate is reported above).
@@ -278,39 +301,43 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       problems.push({
         code: 'E_UNKNOWN_CONNECTION_TYPE',
         path: `${at}/type`,
-        message: `unknown connection type "${connection.type}"${suggest(connection.type, [...connectionTypes.keys()])}`,
+        message: `unknown connection type "${clip(connection.type)}"${suggest(connection.type, [...connectionTypes.keys()])}`,
         ...extra,
       });
       continue;
     }
     const result = type.config.safeParse(connection.config, { reportInput: true });
     if (result.success) parsedConnections.set(index, result.data as Record<string, unknown>);
-    else problems.push(...zodProblems(result.error, `${at}/config`, 'E_CONNECTION_INVALID', extra));
+    else append(problems, zodProblems(result.error, `${at}/config`, 'E_CONNECTION_INVALID', extra));
     const hints = compileHints(type.config);
     checkSecrets(hints.secrets, connection.config, `${at}/config`, problems, extra);
   }
 
   const manifests = new Map<number, NodeManifest>();
   const parsedNodes = new Map<number, FlowNode>();
-  for (const { value: node, index } of structure.nodes) {
+  const wellFormed = new Map(structure.nodes.map((n) => [n.index, n.value]));
+  for (const { value: identity, index } of graphNodes) {
     const at = `/nodes/${index}`;
-    const extra: Extra = { nodeId: node.id };
-    const manifest = nodeTypes.get(node.type);
+    const extra: Extra = { nodeId: identity.id };
+    const manifest = nodeTypes.get(identity.type);
     if (!manifest) {
       problems.push({
         code: 'E_UNKNOWN_NODE_TYPE',
         path: `${at}/type`,
-        message: `unknown node type "${node.type}"${suggest(node.type, [...nodeTypes.keys()])}`,
+        message: `unknown node type "${clip(identity.type)}"${suggest(identity.type, [...nodeTypes.keys()])}`,
         ...extra,
       });
       continue;
     }
     manifests.set(index, manifest);
+    // A node with shape problems is in the graph checks only; its config waits until its shape is right.
+    const node = wellFormed.get(index);
+    if (node === undefined) continue;
     if (node.typeVersion > manifest.typeVersion) {
       problems.push({
         code: 'E_TYPE_VERSION',
         path: `${at}/typeVersion`,
-        message: `"${node.type}" typeVersion ${node.typeVersion} is newer than the installed one (${manifest.typeVersion}): upgrade the node type`,
+        message: `"${clip(node.type)}" typeVersion ${node.typeVersion} is newer than the installed one (${manifest.typeVersion}): upgrade the node type`,
         ...extra,
       });
       continue;
@@ -327,7 +354,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       problems.push({
         code: 'E_NODE_TYPE_INVALID',
         path: `${at}/type`,
-        message: `node type "${node.type}" has a config schema that cannot be inspected: ${hints.error}`,
+        message: `node type "${clip(node.type)}" has a config schema that cannot be inspected: ${hints.error}`,
         ...extra,
       });
     }
@@ -344,7 +371,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       // Paths and names are those of the current version: say so when the file has an older one.
       if (node.typeVersion < manifest.typeVersion)
         for (const p of found) p.message += ` (config upgraded from typeVersion ${node.typeVersion})`;
-      problems.push(...found);
+      append(problems, found);
     }
     if (!node.disabled) checkConnectionRefs(hints.connections, config, `${at}/config`, connectionById, problems, extra);
   }
@@ -373,45 +400,16 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
     };
     const sm = end('source');
     const tm = end('target');
-    if (sm) {
-      if (sm.kind === 'sink' && edge.sourcePort !== ERROR_PORT) {
-        ok = false;
-        problems.push({
-          code: 'E_SINK_HAS_OUTPUT',
-          path: `${at}/source`,
-          message: `"${edge.source}" is a sink (${sm.label}): sinks have no outputs, only "error" can be wired`,
-          ...extra,
-          nodeId: edge.source,
-        });
-      } else if (!outputPorts(sm).includes(edge.sourcePort)) {
-        ok = false;
-        problems.push({
-          code: 'E_EDGE_MISSING_PORT',
-          path: `${at}/sourcePort`,
-          message: `"${edge.source}" (${sm.label}) has no output "${edge.sourcePort}"; its outputs: ${outputPorts(sm).join(', ')}`,
-          ...extra,
-        });
-      }
-    }
-    if (tm) {
-      if (tm.kind === 'source') {
-        ok = false;
-        problems.push({
-          code: 'E_SOURCE_HAS_INPUT',
-          path: `${at}/target`,
-          message: `"${edge.target}" is a source (${tm.label}): sources have no inputs`,
-          ...extra,
-          nodeId: edge.target,
-        });
-      } else if (!inputPorts(tm).includes(edge.targetPort)) {
-        ok = false;
-        problems.push({
-          code: 'E_EDGE_MISSING_PORT',
-          path: `${at}/targetPort`,
-          message: `"${edge.target}" (${tm.label}) has no input "${edge.targetPort}"; its inputs: ${inputPorts(tm).join(', ') || 'none'}`,
-          ...extra,
-        });
-      }
+    for (const problem of edgeEndProblems(edge, sm, tm)) {
+      ok = false;
+      const owner = problem.code === 'E_EDGE_MISSING_PORT' ? {} : { nodeId: problem.nodeId };
+      problems.push({
+        code: problem.code,
+        path: `${at}/${problem.field}`,
+        message: problem.message,
+        ...extra,
+        ...owner,
+      });
     }
     const key = JSON.stringify([edge.source, edge.sourcePort, edge.target, edge.targetPort]);
     const first = edgeIndexByKey.get(key);
@@ -430,7 +428,7 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
 
   const edgeAt = new Map(structure.edges.map((e) => [e.value, e.index]));
   for (const cycle of findCycles(
-    structure.nodes.map((n) => n.value.id),
+    graphNodes.map((n) => n.value.id),
     graphEdges,
   )) {
     const last = cycle[cycle.length - 1]!;
@@ -448,6 +446,8 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
   }
 
   if (problems.length > 0 || !structure.doc) return { ok: false, problems };
+  checkHolds(structure.nodes, manifests, parsedNodes, graphEdges, problems);
+  if (problems.length > 0) return { ok: false, problems };
   const doc = structure.doc;
   const flow: FlowDocument = {
     ...doc,
@@ -462,6 +462,41 @@ export function validateFlow(input: unknown, catalog: NodeCatalog): ValidationRe
       : {}),
   };
   return { ok: true, flow };
+}
+
+/**
+ * A node that holds inputs until a later event (a window until its watermark passes) needs more
+ * input to let them go; a source that stops reading at fewer unconfirmed messages than the node
+ * may hold never sends it: a deadlock, refused here rather than found in production.
+ */
+function checkHolds(
+  nodes: readonly Indexed<FlowNode>[],
+  manifests: ReadonlyMap<number, NodeManifest>,
+  parsed: ReadonlyMap<number, FlowNode>,
+  edges: readonly GraphEdge[],
+  problems: FlowProblem[],
+): void {
+  const byId = new Map(nodes.map(({ value, index }) => [value.id, index]));
+  for (const { value: node, index } of nodes) {
+    const manifest = manifests.get(index);
+    if (manifest?.maxHeld === undefined || node.disabled) continue;
+    const held = manifest.maxHeld(parsed.get(index)?.config ?? node.config);
+    for (const upstream of upstreamOf(node.id, edges)) {
+      const at = byId.get(upstream);
+      if (at === undefined || upstream === node.id) continue;
+      const source = manifests.get(at);
+      const limit = source?.maxUnconfirmed?.(
+        parsed.get(at)?.config ?? nodes.find((n) => n.index === at)?.value.config ?? {},
+      );
+      if (limit === undefined || held < limit) continue;
+      problems.push({
+        code: 'E_HOLD_DEADLOCK',
+        path: `/nodes/${index}/config`,
+        message: `node "${node.id}" may hold up to ${held} unconfirmed messages, but source "${upstream}" stops reading at ${limit} unconfirmed: the windows would wait for input that never comes. Set the node's Max held below ${limit}, or raise the source's limit`,
+        nodeId: node.id,
+      });
+    }
+  }
 }
 
 /** Reports repeated ids in one list; returns each id's first index. */
@@ -538,10 +573,17 @@ function checkConnectionRefs(
   }
 }
 
+/** Longest name a "did you mean" is looked for: type ids are short, and the work grows with the length. */
+const SUGGEST_MAX_LENGTH = 64;
+
 function suggest(name: string, known: readonly string[]): string {
+  // Bounded work per request: a megabyte-long type is no typo of a short one.
+  if (name.length > SUGGEST_MAX_LENGTH) return '';
   const limit = Math.max(1, Math.floor(name.length / 3));
   const close = known.filter(
-    (k) => editDistance(k, name) <= limit || (name.length >= 3 && (k.includes(name) || name.includes(k))),
+    (k) =>
+      (Math.abs(k.length - name.length) <= limit && editDistance(k, name) <= limit) ||
+      (name.length >= 3 && (k.includes(name) || name.includes(k))),
   );
   return close.length > 0 ? ` (did you mean ${close.map((c) => `"${c}"`).join(' or ')}?)` : '';
 }
@@ -561,6 +603,20 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[a.length]![b.length]!;
+}
+
+/** A value quoted in a message, cut short: an answer must not echo a megabyte back. */
+export function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} chars)`;
+}
+
+/**
+ * Appends in place without spreading (`push(...items)` passes every item as an argument and
+ * overflows the stack past ~125,000 of them); returns `target`.
+ */
+function append<T>(target: T[], items: readonly T[]): T[] {
+  for (const item of items) target.push(item);
+  return target;
 }
 
 /**

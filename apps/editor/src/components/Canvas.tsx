@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, type DragEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import {
   Background,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -9,6 +10,7 @@ import {
   useStoreApi,
   type Connection,
   type EdgeTypes,
+  type FinalConnectionState,
   type NodeTypes,
 } from '@xyflow/react';
 import { canConnect } from '@tributary/shared';
@@ -18,7 +20,19 @@ import { DetailContext, NODE_WIDTH, nodeHeight, useZoomDetail } from '../canvas-
 import { EDGE_COMPONENT, type EditorEdge, type EditorNode } from '../doc-mapping.js';
 import { countRender } from '../render-probe.js';
 import { importText, notify, useDoc } from '../session.js';
+import {
+  duplicateSelected,
+  selectAll,
+  selectedIds,
+  selectOnly,
+  showHelp,
+  showSettings,
+  toggleDisabledSelected,
+} from '../actions.js';
+import { useMenu } from './ContextMenu.js';
 import { EdgeOverview } from './EdgeOverview.js';
+import { NotesLayer } from './NotesLayer.js';
+import { useShortcutSheet } from './ShortcutSheet.js';
 import { FlowNodeView } from './FlowNodeView.js';
 import { LiveEdge } from './LiveEdge.js';
 
@@ -34,6 +48,8 @@ const NO_EDGES: EditorEdge[] = [];
 const LARGE_FLOW = 200;
 /** Half a node's size: a dropped node is centred under the pointer. */
 const DROP_OFFSET = { x: 95, y: 30 };
+
+const MINIMAP_SIZE = { width: 160, height: 110 };
 
 export const PALETTE_MIME = 'application/x-tributary-type';
 
@@ -71,9 +87,11 @@ export function Canvas() {
   const checkpoint = useDoc((s) => s.checkpoint);
   const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
   const rfStore = useStoreApi();
-  const detail = useZoomDetail();
+  const detail = useZoomDetail(nodes.length);
   const large = nodes.length > LARGE_FLOW;
   countRender('Canvas');
+  // The minimap covers a corner of the canvas: on by default only where there is room for it.
+  const [showMap, setShowMap] = useState(() => typeof window === 'undefined' || window.innerWidth >= 1280);
 
   // Another flow was loaded (not an edit, nor a rename of this one, nor "load theirs"): frame it
   // from its positions in the same render that mounts its nodes (zustand calls this inside the
@@ -129,6 +147,109 @@ export function Canvas() {
     else s.addEdge(edge.source, edge.sourcePort, edge.target, edge.targetPort);
   }, []);
 
+  // A wire dropped on a node body that has no input (a source) is refused by React Flow without a
+  // word: say why, as for a loop.
+  const onConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid || !state.fromNode) return;
+    const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+    if (!point) return;
+    const target = document.elementFromPoint(point.clientX, point.clientY)?.closest<HTMLElement>('.react-flow__node');
+    const targetId = target?.dataset.id;
+    if (!targetId || targetId === state.fromNode.id) return;
+    const s = useDoc.getState();
+    const type = s.nodes.find((n) => n.id === targetId)?.type;
+    const info = useCatalog.getState().byType.get(type ?? '');
+    if (!info || info.inputs.length > 0) return;
+    const label = s.nodeMeta[targetId]?.label || info.label;
+    notify(
+      'error',
+      `Cannot connect: "${label}" is a ${info.kind} and has no input — sources start a flow, nothing feeds them.`,
+    );
+  }, []);
+
+  const onNodeContextMenu = useCallback((e: ReactMouseEvent, node: EditorNode) => {
+    e.preventDefault();
+    if (!node.selected) selectOnly([node.id]);
+    const ids = selectedIds();
+    const many = ids.length > 1;
+    const s = useDoc.getState();
+    const info = useCatalog.getState().byType.get(node.type ?? '');
+    const allDisabled = ids.every((id) => s.nodeMeta[id]?.disabled === true);
+    const testable = !many && (info?.kind === 'handler' || info?.kind === 'cache');
+    const firstEdge =
+      s.edges.find((edge) => edge.target === node.id) ?? s.edges.find((edge) => edge.source === node.id);
+    useMenu.getState().open(
+      { x: e.clientX, y: e.clientY },
+      [
+        { label: 'Duplicate', keys: 'Ctrl+D', run: duplicateSelected },
+        { label: allDisabled ? 'Enable' : 'Disable', run: toggleDisabledSelected },
+        {
+          label: 'Test…',
+          disabled: !testable,
+          run: () => {
+            showSettings(node.id);
+            setTimeout(
+              () => document.querySelector<HTMLDetailsElement>('[data-testid="test-panel"]')?.setAttribute('open', ''),
+              0,
+            );
+          },
+        },
+        {
+          label: 'Tap its wire',
+          disabled: many || !firstEdge,
+          run: () => firstEdge && selectOnly([], [firstEdge.id]),
+        },
+        { label: 'Help', disabled: many || !info, run: () => showHelp(node.id) },
+        {
+          label: many ? `Delete ${ids.length} nodes` : 'Delete',
+          keys: 'Del',
+          danger: true,
+          run: () => useDoc.getState().removeSelected(),
+        },
+      ],
+      many ? `${ids.length} nodes` : s.nodeMeta[node.id]?.label || info?.label || node.id,
+    );
+  }, []);
+
+  const onEdgeContextMenu = useCallback((e: ReactMouseEvent, edge: EditorEdge) => {
+    e.preventDefault();
+    useMenu.getState().open(
+      { x: e.clientX, y: e.clientY },
+      [
+        { label: 'Tap (sample its messages)', run: () => selectOnly([], [edge.id]) },
+        {
+          label: 'Delete',
+          keys: 'Del',
+          danger: true,
+          run: () => {
+            selectOnly([], [edge.id]);
+            useDoc.getState().removeSelected();
+          },
+        },
+      ],
+      'Wire',
+    );
+  }, []);
+
+  const onPaneContextMenu = useCallback(
+    (e: ReactMouseEvent | MouseEvent) => {
+      e.preventDefault();
+      const at = screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      useMenu.getState().open(
+        { x: e.clientX, y: e.clientY },
+        [
+          { label: 'Select all', keys: 'Ctrl+A', run: selectAll },
+          { label: 'Add a comment here', run: () => useDoc.getState().addNote('comment', at) },
+          { label: 'Add a group here', run: () => useDoc.getState().addNote('group', at) },
+          { label: 'Fit the flow in view', run: () => void fitView(FIT_VIEW) },
+          { label: 'Keyboard shortcuts', keys: '?', run: () => useShortcutSheet.setState({ open: true }) },
+        ],
+        'Canvas',
+      );
+    },
+    [screenToFlowPosition, fitView],
+  );
+
   const onDragOver = useCallback((e: DragEvent) => {
     e.preventDefault();
     e.dataTransfer.dropEffect = e.dataTransfer.types.includes('Files') ? 'copy' : 'move';
@@ -169,6 +290,10 @@ export function Canvas() {
           onNodesChange={onNodesChange}
           onEdgesChange={onEdgesChange}
           onConnect={onConnect}
+          onConnectEnd={onConnectEnd}
+          onNodeContextMenu={onNodeContextMenu}
+          onEdgeContextMenu={onEdgeContextMenu}
+          onPaneContextMenu={onPaneContextMenu}
           onNodeDragStart={checkpoint}
           // Far out every node is in view anyway, and panning would unmount and remount the ones
           // crossing the edge at each frame.
@@ -176,12 +301,25 @@ export function Canvas() {
           minZoom={MIN_ZOOM}
           deleteKeyCode={['Delete', 'Backspace']}
           proOptions={{ hideAttribution: true }}
+          colorMode="system"
         >
           <Background gap={16} />
           {detail === 'far' && <EdgeOverview />}
+          <NotesLayer />
           {/* Far out, a large flow is its own overview; its minimap would repaint 1,000 nodes per pan step. */}
-          {!(large && detail === 'far') && <MiniMap pannable zoomable nodeColor={miniMapColour} />}
-          <Controls />
+          {showMap && !(large && detail === 'far') && (
+            <MiniMap pannable zoomable nodeColor={miniMapColour} style={MINIMAP_SIZE} />
+          )}
+          <Controls>
+            <ControlButton
+              onClick={() => setShowMap(!showMap)}
+              title={showMap ? 'Hide the minimap' : 'Show the minimap'}
+              aria-pressed={showMap}
+              data-testid="minimap-toggle"
+            >
+              ▣
+            </ControlButton>
+          </Controls>
         </ReactFlow>
       </div>
     </DetailContext>

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { FlowProblem } from '@tributary/shared';
 import {
   enumOptions,
@@ -11,6 +11,8 @@ import {
   type Field,
   type FieldSchema,
 } from '../form-schema.js';
+import { plainMessage } from '../plain-words.js';
+import type { CodeProblem } from './CodeField.js';
 import { ConnectionSelect } from './ConnectionSelect.js';
 import { SecretInput } from './SecretInput.js';
 import '../settings.css';
@@ -20,7 +22,19 @@ export { enumOptions, formFields, type FieldSchema };
 // CodeMirror is the heaviest dependency: loaded only when a code field is shown.
 const CodeField = lazy(() => import('./CodeField.js'));
 
+/** One checker per field and check function: CodeMirror's linter is rebuilt when it changes. */
+const checkers = new WeakMap<object, Map<string, (code: string) => Promise<CodeProblem[]>>>();
+function codeChecker(check: (field: string, code: string) => Promise<CodeProblem[]>, field: string) {
+  let byField = checkers.get(check);
+  if (!byField) checkers.set(check, (byField = new Map<string, (code: string) => Promise<CodeProblem[]>>()));
+  let fn = byField.get(field);
+  if (!fn) byField.set(field, (fn = (code: string) => check(field, code)));
+  return fn;
+}
+
 interface InputProps {
+  /** Checks a code field's text on the runtime (syntax errors as you type). */
+  checkCode?: (field: string, code: string) => Promise<CodeProblem[]>;
   id: string;
   field: Field;
   value: unknown;
@@ -29,14 +43,20 @@ interface InputProps {
   secretName: string;
 }
 
-function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
+function FieldInput({ id, field, value, onChange, secretName, checkCode }: InputProps) {
   const { schema, ui } = field;
   const options = enumOptions(schema);
   const type = typeOf(schema);
   if (ui.widget === 'code')
     return (
       <Suspense fallback={<textarea id={id} value={typeof value === 'string' ? value : ''} readOnly />}>
-        <CodeField value={typeof value === 'string' ? value : ''} onChange={onChange} language={ui.language} />
+        <CodeField
+          value={typeof value === 'string' ? value : ''}
+          onChange={onChange}
+          language={ui.language}
+          label={ui.label ?? field.key}
+          check={checkCode && ui.language === 'javascript' ? codeChecker(checkCode, field.key) : undefined}
+        />
       </Suspense>
     );
   if (ui.widget === 'secret' || ui.secret)
@@ -57,6 +77,12 @@ function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
         value={value === undefined ? '' : JSON.stringify(value)}
         onChange={(e) => onChange(e.target.value === '' ? undefined : (JSON.parse(e.target.value) as unknown))}
       >
+        {/* A required choice not made yet says so, rather than showing the first option as if chosen. */}
+        {field.required && value === undefined && (
+          <option value="" disabled>
+            Choose…
+          </option>
+        )}
         {/* Unset means the schema's default: say which it is, not a blank. */}
         {!field.required && (
           <option value="">
@@ -79,6 +105,24 @@ function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
         type="checkbox"
         checked={value === undefined ? schema.default === true : value === true}
         onChange={(e) => onChange(e.target.checked)}
+      />
+    );
+  if ((type === 'integer' || type === 'number') && /Ms$/.test(field.key))
+    return <DurationInput id={id} schema={schema} value={value} onChange={onChange} />;
+  if (type === 'array' && ['number', 'integer'].includes(typeOf(schema.items ?? {}) ?? ''))
+    return (
+      <textarea
+        id={id}
+        rows={3}
+        placeholder="one number per line"
+        defaultValue={Array.isArray(value) ? value.join('\n') : ''}
+        onBlur={(e) => {
+          const lines = e.target.value
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean);
+          onChange(lines.length ? lines.map(Number) : undefined);
+        }}
       />
     );
   if (type === 'integer' || type === 'number')
@@ -120,25 +164,90 @@ function FieldInput({ id, field, value, onChange, secretName }: InputProps) {
   );
 }
 
-/** JSON values edited as text; kept as text until it parses (no input is lost). */
-function JsonInput({ id, value, onChange }: { id: string; value: unknown; onChange: (v: unknown) => void }) {
+const UNITS = [
+  { unit: 'h', ms: 3_600_000 },
+  { unit: 'min', ms: 60_000 },
+  { unit: 's', ms: 1000 },
+  { unit: 'ms', ms: 1 },
+];
+
+/** The largest unit a duration is a whole number of (90000 ms → 90 s, 120000 ms → 2 min). */
+export function bestUnit(ms: number): { unit: string; ms: number } {
+  return UNITS.find((u) => ms !== 0 && ms % u.ms === 0) ?? UNITS[UNITS.length - 1]!;
+}
+
+/** A duration kept in milliseconds (`…Ms` fields), typed as a number and a unit. */
+function DurationInput(props: { id: string; schema: FieldSchema; value: unknown; onChange: (v: unknown) => void }) {
+  const { id, schema, value, onChange } = props;
+  const ms = typeof value === 'number' ? value : undefined;
+  const fallback = typeof schema.default === 'number' ? schema.default : undefined;
+  const [unit, setUnit] = useState(() => bestUnit(ms ?? fallback ?? 1000));
   return (
-    <textarea
-      id={id}
-      rows={4}
-      defaultValue={value === undefined ? '' : JSON.stringify(value, null, 2)}
-      onBlur={(e) => {
-        const text = e.target.value.trim();
-        if (text === '') return onChange(undefined);
-        try {
-          onChange(JSON.parse(text));
-          e.target.classList.remove('invalid');
-        } catch {
-          e.target.classList.add('invalid');
-        }
-      }}
-    />
+    <span className="duration">
+      <input
+        id={id}
+        type="number"
+        min={0}
+        step="any"
+        placeholder={fallback === undefined ? undefined : String(fallback / unit.ms)}
+        value={ms === undefined ? '' : ms / unit.ms}
+        onChange={(e) => onChange(e.target.value === '' ? undefined : Math.round(Number(e.target.value) * unit.ms))}
+      />
+      <select
+        aria-label={`Unit of ${id}`}
+        value={unit.unit}
+        onChange={(e) => setUnit(UNITS.find((u) => u.unit === e.target.value) ?? unit)}
+      >
+        {UNITS.map((u) => (
+          <option key={u.unit} value={u.unit}>
+            {u.unit}
+          </option>
+        ))}
+      </select>
+    </span>
   );
+}
+
+/**
+ * JSON values edited as text; kept as text until it parses (no input is lost). Text that does not
+ * parse says why, in place of the validator's view of the old value ("required").
+ */
+function JsonInput({ id, value, onChange }: { id: string; value: unknown; onChange: (v: unknown) => void }) {
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <>
+      <textarea
+        id={id}
+        rows={4}
+        className={error ? 'invalid' : undefined}
+        defaultValue={value === undefined ? '' : JSON.stringify(value, null, 2)}
+        onBlur={(e) => {
+          const text = e.target.value.trim();
+          if (text === '') {
+            setError(undefined);
+            return onChange(undefined);
+          }
+          try {
+            onChange(JSON.parse(text));
+            setError(undefined);
+          } catch (err) {
+            setError(`This is not valid JSON (${(err as Error).message}); the value was not changed.`);
+          }
+        }}
+      />
+      {error && (
+        <div className="problem json-error" data-testid={`json-error-${id}`}>
+          {error}
+        </div>
+      )}
+    </>
+  );
+}
+
+/** "Column mappings" → "column mapping": the add button names one entry. */
+function itemLabel(label: string): string {
+  const one = label.endsWith('ies') ? `${label.slice(0, -3)}y` : label.endsWith('s') ? label.slice(0, -1) : label;
+  return one.charAt(0).toLowerCase() + one.slice(1);
 }
 
 interface FieldsProps {
@@ -151,10 +260,11 @@ interface FieldsProps {
   idPrefix: string;
   secretName: string;
   onChange: (value: Record<string, unknown>, field: string) => void;
+  checkCode?: (field: string, code: string) => Promise<CodeProblem[]>;
 }
 
 /** The fields of one object: basic ones, then the advanced ones folded. */
-function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChange }: FieldsProps) {
+function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChange, checkCode }: FieldsProps) {
   const fields = formFields(schema);
   const set = (key: string, next: unknown, field = key) => {
     const copy = { ...value };
@@ -185,6 +295,80 @@ function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChan
         onChange={(next, field) => set(f.key, next, `${f.key}.${field}`)}
       />
     );
+    const itemForm =
+      typeOf(f.schema) === 'array' && f.schema.items && isForm(f.schema.items) ? f.schema.items : undefined;
+    if (itemForm) {
+      const items: unknown[] = Array.isArray(current) ? (current as unknown[]) : [];
+      const setItems = (next: unknown[], field = f.key) => set(f.key, next.length ? next : undefined, field);
+      return (
+        <fieldset key={f.key} className={`field group list${own.length ? ' has-problem' : ''}`} data-field={f.key}>
+          <legend>
+            {label}
+            {f.required && <span className="req"> *</span>}
+          </legend>
+          {help && <div className="help">{help}</div>}
+          {items.length === 0 && <div className="muted">None yet.</div>}
+          {items.map((item, i) => (
+            <div key={i} className="list-item" data-testid={`${id}-item-${i}`}>
+              <div className="list-item-head">
+                <span className="muted">#{i + 1}</span>
+                <span className="spacer" />
+                <button
+                  type="button"
+                  disabled={i === 0}
+                  title="Move up"
+                  aria-label={`Move ${label} #${i + 1} up`}
+                  onClick={() => setItems(items.map((x, j) => (j === i - 1 ? items[i] : j === i ? items[i - 1] : x)))}
+                >
+                  ↑
+                </button>
+                <button
+                  type="button"
+                  disabled={i === items.length - 1}
+                  title="Move down"
+                  aria-label={`Move ${label} #${i + 1} down`}
+                  onClick={() => setItems(items.map((x, j) => (j === i + 1 ? items[i] : j === i ? items[i + 1] : x)))}
+                >
+                  ↓
+                </button>
+                <button
+                  type="button"
+                  title="Remove"
+                  aria-label={`Remove ${label} #${i + 1}`}
+                  onClick={() => setItems(items.filter((_, j) => j !== i))}
+                >
+                  ✕
+                </button>
+              </div>
+              <Fields
+                schema={itemForm}
+                value={isObject(item) ? item : {}}
+                problems={problems}
+                pointer={`${at}/${i}`}
+                idPrefix={`${id}-${i}-`}
+                secretName={`${secretName}.${f.key}.${i}`}
+                onChange={(next, field) =>
+                  setItems(
+                    items.map((x, j) => (j === i ? next : x)),
+                    `${f.key}.${i}.${field}`,
+                  )
+                }
+              />
+            </div>
+          ))}
+          <button type="button" onClick={() => setItems([...items, initialValue(itemForm)])} data-testid={`add-${id}`}>
+            Add {itemLabel(label)}
+          </button>
+          {own
+            .filter((p) => p.path === at)
+            .map((p, i) => (
+              <div key={i} className="problem">
+                {plainMessage(p.message)}
+              </div>
+            ))}
+        </fieldset>
+      );
+    }
     if (nested)
       return (
         <fieldset key={f.key} className={`field group${own.length ? ' has-problem' : ''}`} data-field={f.key}>
@@ -209,7 +393,7 @@ function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChan
           )}
           {own.map((p, i) => (
             <div key={i} className="problem">
-              {p.message}
+              {plainMessage(p.message)}
             </div>
           ))}
         </fieldset>
@@ -235,6 +419,7 @@ function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChan
           </select>
         ) : (
           <FieldInput
+            checkCode={checkCode}
             id={id}
             field={f}
             value={current}
@@ -246,7 +431,7 @@ function Fields({ schema, value, problems, pointer, idPrefix, secretName, onChan
         {toggled && isObject(current) && <div className="group nested">{sub(toggled, current)}</div>}
         {own.map((p, i) => (
           <div key={i} className="problem">
-            {p.message}
+            {plainMessage(p.message)}
           </div>
         ))}
       </div>
@@ -277,10 +462,12 @@ interface FormProps {
   secretName: string;
   /** `field` is the edited field's path (`sasl.password`), to coalesce typing into one undo step. */
   onChange: (config: Record<string, unknown>, field: string) => void;
+  /** Top-level code fields are checked on the runtime as you type. */
+  checkCode?: (field: string, code: string) => Promise<CodeProblem[]>;
 }
 
 /** A config form, generated from its JSON Schema and `ui` hints (nested objects as nested forms). */
-export function ConfigForm({ schema, config, problems, pointer, secretName, onChange }: FormProps) {
+export function ConfigForm({ schema, config, problems, pointer, secretName, onChange, checkCode }: FormProps) {
   const empty = formFields(schema).length === 0;
   return (
     <div className="config-form">
@@ -293,6 +480,7 @@ export function ConfigForm({ schema, config, problems, pointer, secretName, onCh
         idPrefix="field-"
         secretName={secretName}
         onChange={onChange}
+        checkCode={checkCode}
       />
     </div>
   );

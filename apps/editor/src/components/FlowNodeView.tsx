@@ -2,18 +2,24 @@ import { memo } from 'react';
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { ERROR_PORT, type NodeStats } from '@tributary/shared';
 import { KIND_COLOUR, useCatalog } from '../catalog.js';
-import { nodeHeight, PORT_GAP, PORT_TOP, portsOf, useDetail } from '../canvas-detail.js';
+import { nodeHeight, PORT_GAP, PORT_TOP, portsOf, useDetail, type Detail } from '../canvas-detail.js';
 import type { EditorNode } from '../doc-mapping.js';
 import { compact, latency } from '../format.js';
 import { lagText, sourceLag } from '../lag.js';
 import { countRender } from '../render-probe.js';
 import { useDoc, useUi } from '../session.js';
-import { useStats } from '../stats-store.js';
+import { isLive, useStats } from '../stats-store.js';
 
 /** Problems of one node (client validation and the last deploy), as a count: a narrow selector. */
 function useProblemCount(id: string): number {
   const local = useUi((s) => s.problems.filter((p) => p.nodeId === id).length);
-  const deploy = useDoc((s) => s.deployProblems.filter((p) => p.nodeId === id).length);
+  // The runtime often refuses for the same reasons the editor found: those count once.
+  const deploy = useDoc((s) => {
+    const mine = s.deployProblems.filter((p) => p.nodeId === id);
+    if (mine.length === 0) return 0;
+    const known = new Set(useUi.getState().problems.map((p) => `${p.path}\u0000${p.message}`));
+    return mine.filter((p) => !known.has(`${p.path}\u0000${p.message}`)).length;
+  });
   return local + deploy;
 }
 
@@ -36,7 +42,34 @@ function statsText(stats: NodeStats | undefined): string {
   ].join('\n');
 }
 
-function StatsLine({ id }: { id: string }) {
+/** At a glance: the rate and the errors only, in text sized for the screen (see `.node-glance`). */
+function glanceText(stats: NodeStats | undefined): string {
+  if (!stats) return '';
+  // Whole messages per second above 1: at a glance a decimal costs room and says little.
+  const rate = stats.rate1s >= 1 && stats.rate1s < 1e4 ? String(Math.round(stats.rate1s)) : compact(stats.rate1s);
+  return `${rate}\n${stats.errors > 0 ? compact(stats.errors) : ''}`;
+}
+
+function GlanceLine({ id }: { id: string }) {
+  const text = useStats((s) => glanceText(s.nodes[id]));
+  countRender('StatsLine');
+  if (!text) return null;
+  const [rate, errors] = text.split('\n');
+  return (
+    <div className="node-glance" data-testid={`stats-${id}`}>
+      <span title="messages per second">{rate}/s</span>
+      {errors && <span className="errors">{errors} err</span>}
+    </div>
+  );
+}
+
+function StatsLine({ id, detail }: { id: string; detail: Detail }) {
+  if (detail === 'glance') return <GlanceLine id={id} />;
+  if (detail !== 'near') return null;
+  return <NearStats id={id} />;
+}
+
+function NearStats({ id }: { id: string }) {
   const text = useStats((s) => statsText(s.nodes[id]));
   countRender('StatsLine');
   if (!text) return null;
@@ -76,11 +109,16 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
   const label = useDoc((s) => s.nodeMeta[id]?.label);
   const disabled = useDoc((s) => s.nodeMeta[id]?.disabled === true);
   const problems = useProblemCount(id);
+  const failure = useStats((s) => (s.failedNode?.id === id ? s.failedNode.reason : undefined));
+  // A stopped flow says so on each node once it ran here (or failed); a flow never deployed does not.
+  const stoppedAs = useStats((s) =>
+    s.state === 'failed' || (s.ranHere && s.state !== undefined && !isLive(s.state)) ? s.state : undefined,
+  );
   const detail = useDetail();
   countRender('FlowNodeView');
   const { inputs, outputs } = portsOf(info);
   const colour = info ? KIND_COLOUR[info.kind] : '#888';
-  const classes = `tnode tnode-${detail}${selected ? ' selected' : ''}${disabled ? ' disabled' : ''}${problems > 0 ? ' has-problems' : ''}`;
+  const classes = `tnode tnode-${detail}${selected ? ' selected' : ''}${disabled ? ' disabled' : ''}${problems > 0 ? ' has-problems' : ''}${failure ? ' failed' : ''}`;
   const handles = (
     <>
       {inputs.map((name, i) => (
@@ -103,7 +141,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
           style={{ top: PORT_TOP + i * PORT_GAP }}
           title={name}
         >
-          {detail !== 'far' && outputs.length > 1 && <span className="port-label">{name}</span>}
+          {(detail === 'near' || detail === 'mid') && outputs.length > 1 && <span className="port-label">{name}</span>}
         </Handle>
       ))}
     </>
@@ -130,12 +168,27 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
             {problems}
           </span>
         )}
+        {failure && (
+          <span className="badge failed" title={failure} data-testid={`failed-${id}`}>
+            failed
+          </span>
+        )}
       </div>
-      <div className="tnode-sub">
+      <div className="tnode-sub" hidden={detail === 'glance'}>
         {id}
         {!info && <em> unknown type "{type}"</em>}
       </div>
-      {detail === 'near' && <StatsLine id={id} />}
+      {failure ? (
+        <div className="node-failure" title={failure} data-testid={`failure-${id}`}>
+          {failure}
+        </div>
+      ) : stoppedAs ? (
+        <div className="node-state" data-testid={`state-${id}`}>
+          {stoppedAs}
+        </div>
+      ) : (
+        <StatsLine id={id} detail={detail} />
+      )}
       {handles}
     </div>
   );

@@ -17,6 +17,7 @@ import {
 } from '../connections.js';
 import { deleteFlow, useDoc, useUi } from '../session.js';
 import { useStats } from '../stats-store.js';
+import { ProblemList } from './ProblemList.js';
 import { ConfigForm, type FieldSchema } from './ConfigForm.js';
 import '../settings.css';
 
@@ -353,11 +354,7 @@ export function FlowSettings() {
 
       {(flowProblems.length > 0 || nodeProblems.length > 0) && (
         <Section title="Problems" aside={<span className="badge">{flowProblems.length + nodeProblems.length}</span>}>
-          {[...flowProblems, ...nodeProblems].map((p, i) => (
-            <div key={i} className="problem">
-              {p.message} <span className="muted">{p.path}</span>
-            </div>
-          ))}
+          <ProblemList problems={[...flowProblems, ...nodeProblems]} />
         </Section>
       )}
     </div>

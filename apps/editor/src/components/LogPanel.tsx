@@ -5,7 +5,11 @@ import { useCatalog } from '../catalog.js';
 import type { EditorEdge, EditorNode } from '../doc-mapping.js';
 import { focusNode } from '../focus-node.js';
 import { LOG_LEVELS, useLogs, visibleEntries, type LogEntry } from '../log-store.js';
+import { useLayout } from '../layout-store.js';
 import { useDoc } from '../session.js';
+import { useDebug } from '../debug-store.js';
+import { DebugPanel } from './DebugPanel.js';
+import { Resizer } from './Resizer.js';
 import { clockTime } from '../units.js';
 
 /** Rows drawn at most; the store keeps more, the filters reach them. */
@@ -84,24 +88,58 @@ export function LogPanel() {
     return c;
   }, [entries]);
   const logs = useLogs.getState();
+  const height = useLayout((s) => s.drawerHeight);
+  const tab = useLayout((s) => s.drawerTab);
+  const debugCount = useDebug((s) => s.received);
+  const showTab = (next: 'logs' | 'debug') => {
+    if (open && tab === next) logs.setOpen(false);
+    else {
+      useLayout.getState().setDrawerTab(next);
+      logs.setOpen(true);
+    }
+  };
 
   return (
-    <section className={`logdrawer${open ? ' open' : ''}`} data-testid="log-panel" aria-label="Logs and errors">
+    <section
+      className={`logdrawer${open ? ' open' : ''}`}
+      data-testid="log-panel"
+      aria-label="Logs and errors"
+      style={open ? { height: `min(${height}px, 60vh)` } : undefined}
+    >
+      {open && (
+        <Resizer
+          axis="y"
+          direction={-1}
+          label="Log drawer height"
+          size={Math.min(height, window.innerHeight * 0.6)}
+          onResize={(px) => useLayout.getState().setDrawerHeight(px)}
+          testId="drawer-resizer"
+        />
+      )}
       <header className="logdrawer-head">
         <button
-          className="drawer-toggle"
-          onClick={() => logs.setOpen(!open)}
-          aria-expanded={open}
+          className={`drawer-toggle${open && tab === 'logs' ? ' on' : ''}`}
+          onClick={() => showTab('logs')}
+          aria-expanded={open && tab === 'logs'}
           data-testid="log-toggle"
         >
-          <span className="caret">{open ? '▾' : '▴'}</span> Logs &amp; errors
+          <span className="caret">{open && tab === 'logs' ? '▾' : '▴'}</span> Logs &amp; errors
           {!open && unseen > 0 && (
             <span className={`badge${severe ? '' : ' quiet'}`} data-testid="log-badge">
               {unseen > 999 ? '999+' : unseen}
             </span>
           )}
         </button>
-        {open && (
+        <button
+          className={`drawer-toggle${open && tab === 'debug' ? ' on' : ''}`}
+          onClick={() => showTab('debug')}
+          aria-expanded={open && tab === 'debug'}
+          data-testid="debug-toggle"
+        >
+          <span className="caret">{open && tab === 'debug' ? '▾' : '▴'}</span> Debug
+          {debugCount > 0 && <span className="badge quiet">{debugCount > 999 ? '999+' : debugCount}</span>}
+        </button>
+        {open && tab === 'logs' && (
           <>
             <div className="segmented levels" role="group" aria-label="Levels">
               {LOG_LEVELS.map((level) => (
@@ -139,7 +177,12 @@ export function LogPanel() {
           </>
         )}
       </header>
-      {open && (
+      {open && tab === 'debug' && (
+        <div className="logdrawer-body">
+          <DebugPanel />
+        </div>
+      )}
+      {open && tab === 'logs' && (
         <div className="logdrawer-body">
           {shown.length === 0 ? (
             <p className="muted log-empty">

@@ -4,6 +4,8 @@ import { layout } from '../auto-layout.js';
 import { useDoc, useUi, deploy, exportFlow, importText, newFlow, openFlow, save, stop } from '../session.js';
 import { showFlowSettings } from '../session.js';
 import { useStats } from '../stats-store.js';
+import { useView } from '../view-store.js';
+import { ProblemList } from './ProblemList.js';
 import { ViewToggle } from './ViewToggle.js';
 
 /** Flow picker, name, save/deploy/stop, import/export, and the page's notices. */
@@ -32,7 +34,10 @@ export function TopBar() {
   const running = state === 'running' || state === 'deploying';
   return (
     <header className="topbar">
-      <strong className="brand">Tributary</strong>
+      <button className="brand" onClick={() => useView.getState().setView('home')} title="All flows" data-testid="home">
+        <span className="long">Tributary</span>
+        <span className="short">≋</span>
+      </button>
       <select
         aria-label="Open flow"
         value={saved ? id : ''}
@@ -55,8 +60,14 @@ export function TopBar() {
       <button onClick={showFlowSettings} title="Flow settings: id, description, connections" aria-label="Flow settings">
         ⚙
       </button>
-      <span className={`dirty${dirty ? ' on' : ''}`} data-testid="dirty" title={dirty ? 'unsaved changes' : 'saved'}>
-        {dirty ? '● unsaved' : '✓ saved'}
+      {/* A flow the server has never seen is not saved, edited or not. */}
+      <span
+        className={`dirty${dirty || !saved ? ' on' : ''}`}
+        data-testid="dirty"
+        title={!saved ? 'not saved on the runtime yet' : dirty ? 'unsaved changes' : 'saved'}
+      >
+        {!saved ? '●' : dirty ? '●' : '✓'}
+        <span className="words">{!saved ? ' not saved' : dirty ? ' unsaved' : ' saved'}</span>
       </span>
       <button onClick={newFlow}>New</button>
       <button onClick={() => useDoc.getState().undo()} disabled={!canUndo} title="Undo (Ctrl+Z)">
@@ -101,7 +112,10 @@ export function TopBar() {
       </span>
       {notice && (
         <div className={`notice ${notice.kind}`} role="status" data-testid="notice">
-          {notice.text}
+          <span className="notice-text">
+            {notice.text}
+            {notice.problems && notice.problems.length > 0 && <ProblemList problems={notice.problems} max={6} />}
+          </span>
           {conflict && (
             <>
               {' '}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowDocument } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
-import { startFlow } from '../engine/index.js';
+import { startFlow, type NodeRegistry } from '../engine/index.js';
 
 export interface EngineBenchResult {
   scenario: string;
@@ -16,6 +16,8 @@ export interface EngineBenchResult {
   p99Ms: number;
   peakRssMB: number;
   seconds: number;
+  /** Messages per second of CPU time the process used (user + system): less distorted by a loaded machine than wall time. */
+  msgsPerCpuSec: number;
 }
 
 /**
@@ -89,15 +91,21 @@ export function fanoutFlow(count: number): FlowDocument {
 }
 
 /** Runs a finite flow to completion with stats polled once a second, as the server does. */
-export async function benchFlow(scenario: string, flow: FlowDocument, sinkId: string): Promise<EngineBenchResult> {
+export async function benchFlow(
+  scenario: string,
+  flow: FlowDocument,
+  sinkId: string,
+  registry: NodeRegistry = createNodeRegistry(),
+): Promise<EngineBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   try {
-    const registry = createNodeRegistry();
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     const run = await startFlow(flow, { registry, dataDir });
     const poll = setInterval(() => run.stats(), 1000);
     const result = await run.done;
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(poll);
     if (result.state !== 'finished') throw new Error(`${scenario}: flow ended ${result.state}: ${result.reason ?? ''}`);
     const stats = run.stats();
@@ -112,6 +120,7 @@ export async function benchFlow(scenario: string, flow: FlowDocument, sinkId: st
       p99Ms: sink.latencyMs.p99,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: Math.round(seconds * 1000) / 1000,
+      msgsPerCpuSec: Math.round(source.out / ((cpu.user + cpu.system) / 1e6)),
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

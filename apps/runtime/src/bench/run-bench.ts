@@ -3,13 +3,16 @@
  * Each engine scenario runs in a fresh child process so that peak RSS is its own.
  *
  * Env: RUNS (3) runs per engine scenario (median reported), BENCH_MESSAGES (1,000,000),
- *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,node-red,watchers,kafka,web-io,editor.
+ *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,limit,node-red,watchers,kafka,state,sqs,web-io,editor,
+ *      BENCH_PACED_SECONDS (2) per paced-latency run, BENCH_BURST_MESSAGES (10,000,000) for the memory run.
+ *      SQS_BENCH_MESSAGES (10,000), SQS_BENCH_RUNS (3).
  */
 import { spawn, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchFlow, fanoutFlow, linearFlow, type EngineBenchResult } from './engine-bench.js';
+import { runLimitScenario, type CeilingResult } from './limit-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../../..');
@@ -21,15 +24,17 @@ async function child(scenario: string, count: number): Promise<void> {
   const result =
     scenario === 'fanout'
       ? await benchFlow('fan-out', fanoutFlow(count), 'count')
-      : await benchFlow('linear', linearFlow(count), 'count');
-  process.send?.(result);
+      : scenario === 'linear'
+        ? await benchFlow('linear', linearFlow(count), 'count')
+        : await runLimitScenario(scenario, count);
+  process.send?.({ ...result, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) });
 }
 
-function runChild(scenario: string, count: number): Promise<EngineBenchResult> {
+function runChild<R = EngineBenchResult>(scenario: string, count: number): Promise<R> {
   return new Promise((resolveResult, reject) => {
     const proc = fork(fileURLToPath(import.meta.url), ['--child', scenario, String(count)], { stdio: 'inherit' });
-    let result: EngineBenchResult | undefined;
-    proc.on('message', (message) => (result = message as EngineBenchResult));
+    let result: R | undefined;
+    proc.on('message', (message) => (result = message as R));
     proc.on('exit', (code) => (result ? resolveResult(result) : reject(new Error(`${scenario} bench exited ${code}`))));
   });
 }
@@ -45,7 +50,10 @@ interface NodeRedFigures {
   note?: string;
 }
 
-function runNodeRed(): Promise<NodeRedFigures> {
+function runNodeRed(
+  scenarios = 'linear-chunked,custom-linear,fanout-chunked,custom-fanout',
+  scale?: string,
+): Promise<NodeRedFigures & { latency10kP99Ms?: number }> {
   const script = join(sharedDir, 'bench/node-red/run.sh');
   if (!existsSync(script)) return Promise.resolve({ note: `not run: ${script} not found (set TRIBUTARY_SHARED_DIR)` });
   const workDir = process.env.NODE_RED_BENCH_DIR ?? join(repoRoot, '.cache/node-red-bench');
@@ -57,20 +65,23 @@ function runNodeRed(): Promise<NodeRedFigures> {
         ...process.env,
         NODE_RED_BENCH_DIR: workDir,
         RUNS: process.env.NODE_RED_RUNS ?? '1',
-        SCENARIOS: 'linear-chunked,custom-linear,fanout-chunked,custom-fanout',
+        SCENARIOS: scenarios,
+        ...(scale === undefined ? {} : { SCALE: scale }),
       },
     });
     proc.on('exit', (code) => {
       try {
         const latest = JSON.parse(readFileSync(join(workDir, 'results/latest.json'), 'utf8')) as {
-          results: Record<string, { summary: { srcMsgsPerSec?: number } }>;
+          results: Record<string, { summary: { srcMsgsPerSec?: number; lat_p99?: number } }>;
         };
+        const p99 = latest.results['latency-10k']?.summary.lat_p99;
         const rate = (id: string) => Math.round(latest.results[id]?.summary.srcMsgsPerSec ?? 0) || undefined;
         resolveFigures({
           function: rate('linear-chunked'),
           native: rate('custom-linear'),
           functionFanout: rate('fanout-chunked'),
           nativeFanout: rate('custom-fanout'),
+          ...(p99 === undefined ? {} : { latency10kP99Ms: p99 }),
           ...(code === 0 ? {} : { note: `run.sh exited ${code}` }),
         });
       } catch (error) {
@@ -112,6 +123,59 @@ async function main(): Promise<void> {
             `tributary ${m.scenario.padEnd(8)} ${fmt(m.msgsPerSec)} msgs/s (delivered ${fmt(m.deliveredPerSec)}/s)  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  peak RSS ${m.peakRssMB} MB  runs: ${all.map((r) => fmt(r.msgsPerSec)).join(', ')}`,
           );
         }
+      },
+    ],
+    [
+      'limit',
+      async (out) => {
+        // The ceiling: the same work by hand, in one loop. Tributary's linear run (stats on) against it.
+        const ceilings: CeilingResult[] = [];
+        for (let i = 0; i < runs; i++) ceilings.push(await runChild<CeilingResult>('ceiling', count));
+        const ceiling = median(ceilings, (r) => r.msgsPerSec);
+        let linear = (out['engine-linear'] as { median: EngineBenchResult } | undefined)?.median;
+        if (linear === undefined) {
+          const all: EngineBenchResult[] = [];
+          for (let i = 0; i < runs; i++) all.push(await runChild('linear', count));
+          linear = median(all, (r) => r.msgsPerSec);
+        }
+        const share = linear.msgsPerSec / ceiling.msgsPerSec;
+        const cpuShare = linear.msgsPerCpuSec / ceiling.msgsPerCpuSec;
+        lines.push(
+          `limit    ceiling (hand-written loop, same work) ${fmt(ceiling.msgsPerSec)} msgs/s; tributary linear ${fmt(linear.msgsPerSec)} msgs/s = ${(share * 100).toFixed(0)}% of it (target ≥ 33%)`,
+          `limit    per CPU second (load-proof): ceiling ${fmt(ceiling.msgsPerCpuSec)}, tributary ${fmt(linear.msgsPerCpuSec)} = ${(cpuShare * 100).toFixed(0)}%`,
+        );
+        const paced: Record<string, EngineBenchResult> = {};
+        const seconds = Number(process.env.BENCH_PACED_SECONDS ?? 2);
+        for (const [rate, target] of [
+          [10_000, 1],
+          [100_000, 2],
+        ] as const) {
+          const r = await runChild(`paced-${rate}`, rate * seconds);
+          paced[rate] = r;
+          lines.push(
+            `limit    paced ${fmt(rate)} msgs/s (1 msg per batch, ${fmt(r.messages)} msgs): p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms (target ≤ ${target} ms)`,
+          );
+        }
+        const burstCount = Number(process.env.BENCH_BURST_MESSAGES ?? 10_000_000);
+        const burst = await runChild('burst', burstCount);
+        lines.push(
+          `limit    burst of ${fmt(burstCount)} msgs into a slow sink: peak RSS ${burst.peakRssMB} MB (target < 150 MB), ${fmt(burst.msgsPerSec)} msgs/s, ${burst.seconds} s`,
+        );
+        let nodeRedP99: number | undefined;
+        if (process.env.NODE_RED !== '0') {
+          // Node-RED's paced 10,000 msgs/s scenario, scaled to about the same length as ours.
+          const nr = await runNodeRed('latency-10k', String(Math.min(1, (10_000 * seconds) / 200_000)));
+          nodeRedP99 = nr.latency10kP99Ms;
+          lines.push(`limit    node-red paced 10,000 msgs/s: p99 ${nodeRedP99 ?? 'n/a'} ms ${nr.note ?? ''}`);
+        }
+        out.limit = {
+          ceiling: { median: ceiling, runs: ceilings.map((r) => r.msgsPerSec) },
+          linearShareOfCeiling: share,
+          linearShareOfCeilingPerCpuSecond: cpuShare,
+          paced,
+          burst,
+          nodeRedPaced10kP99Ms: nodeRedP99,
+        };
       },
     ],
     [
@@ -159,11 +223,47 @@ async function main(): Promise<void> {
       async (out) => {
         const fn = await optional('kafka-pipeline', 'runKafkaBench');
         if (!fn) return;
-        const r = (await fn()) as Record<string, number | number[]>;
+        const r = (await fn()) as Record<string, number | number[] | string>;
         out.kafka = r;
-        const pct = r.tributary_vs_hand_written_pct as number;
+        const java = r.java_ceiling_msgs_per_s as number | undefined;
+        for (const client of ['kafkajs', 'platformatic']) {
+          const ours = r[`${client}_tributary_msgs_per_s`] as number;
+          const hand = r[`${client}_hand_written_msgs_per_s`] as number;
+          lines.push(
+            `kafka    ${client.padEnd(12)} source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(ours)} msgs/s, hand-written loop ${fmt(hand)} msgs/s → ${r[`${client}_tributary_vs_hand_written_pct`] as number}% (target ≥ 95%)${java === undefined ? '' : `, ${r[`${client}_tributary_vs_java_pct`] as number}% of the Java tools`}  runs: ${(r[`${client}_tributary_runs`] as number[]).map(fmt).join(', ')} / ${(r[`${client}_hand_written_runs`] as number[]).map(fmt).join(', ')}`,
+          );
+        }
+        if (java !== undefined)
+          lines.push(
+            `kafka    Java tools (ceiling): ProducerPerformance ${fmt(r.java_producer_perf_msgs_per_s as number)} msgs/s (idempotent, acks all), ConsumerPerformance ${fmt(r.java_consumer_perf_msgs_per_s as number)} msgs/s → ceiling ${fmt(java)} msgs/s`,
+          );
+      },
+    ],
+    [
+      'state',
+      async (out) => {
+        const fn = await optional('state-bench', 'runStateBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number | number[]>;
+        out.state = r;
+        const runsOf = (key: string) => (r[key] as number[]).map(fmt).join(', ');
         lines.push(
-          `kafka    source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written kafkajs loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${pct}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
+          `state    cache enrich on Redis, ${fmt(r.lookups as number)} msgs: tributary ${fmt(r.cache_enrich_msgs_per_s as number)} msgs/s, hand-written ioredis pipelined loop ${fmt(r.hand_written_lookups_per_s as number)}/s → ${String(r.cache_enrich_vs_hand_written_pct)}% (target ≥ 70%)  runs: ${runsOf('cache_enrich_runs')} / ${runsOf('hand_written_lookup_runs')}`,
+        );
+        lines.push(
+          `state    postgres-sink effectively-once, ${fmt(r.rows as number)} rows: tributary ${fmt(r.postgres_sink_rows_per_s as number)} rows/s, hand-written pg batched insert ${fmt(r.hand_written_rows_per_s as number)}/s → ${String(r.postgres_sink_vs_hand_written_pct)}% (target ≥ 60%)  runs: ${runsOf('postgres_sink_runs')} / ${runsOf('hand_written_row_runs')}`,
+        );
+      },
+    ],
+    [
+      'sqs',
+      async (out) => {
+        const fn = await optional('sqs-pipeline', 'runSqsBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number | number[]>;
+        out.sqs = r;
+        lines.push(
+          `sqs      sqs-source → counter, ${fmt(r.messages as number)} msgs on ElasticMQ: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written SDK receive/delete-batch loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${r.tributary_vs_hand_written_pct as number}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
         );
       },
     ],

@@ -25,9 +25,22 @@ describe('tributary validate', () => {
   it('accepts every shipped example', () => {
     const { code, stdout } = tributary([
       'validate',
-      ...['demo', 'hello', 'dead-letter', 'cache-lookup', 'bench-linear', 'web-feed', 'pin-acks', 'sse-loop'].map((f) =>
-        join(examples, `${f}.flow.json`),
-      ),
+      ...[
+        'demo',
+        'hello',
+        'dead-letter',
+        'cache-lookup',
+        'bench-linear',
+        'redis-counters',
+        'postgres-orders',
+        'sqs-orders',
+        'channel-consumer',
+        'windowed-counts',
+        'orders-wait-for-prices',
+        'web-feed',
+        'pin-acks',
+        'sse-loop',
+      ].map((f) => join(examples, `${f}.flow.json`)),
     ]);
     expect(stdout).not.toContain('✖');
     expect(code).toBe(0);
@@ -80,6 +93,20 @@ describe('tributary run', () => {
     ]);
     const result = events.at(-1)!;
     expect(result).toMatchObject({ type: 'result', state: 'finished', abandoned: 0 });
+  });
+
+  it('windowed-counts: one count per user and 10 s window, the late click apart, open windows closed at the end', () => {
+    const { code, stdout } = tributary(['run', join(examples, 'windowed-counts.flow.json'), '--data-dir', 'out']);
+    expect(code).toBe(0);
+    const logs = lines(stdout).filter((e) => e.type === 'log');
+    const counts = logs
+      .filter((e) => e.nodeId === 'results')
+      .map((e) => JSON.parse(e.message as string) as { key: string; start: number; count: number })
+      .map((r) => `${r.key}@${(r.start - Date.UTC(2026, 0, 1, 10)) / 1000}:${r.count}`);
+    expect(counts.sort()).toEqual(['ana@0:2', 'ana@10:1', 'ana@20:1', 'ana@40:1', 'ben@0:2', 'cy@10:1', 'cy@20:1']);
+    expect(logs.filter((e) => e.nodeId === 'late').map((e) => JSON.parse(e.message as string) as unknown)).toEqual([
+      { user: 'ben', page: '/p', at: Date.UTC(2026, 0, 1, 10, 0, 3) },
+    ]);
   });
 
   it('dead-letters poison messages to a file and loses nothing', () => {

@@ -9,6 +9,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { FlowDocument } from '@tributary/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  kafkaClientSetting,
   Collector,
   deliveryFlow,
   idCounts,
@@ -53,7 +54,7 @@ function numbersToKafka(count: number, topic: string): FlowDocument {
     schemaVersion: 1,
     id: 'numbers-to-kafka',
     name: 'Numbers to Kafka',
-    connections: [{ id: 'broker', type: 'kafka', config: { brokers: BROKERS } }],
+    connections: [{ id: 'broker', type: 'kafka', config: { brokers: BROKERS, ...kafkaClientSetting() } }],
     nodes: [
       { id: 'numbers', type: 'sequence', typeVersion: 1, position: { x: 0, y: 0 }, config: { count, rate: 250 } },
       {
@@ -112,7 +113,7 @@ describe('broker restart mid-stream', () => {
 
       await producer.done;
       // The flow was never restarted by hand: it must still be running, and catch up.
-      expect(flow.child.exitCode).toBe(null);
+      expect(flow.child.exitCode, flow.log).toBe(null);
       out = await Collector.start(kafka, admin, output);
       await waitUntil(
         'every message in the output after the restart',

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type {
   EdgeTapEvent,
   FlowDocument,
@@ -10,20 +9,15 @@ import type {
   NodeErrorEvent,
 } from '@tributary/shared';
 import { serveEndpointChannel, type FlowEndpoints } from '@tributary/nodes/runtime';
-import {
-  ACTIVITY_CELLS,
-  CELL_ACTIVE_NODE,
-  CELL_HEARTBEAT,
-  type MainToWorker,
-  type RunOutcome,
-  type WorkerInit,
-  type WorkerToMain,
-} from './worker-protocol.js';
+import { processChannel, type Channel } from './channel.js';
+import { workerScript } from './flow-thread.js';
+import type { MainToProcess, MainToWorker, ProcessExit, ProcessToMain, RunOutcome } from './worker-protocol.js';
 
-/** Extra time a stopping flow gets beyond its drain timeout to close its nodes (engine: 5 s per step). */
-const STOP_GRACE_MS = 15_000;
-/** A worker that has not even loaded its modules by then is given up. */
-const BOOT_TIMEOUT_MS = 60_000;
+export const DEFAULT_STOP_GRACE_MS = 15_000;
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
+export const DEFAULT_FLOW_MEMORY_MB = 1024;
+/** Time the flow's process gets, beyond its own stop deadline, before it is killed from here. */
+const PROCESS_GRACE_MS = 5_000;
 
 export interface FlowHostEvents {
   stats(snapshot: FlowStatsSnapshot): void;
@@ -41,17 +35,18 @@ export interface FlowHostOptions {
   watchdogMs: number;
   tapRate: number;
   logRate: number;
+  /** Resident memory (and heap) a flow's process may use, in MB. */
+  memoryLimitMb?: number;
+  /** A flow whose nodes have not all started by then is killed and marked failed. */
+  startTimeoutMs?: number;
+  /** A stopping flow gets its drain timeout plus this much, then it is killed and marked failed. */
+  stopGraceMs?: number;
   events: FlowHostEvents;
   /** Where the flow's endpoints are served (the server's hub); without it, nodes that open one fail. */
   endpoints?: FlowEndpoints;
 }
 
-export interface HostExit extends RunOutcome {
-  /** The final stats of the run, when the worker could still send them. */
-  snapshot?: FlowStatsSnapshot;
-  /** The watchdog terminated the worker. */
-  hung?: boolean;
-}
+export type HostExit = ProcessExit;
 
 export class FlowStartFailure extends Error {
   constructor(
@@ -65,43 +60,29 @@ export class FlowStartFailure extends Error {
 }
 
 /**
- * The worker script. Under vitest this module runs from src/ (TypeScript), where no .js worker exists,
- * so it falls back to the build output: tests need `pnpm build` first (turbo's test task does it).
- */
-export function workerScript(): URL {
-  const beside = new URL('./flow-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../../dist/host/flow-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`cannot find the flow worker (${fileURLToPath(built)}): build @tributary/runtime first`);
-}
-
-/**
- * One run of one flow in its own worker thread, watched from the main thread: if the worker's event
- * loop stays blocked longer than `watchdogMs` (a handler in `while (true) {}`), the worker is
- * terminated and the run ends `failed`, naming the node whose code was running.
+ * One run of one flow in a child process of its own (host/flow-process.ts, which runs the flow in a
+ * worker thread under a watchdog). Whatever the flow does — kill its process, exhaust its memory,
+ * block a file-system call forever — the server only sees the process end, and marks the run
+ * failed with the reason. Start and stop have deadlines; past them the process is killed.
  */
 export class FlowHost {
   readonly flowId: string;
   /** Resolves once every node started; rejects with `FlowStartFailure`. */
   readonly started: Promise<void>;
-  /** Settles once the worker is gone. Never rejects. */
+  /** Settles once the process is gone. Never rejects. */
   readonly exited: Promise<HostExit>;
 
-  private readonly worker: Worker;
-  private readonly cells: Int32Array;
+  private readonly child: ChildProcess;
+  private readonly channel: Channel<MainToProcess, ProcessToMain>;
   private readonly taps = new Set<string>();
-  private readonly watchdog: NodeJS.Timeout;
-  private readonly createdAt = performance.now();
   private resolveStarted!: () => void;
   private rejectStarted!: (error: FlowStartFailure) => void;
   private resolveExited!: (exit: HostExit) => void;
   private isStarted = false;
   private isGone = false;
-  /** What the run ended with, decided before the worker is terminated. */
+  /** What the run ended with: said by the process, or decided here before killing it. */
   private outcome: HostExit | null = null;
-  private lastBeat = 0;
-  private lastBeatAt = 0;
+  private startTimer: NodeJS.Timeout | null = null;
   private stopTimer: NodeJS.Timeout | null = null;
   private readonly endpoints: ReturnType<typeof serveEndpointChannel> | null;
 
@@ -113,19 +94,14 @@ export class FlowHost {
     });
     this.started.catch(() => undefined); // the caller may only look at `exited`
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
-    const buffer = new SharedArrayBuffer(ACTIVITY_CELLS * Int32Array.BYTES_PER_ELEMENT);
-    this.cells = new Int32Array(buffer);
     for (const edgeId of options.taps) this.taps.add(edgeId);
-    const init: WorkerInit = {
-      flow: options.flow,
-      dataDir: options.dataDir,
-      credentials: options.credentials,
-      activity: buffer,
-      taps: [...this.taps],
-      tapRate: options.tapRate,
-      logRate: options.logRate,
-    };
-    this.worker = new Worker(workerScript(), { workerData: init });
+    this.child = fork(fileURLToPath(workerScript('flow-process.js')), [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Not the server's flags (a test runner's loaders, an inspector port).
+      execArgv: [],
+    });
+    this.channel = processChannel(this.child);
     this.endpoints =
       options.endpoints === undefined
         ? null
@@ -133,14 +109,40 @@ export class FlowHost {
             send: (message) => this.post({ type: 'endpoint', message }),
             onMessage: () => undefined, // fed by onMessage below
           });
-    this.worker.on('message', (message: WorkerToMain) => this.onMessage(message));
-    this.worker.on('error', (error) => {
-      this.outcome ??= { state: 'failed', reason: `the flow crashed: ${error.message}`, abandoned: 0 };
+    this.channel.onMessage((message) => this.onMessage(message));
+    this.child.on('error', (error) => {
+      this.outcome ??= { state: 'failed', reason: `the flow's process failed: ${error.message}`, abandoned: 0 };
     });
-    this.worker.on('exit', (code) => this.onExit(code));
-    const every = Math.max(20, Math.min(250, Math.floor(options.watchdogMs / 4)));
-    this.watchdog = setInterval(() => this.check(), every);
-    this.watchdog.unref();
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.channel.send({
+      type: 'init',
+      init: {
+        flow: options.flow,
+        dataDir: options.dataDir,
+        credentials: options.credentials,
+        taps: [...this.taps],
+        watchdogMs: options.watchdogMs,
+        tapRate: options.tapRate,
+        logRate: options.logRate,
+        memoryLimitMb: options.memoryLimitMb ?? DEFAULT_FLOW_MEMORY_MB,
+        stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      },
+    });
+    const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.startTimer = setTimeout(() => {
+      this.startTimer = null;
+      this.killNow({
+        state: 'failed',
+        reason: `the flow did not start within ${startTimeoutMs / 1000} s (a node's start never finished); its process was killed`,
+        abandoned: 0,
+      });
+    }, startTimeoutMs);
+    this.startTimer.unref();
+  }
+
+  /** The id of the flow's process (tests kill it to prove the server survives). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get running(): boolean {
@@ -161,16 +163,16 @@ export class FlowHost {
     this.post({ type: 'tap:stop', edgeId });
   }
 
-  /** Stops with drain; a worker that does not finish in time is terminated. */
+  /** Stops with drain; a flow that has not stopped by its deadline is killed and marked failed. */
   stop(drainTimeoutMs?: number): Promise<HostExit> {
     if (!this.isGone && this.stopTimer === null) {
       this.post(drainTimeoutMs === undefined ? { type: 'stop' } : { type: 'stop', drainTimeoutMs });
       const drain = drainTimeoutMs ?? this.options.flow.settings?.drainTimeoutMs ?? 10_000;
-      const limit = drain + STOP_GRACE_MS;
+      const limit = drain + (this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) + PROCESS_GRACE_MS;
       this.stopTimer = setTimeout(() => {
-        this.terminate({
-          state: 'stopped',
-          reason: `the flow did not stop within ${limit / 1000} s and was terminated`,
+        this.killNow({
+          state: 'failed',
+          reason: `the flow did not stop within ${limit / 1000} s; its process was killed`,
           abandoned: 0,
         });
       }, limit);
@@ -179,28 +181,25 @@ export class FlowHost {
     return this.exited;
   }
 
-  /** Ends the worker at once (nothing drains). */
+  /** Ends the run at once (nothing drains). */
   kill(reason: string): Promise<HostExit> {
-    this.terminate({ state: 'stopped', reason, abandoned: 0 });
+    this.killNow({ state: 'stopped', reason, abandoned: 0 });
     return this.exited;
   }
 
   private post(message: MainToWorker): void {
-    if (this.isGone) return;
-    try {
-      this.worker.postMessage(message);
-    } catch {
-      // The worker is exiting; its 'exit' event settles everything.
-    }
+    if (!this.isGone) this.channel.send(message);
   }
 
-  private onMessage(message: WorkerToMain): void {
+  private onMessage(message: ProcessToMain): void {
     switch (message.type) {
       case 'started':
+        this.clearStartTimer();
         this.isStarted = true;
         this.resolveStarted();
         break;
       case 'start-failed':
+        this.clearStartTimer();
         this.outcome ??= {
           state: 'failed',
           reason: message.message,
@@ -208,7 +207,6 @@ export class FlowHost {
           ...(message.nodeId ? { nodeId: message.nodeId } : {}),
         };
         this.rejectStarted(new FlowStartFailure(message.message, message.nodeId, message.problems));
-        this.terminate(this.outcome);
         break;
       case 'stats':
         this.options.events.stats(message.snapshot);
@@ -229,61 +227,39 @@ export class FlowHost {
           this.post({ type: 'endpoint', message: { t: 'open-failed', ref: message.message.ref, message: reason } });
         }
         break;
-      case 'done':
-        if (message.snapshot) this.options.events.stats(message.snapshot);
-        this.terminate({ ...message.outcome, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
+      case 'exited':
+        this.outcome ??= message.exit;
         break;
     }
   }
 
-  /** Watchdog tick: has the worker's heartbeat moved since the last one? */
-  private check(): void {
-    if (this.isGone) return;
-    const now = performance.now();
-    const beat = Atomics.load(this.cells, CELL_HEARTBEAT);
-    if (beat === 0) {
-      if (now - this.createdAt > BOOT_TIMEOUT_MS) {
-        this.terminate({
-          state: 'failed',
-          reason: `the flow's worker did not start within ${BOOT_TIMEOUT_MS / 1000} s`,
-          abandoned: 0,
-        });
-      }
-      return;
-    }
-    if (beat !== this.lastBeat) {
-      this.lastBeat = beat;
-      this.lastBeatAt = now;
-      return;
-    }
-    if (now - this.lastBeatAt <= this.options.watchdogMs) return;
-    const active = Atomics.load(this.cells, CELL_ACTIVE_NODE);
-    const node = active > 0 ? this.options.flow.nodes[active - 1] : undefined;
-    const seconds = this.options.watchdogMs / 1000;
-    const reason = node
-      ? `node "${node.id}" (${node.type}) blocked the flow for more than ${seconds} s (an endless loop?); its worker was terminated`
-      : `the flow blocked its thread for more than ${seconds} s outside any handler (a source or a timer callback?); its worker was terminated`;
-    this.terminate({ state: 'failed', reason, abandoned: 0, hung: true, ...(node ? { nodeId: node.id } : {}) });
+  private clearStartTimer(): void {
+    if (this.startTimer !== null) clearTimeout(this.startTimer);
+    this.startTimer = null;
   }
 
-  private terminate(outcome: HostExit): void {
+  private killNow(outcome: HostExit): void {
     this.outcome ??= outcome;
     if (this.isGone) return;
-    void this.worker.terminate();
+    // SIGKILL: a process stuck in a system call (a FIFO nobody reads) ignores anything gentler.
+    this.child.kill('SIGKILL');
   }
 
-  private onExit(code: number): void {
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.isGone = true;
     // Before `exited` settles: a redeploy may open the same paths at once.
     this.endpoints?.close();
-    clearInterval(this.watchdog);
+    this.clearStartTimer();
     if (this.stopTimer !== null) clearTimeout(this.stopTimer);
-    const exit = this.outcome ?? {
-      state: 'failed' as const,
-      reason: `the flow's worker exited unexpectedly (code ${code})`,
+    const how = signal !== null ? `was killed (${signal})` : `exited with code ${code}`;
+    const exit: HostExit = this.outcome ?? {
+      state: 'failed',
+      reason: `the flow's process ${how} (did a node end its own process?)`,
       abandoned: 0,
     };
     if (!this.isStarted) this.rejectStarted(new FlowStartFailure(exit.reason ?? 'the flow did not start', exit.nodeId));
     this.resolveExited(exit);
   }
 }
+
+export type { RunOutcome };

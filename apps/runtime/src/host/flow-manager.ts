@@ -10,6 +10,7 @@ import type {
   FlowStatusEvent,
   NodeErrorEvent,
 } from '@tributary/shared';
+import { backoffDelay } from '@tributary/shared';
 import type { EndpointHub } from '@tributary/nodes/runtime';
 import { RuntimeError, notFound } from '../errors.js';
 import type { CredentialStore } from '../store/credential-store.js';
@@ -21,7 +22,9 @@ const RESTART_RESET_MS = 60_000;
 const DEFAULT_INITIAL_BACKOFF_MS = 1_000;
 const DEFAULT_MAX_BACKOFF_MS = 60_000;
 
-export type FlowCheck = (doc: unknown) => { ok: true; flow: FlowDocument } | { ok: false; problems: FlowProblem[] };
+export type FlowCheck = (
+  doc: unknown,
+) => Promise<{ ok: true; flow: FlowDocument } | { ok: false; problems: FlowProblem[]; problemsOmitted?: number }>;
 
 export interface FlowManagerOptions {
   store: FlowStore;
@@ -31,6 +34,12 @@ export interface FlowManagerOptions {
   /** Full validation against the installed node types. */
   check: FlowCheck;
   watchdogMs: number;
+  /** Resident memory a flow's process may use, in MB. */
+  memoryLimitMb?: number;
+  startTimeoutMs?: number;
+  stopGraceMs?: number;
+  /** Folder names replaced by a placeholder in reasons a client sees (the server's absolute paths). */
+  redactPaths?: readonly string[];
   statsIntervalMs: number;
   tapRate: number;
   logRate: number;
@@ -83,7 +92,7 @@ export type FlowManagerEvents = {
 };
 
 /**
- * Runs deployed flows, one worker thread each (FlowHost): deploy, redeploy without losing work
+ * Runs deployed flows, one child process each (FlowHost): deploy, redeploy without losing work
  * (the new version starts, then the old one drains), stop, restart after failures with exponential
  * backoff when the flow's `settings.restart.mode` is `on-failure`, and stats once a second.
  */
@@ -124,6 +133,11 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
     };
   }
 
+  /** The process id of the flow's current run, if it has one. */
+  pidOf(id: string): number | undefined {
+    return this.entries.get(id)?.host?.pid;
+  }
+
   counts(): { running: number; failed: number } {
     let running = 0;
     let failed = 0;
@@ -135,12 +149,13 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
   }
 
   /** Starts every flow that was deployed when the server last stopped. Failures are reported per flow. */
-  async boot(): Promise<void> {
+  async boot(onStarting?: (flowId: string) => Promise<void>): Promise<void> {
     for (const stored of this.options.store.list()) {
       const flow = this.options.store.deployedFlow(stored.flow.id);
       if (flow === undefined) continue;
+      await onStarting?.(stored.flow.id);
       await this.exclusive(stored.flow.id, async (entry) => {
-        const checked = this.options.check(flow);
+        const checked = await this.options.check(flow);
         if (!checked.ok) {
           const first = checked.problems[0];
           this.fail(
@@ -154,20 +169,34 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
     }
   }
 
+  /** Safe start: the deployed flows stay deployed (a later start runs them) but do not start now. */
+  skipBoot(reason: string): string[] {
+    const skipped: string[] = [];
+    for (const stored of this.options.store.list()) {
+      if (this.options.store.deployedFlow(stored.flow.id) === undefined) continue;
+      const entry = this.entry(stored.flow.id);
+      entry.lastError = { message: `not started: ${reason}`, at: Date.now() };
+      this.setStatus(entry, 'stopped', `not started: ${reason}`);
+      skipped.push(stored.flow.id);
+    }
+    return skipped;
+  }
+
   /** Validates and deploys the saved version of flow `id`; a running version is replaced without losing work. */
   async deploy(id: string): Promise<void> {
     if (this.closing)
       throw new RuntimeError('E_SHUTTING_DOWN', 'the server is shutting down; deploy after it restarts', 503);
     await this.exclusive(id, async (entry) => {
       const stored = this.options.store.require(id);
-      const checked = this.options.check(stored.flow);
+      const checked = await this.options.check(stored.flow);
       if (!checked.ok) {
         throw new RuntimeError(
           'E_FLOW_INVALID',
-          `flow "${id}" has ${checked.problems.length} problem(s) and was not deployed`,
+          `flow "${id}" has ${checked.problems.length + (checked.problemsOmitted ?? 0)} problem(s) and was not deployed`,
           400,
           {
             problems: checked.problems,
+            ...(checked.problemsOmitted ? { problemsOmitted: checked.problemsOmitted } : {}),
           },
         );
       }
@@ -201,7 +230,7 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
           entry.lastError = { message: exit.reason ?? (error as Error).message, at: Date.now() };
           if (exit.nodeId !== undefined) entry.lastError.nodeId = exit.nodeId;
           await this.rollback(entry);
-          throw startFailed(id, error);
+          throw startFailed(id, error, (m) => this.redact(m));
         }
       }
       await this.options.store.setDeployed(id, flow);
@@ -307,6 +336,9 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
       credentials: this.options.credentials.valuesFor(flow),
       taps: entry.taps.keys(),
       watchdogMs: this.options.watchdogMs,
+      ...(this.options.memoryLimitMb !== undefined ? { memoryLimitMb: this.options.memoryLimitMb } : {}),
+      ...(this.options.startTimeoutMs !== undefined ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
+      ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
       tapRate: this.options.tapRate,
       logRate: this.options.logRate,
       ...(this.options.endpoints === undefined ? {} : { endpoints: this.options.endpoints.forFlow(flow.id) }),
@@ -335,7 +367,7 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
     } catch (error) {
       const exit = await host.exited;
       this.fail(entry, exit.reason ?? (error as Error).message, exit.nodeId, flow);
-      throw startFailed(entry.id, error);
+      throw startFailed(entry.id, error, (m) => this.redact(m));
     }
     this.adopt(entry, host, flow);
   }
@@ -387,6 +419,12 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
     this.setStatus(entry, 'stopping');
     const exit = await host.stop();
     if (entry.reporting === host) entry.reporting = null;
+    if (exit.state === 'failed') {
+      // The stop did not finish in time (or the flow crashed while stopping): say so, do not pretend.
+      entry.lastError = { message: exit.reason ?? 'the flow failed while stopping', at: Date.now() };
+      this.setStatus(entry, 'failed', exit.reason, exit.nodeId);
+      return;
+    }
     this.setStatus(entry, 'stopped', exit.state === 'stopped' ? undefined : exit.reason, exit.nodeId);
   }
 
@@ -424,7 +462,12 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
       return;
     }
     const initial = policy.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS;
-    const delay = Math.min(initial * 2 ** entry.restarts, policy.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS);
+    // No jitter: the status line tells the user when the restart happens.
+    const delay = backoffDelay(entry.restarts, {
+      initialMs: initial,
+      maxMs: policy.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+      jitter: 0,
+    });
     entry.restarts++;
     this.setStatus(entry, 'failed', `${reason}; restart ${entry.restarts} in ${formatDelay(delay)}`, nodeId);
     entry.restartTimer = setTimeout(() => {
@@ -439,6 +482,13 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
     entry.restartTimer.unref();
   }
 
+  /** The server's own folders out of a message a client sees (a node's error may quote a full path). */
+  private redact(message: string): string {
+    let out = message;
+    for (const path of this.options.redactPaths ?? []) if (path.length > 1) out = out.split(path).join('<data-dir>');
+    return out;
+  }
+
   private cancelRestart(entry: Entry): void {
     if (entry.restartTimer !== null) clearTimeout(entry.restartTimer);
     entry.restartTimer = null;
@@ -446,18 +496,21 @@ export class FlowManager extends EventEmitter<FlowManagerEvents> {
 
   private setStatus(entry: Entry, state: FlowRunState, reason?: string, nodeId?: string): void {
     entry.state = state;
-    entry.reason = reason;
+    entry.reason = reason === undefined ? undefined : this.redact(reason);
+    if (entry.lastError) entry.lastError.message = this.redact(entry.lastError.message);
     entry.nodeId = nodeId;
     this.emit('status', this.statusEvent(entry.id));
   }
 }
 
-function startFailed(id: string, error: unknown): RuntimeError {
+function startFailed(id: string, error: unknown, redact: (message: string) => string): RuntimeError {
   const failure = error instanceof FlowStartFailure ? error : undefined;
-  const message = `flow "${id}" could not start: ${(error as Error).message}`;
+  const message = redact(`flow "${id}" could not start: ${(error as Error).message}`);
   return new RuntimeError('E_FLOW_START_FAILED', message, 400, {
     ...(failure?.nodeId !== undefined ? { nodeId: failure.nodeId } : {}),
-    ...(failure?.problems !== undefined ? { problems: failure.problems } : {}),
+    ...(failure?.problems !== undefined
+      ? { problems: failure.problems.map((p) => ({ ...p, message: redact(p.message) })) }
+      : {}),
   });
 }
 

@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowLogEntry } from '@tributary/shared';
 import { createNodeRegistry, endpointsOverChannel, type EndpointToFlow } from '@tributary/nodes/runtime';
 import { FlowStartError, FlowValidationError, startFlow, type FlowRun } from '../engine/index.js';
-import { TapSampler, WindowLimiter } from './limits.js';
+import { ownValue } from '@tributary/engine';
+import { WindowLimiter, toTapValue } from './limits.js';
 import {
   CELL_HEARTBEAT,
   HEARTBEAT_MS,
@@ -75,12 +76,17 @@ function startTap(edgeId: string): void {
     return;
   }
   if (taps.has(edgeId)) return;
-  const sampler = new TapSampler(init.tapRate);
   try {
-    const off = run.tap(edgeId, (event) => {
-      const sample = sampler.offer(event);
-      if (sample !== null) post({ type: 'tap', event: sample });
-    });
+    // The engine samples (at most tapRate a second, counting what it skipped); here only the value is made postable.
+    const off = run.tap(
+      edgeId,
+      (event) =>
+        post({
+          type: 'tap',
+          event: { ...event, message: { ...event.message, value: toTapValue(event.message.value) } },
+        }),
+      init.tapRate,
+    );
     taps.set(edgeId, off);
   } catch (error) {
     onLog({
@@ -128,7 +134,7 @@ try {
   run = await startFlow(init.flow, {
     registry: createNodeRegistry(),
     dataDir: init.dataDir,
-    resolveSecret: (ref) => (ref.kind === 'cred' ? init.credentials[ref.name] : process.env[ref.name]),
+    resolveSecret: (ref) => ownValue(ref.kind === 'cred' ? init.credentials : process.env, ref.name),
     activity: cells,
     endpoints,
     onLog,

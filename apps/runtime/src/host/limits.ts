@@ -1,5 +1,3 @@
-import type { EdgeTapEvent } from '@tributary/shared';
-
 /** Largest tapped value sent to a browser as is; bigger ones are cut to a string preview. */
 export const TAP_VALUE_MAX_CHARS = 16_384;
 
@@ -25,39 +23,6 @@ export function toTapValue(value: unknown): unknown {
   if (text === undefined) return null; // undefined, functions, symbols
   if (text.length > TAP_VALUE_MAX_CHARS) return `${text.slice(0, TAP_VALUE_MAX_CHARS)}… (${text.length} chars)`;
   return JSON.parse(text) as unknown;
-}
-
-/**
- * Lets at most `perSecond` tap samples of one edge through, whatever the flow's rate; messages in
- * between are counted in the next sample's `skipped`.
- */
-export class TapSampler {
-  private last = -Infinity;
-  private skipped = 0;
-  private readonly gapMs: number;
-
-  constructor(
-    perSecond: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.gapMs = 1000 / perSecond;
-  }
-
-  offer(event: EdgeTapEvent): EdgeTapEvent | null {
-    const now = this.now();
-    if (now - this.last < this.gapMs) {
-      this.skipped += 1 + event.skipped;
-      return null;
-    }
-    this.last = now;
-    const sample: EdgeTapEvent = {
-      ...event,
-      skipped: event.skipped + this.skipped,
-      message: { ...event.message, value: toTapValue(event.message.value) },
-    };
-    this.skipped = 0;
-    return sample;
-  }
 }
 
 /** Lets `perSecond` items through in each one-second window and counts the rest. */

@@ -60,3 +60,34 @@ export type WorkerToMain =
   | { type: 'done'; outcome: RunOutcome; snapshot?: FlowStatsSnapshot }
   /** Endpoints the flow opens, its answers, events and frames. */
   | { type: 'endpoint'; message: EndpointToHost };
+
+/**
+ * The flow's process (flow-process.ts) between the server and the worker: the server sends `init`
+ * once, then the worker's own commands; the process relays the worker's messages (`done` excepted)
+ * and ends with `exited`, the run's outcome as its watchdog saw it.
+ */
+export interface ProcessInit {
+  flow: FlowDocument;
+  dataDir: string;
+  credentials: Record<string, string>;
+  taps: string[];
+  watchdogMs: number;
+  tapRate: number;
+  logRate: number;
+  /** The flow's process is stopped (and the flow failed) when its resident memory passes this. */
+  memoryLimitMb: number;
+  stopGraceMs: number;
+}
+
+export type MainToProcess =
+  | { type: 'init'; init: ProcessInit }
+  | MainToWorker
+  /** Ends the run now with this outcome (nothing drains). */
+  | { type: 'kill'; reason: string; state: RunOutcome['state'] };
+
+export interface ProcessExit extends RunOutcome {
+  snapshot?: FlowStatsSnapshot;
+  hung?: boolean;
+}
+
+export type ProcessToMain = Exclude<WorkerToMain, { type: 'done' }> | { type: 'exited'; exit: ProcessExit };

@@ -15,10 +15,20 @@ describe('access checks', () => {
     for (const host of ['0.0.0.0', '192.168.1.4', 'example.com', '::']) expect(isLoopbackHost(host)).toBe(false);
   });
 
-  it('lets same-site and loopback dev servers in, and keeps other sites out', () => {
+  it('lets its own origin and configured ones in, and keeps other sites (local ones too) out', () => {
     expect(crossSiteReason({ host: '127.0.0.1:4300' }, false)).toBeNull();
     expect(crossSiteReason({ host: '127.0.0.1:4300', origin: 'http://127.0.0.1:4300' }, false)).toBeNull();
-    expect(crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5173' }, false)).toBeNull();
+    // A page of another local app (any loopback port) may not drive the API…
+    expect(crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5173' }, false)).toMatch(
+      /--allow-origin http:\/\/localhost:5173/,
+    );
+    // …unless that origin was configured.
+    expect(
+      crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5173' }, false, ['http://localhost:5173']),
+    ).toBeNull();
+    expect(
+      crossSiteReason({ host: 'localhost:4300', origin: 'http://localhost:5174' }, false, ['http://localhost:5173']),
+    ).toMatch(/origin/);
     expect(crossSiteReason({ host: 'localhost:4300', origin: 'https://evil.example' }, false)).toMatch(/origin/);
     expect(crossSiteReason({ host: 'localhost:4300', origin: 'null' }, false)).toMatch(/opaque/);
     expect(crossSiteReason({ host: 'rebound.example:4300' }, false)).toMatch(/loopback/);

@@ -32,14 +32,20 @@ function hostnameOf(hostHeader: string): string {
 /**
  * Refuses requests a browser makes on behalf of another site. Without a token the server only
  * answers to loopback host names, so a DNS-rebinding page (evil.example resolving to 127.0.0.1)
- * cannot reach it; and a request whose Origin is another site (neither this host nor a loopback
- * dev server such as the editor's Vite) is refused, so no page can drive the API cross-site.
+ * cannot reach it; and a request with an Origin is let in only from this server's own origin or one
+ * configured in `allowedOrigins` (exact `scheme://host:port`). Any other loopback origin is refused
+ * too: a page served by another local app must not be able to deploy code. The editor's Vite dev
+ * server proxies with the browser's Host header, so it is same-origin and needs no configuration.
  * Returns a reason, or null when the request may go on.
  */
-export function crossSiteReason(headers: IncomingHttpHeaders, hasToken: boolean): string | null {
+export function crossSiteReason(
+  headers: IncomingHttpHeaders,
+  hasToken: boolean,
+  allowedOrigins: readonly string[] = [],
+): string | null {
   const host = headers.host ?? '';
   if (!hasToken && !isLoopbackHost(hostnameOf(host))) {
-    return `host "${host}" is not a loopback name; a server without a token answers only to localhost`;
+    return `host "${host.slice(0, 140)}" is not a loopback name; a server without a token answers only to localhost`;
   }
   const origin = headers.origin;
   if (origin === undefined) return null; // not a browser, or a same-origin GET
@@ -49,10 +55,17 @@ export function crossSiteReason(headers: IncomingHttpHeaders, hasToken: boolean)
   try {
     url = new URL(origin);
   } catch {
-    return `origin "${origin}" is not a URL`;
+    return `origin "${origin.slice(0, 140)}" is not a URL`;
   }
-  if (url.host === host || isLoopbackHost(url.hostname)) return null;
-  return `requests from origin ${origin} are not allowed`;
+  if (url.host === host || allowedOrigins.includes(url.origin)) return null;
+  return `requests from origin ${url.origin} are not allowed (start the server with --allow-origin ${url.origin} to allow it)`;
+}
+
+/** Normalises a configured origin (`http://localhost:5173/` → `http://localhost:5173`); throws on a non-URL. */
+export function normalizeOrigin(origin: string): string {
+  const url = new URL(origin);
+  if (url.origin === 'null') throw new Error(`"${origin}" has no origin (use scheme://host:port)`);
+  return url.origin;
 }
 
 /**

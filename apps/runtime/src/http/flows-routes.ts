@@ -1,23 +1,21 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
-import { serializeFlow, type FlowRecord, type FlowSummary } from '@tributary/shared';
+import { serializeFlow, type FlowDocument, type FlowRecord, type FlowSummary } from '@tributary/shared';
 import { RuntimeError, notFound } from '../errors.js';
 import type { FlowManager } from '../host/flow-manager.js';
 import type { StatsHistory } from '../metrics/stats-history.js';
 import { checkFlowId, type FlowStore, type StoredFlow } from '../store/flow-store.js';
-import type { FlowValidator } from '../validation.js';
+import type { PoolAnswer, PoolJob, ValidationPool } from '../validation-pool.js';
+import { rawJsonBody } from './json-body.js';
 
 export interface FlowRoutesContext {
   store: FlowStore;
   manager: FlowManager;
   history: StatsHistory;
-  validator: FlowValidator;
+  pool: ValidationPool;
+  bodyLimitBytes: number;
   /** Called after a flow was deleted (metrics, history). */
   onDeleted(id: string): void;
 }
-
-const UpdateBody = z.object({ flow: z.unknown(), rev: z.string().min(1) });
-const ValidateBody = z.object({ flow: z.unknown().optional() }).optional();
 
 export function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
   const status = manager.status(stored.flow.id);
@@ -32,7 +30,7 @@ export function toRecord(stored: StoredFlow, manager: FlowManager): FlowRecord {
   return record;
 }
 
-export function toSummary(stored: StoredFlow, manager: FlowManager): FlowSummary {
+function toSummary(stored: StoredFlow, manager: FlowManager): FlowSummary {
   const summary: FlowSummary = {
     id: stored.flow.id,
     name: stored.flow.name,
@@ -45,38 +43,62 @@ export function toSummary(stored: StoredFlow, manager: FlowManager): FlowSummary
   return summary;
 }
 
-function requireBody(req: Request): unknown {
-  if (req.body === undefined) {
-    throw new RuntimeError('E_BODY_INVALID', 'send the body as JSON, with Content-Type: application/json', 400);
-  }
-  return req.body as unknown;
+/** Whether the client sent body bytes (a JSON body or not), whatever express.json made of them. */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-function zodProblems(error: z.ZodError) {
-  return error.issues.map((issue) => ({
-    code: 'E_BODY_INVALID',
-    path:
-      issue.path.length === 0
-        ? ''
-        : '/' + issue.path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/'),
-    message: issue.message,
-  }));
+/** The raw JSON body (rawJsonBody leaves it undefined for other content types). */
+function bodyBytes(req: Request): Buffer {
+  if (!Buffer.isBuffer(req.body)) {
+    throw new RuntimeError('E_BODY_INVALID', 'send the body as JSON, with Content-Type: application/json', 415, {
+      problems: [{ code: 'E_BODY_INVALID', path: '', message: 'the body is not JSON' }],
+    });
+  }
+  return req.body;
+}
+
+/** The answer of the validation worker as a flow, or the 400 that says what is wrong. */
+function flowOf(answer: PoolAnswer, usage: string): { flow: FlowDocument; rev?: string } {
+  switch (answer.kind) {
+    case 'ok':
+      return answer;
+    case 'problems':
+      throw new RuntimeError(
+        'E_FLOW_INVALID',
+        `the flow document has ${answer.problems.length + (answer.problemsOmitted ?? 0)} problem(s)`,
+        400,
+        { problems: answer.problems, ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}) },
+      );
+    case 'json-invalid':
+      throw new RuntimeError('E_JSON_INVALID', `the request body is not valid JSON: ${answer.message}`, 400, {
+        problems: [{ code: 'E_JSON_INVALID', path: '', message: answer.message }],
+      });
+    case 'too-deep': {
+      const message = `the JSON body nests deeper than ${answer.depth} levels`;
+      throw new RuntimeError('E_JSON_TOO_DEEP', message, 400, {
+        problems: [{ code: 'E_JSON_TOO_DEEP', path: '', message }],
+      });
+    }
+    case 'body-invalid':
+      throw new RuntimeError('E_BODY_INVALID', answer.message || usage, 400, {
+        problems: answer.problems,
+        ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}),
+      });
+    case 'failed':
+      throw new RuntimeError('E_FLOW_INVALID', `the document could not be checked: ${answer.message}`, 400);
+  }
 }
 
 export function flowRoutes(ctx: FlowRoutesContext): Router {
-  const { store, manager, history, validator } = ctx;
+  const { store, manager, history, pool } = ctx;
   const router = Router();
+  const body = rawJsonBody(ctx.bodyLimitBytes);
 
-  /** A document as sent by a client: structurally valid, or a 400 listing every problem. */
-  const parseFlow = (raw: unknown) => {
-    const parsed = validator.parse(raw);
-    if (!parsed.ok) {
-      throw new RuntimeError('E_FLOW_INVALID', `the flow document has ${parsed.problems.length} problem(s)`, 400, {
-        problems: parsed.problems,
-      });
-    }
-    return parsed.flow;
-  };
+  /** Parses and checks a request body on the validation worker. */
+  const checkBody = async (req: Request, mode: PoolJob['mode'], envelope: 'doc' | 'validate' | 'update') =>
+    pool.run({ kind: 'bytes', mode, bytes: bodyBytes(req), envelope });
 
   const idParam = (req: Request): string => checkFlowId(String(req.params.id));
 
@@ -99,14 +121,14 @@ export function flowRoutes(ctx: FlowRoutesContext): Router {
     res.json({ flows: store.list().map((stored) => toSummary(stored, manager)) });
   });
 
-  router.post('/flows', async (req, res) => {
-    const flow = parseFlow(requireBody(req));
+  router.post('/flows', body, async (req, res) => {
+    const { flow } = flowOf(await checkBody(req, 'parse', 'doc'), 'send a flow document');
     const stored = await withCurrent(() => store.create(flow));
     res.status(201).json(toRecord(stored, manager));
   });
 
-  router.post('/flows/import', async (req, res) => {
-    const flow = parseFlow(requireBody(req));
+  router.post('/flows/import', body, async (req, res) => {
+    const { flow } = flowOf(await checkBody(req, 'parse', 'doc'), 'send a flow document');
     const replace = req.query.replace === 'true' || req.query.replace === '1';
     const stored = replace ? await store.put(flow) : await withCurrent(() => store.create(flow));
     res.status(201).json(toRecord(stored, manager));
@@ -116,22 +138,12 @@ export function flowRoutes(ctx: FlowRoutesContext): Router {
     res.json(toRecord(store.require(idParam(req)), manager));
   });
 
-  router.put('/flows/:id', async (req, res) => {
+  router.put('/flows/:id', body, async (req, res) => {
     const id = idParam(req);
-    const body = UpdateBody.safeParse(requireBody(req));
-    if (!body.success) {
-      throw new RuntimeError(
-        'E_BODY_INVALID',
-        'send { "flow": <flow document>, "rev": "<rev you started from>" }',
-        400,
-        {
-          problems: zodProblems(body.error),
-        },
-      );
-    }
     store.require(id);
-    const flow = parseFlow(body.data.flow);
-    const stored = await withCurrent(() => store.update(id, flow, body.data.rev));
+    const usage = 'send { "flow": <flow document>, "rev": "<rev you started from>" }';
+    const { flow, rev } = flowOf(await checkBody(req, 'parse', 'update'), usage);
+    const stored = await withCurrent(() => store.update(id, flow, rev ?? ''));
     res.json(toRecord(stored, manager));
   });
 
@@ -145,13 +157,26 @@ export function flowRoutes(ctx: FlowRoutesContext): Router {
     res.status(204).end();
   });
 
-  router.post('/flows/:id/validate', (req, res) => {
+  // No body: check the saved version. A body: it must be `{ "flow": <draft> }`, which is checked
+  // instead; anything else is an error (answering "ok" about the saved flow would mislead).
+  router.post('/flows/:id/validate', body, async (req, res) => {
     const id = idParam(req);
-    const body = ValidateBody.safeParse(req.body);
-    const draft = body.success ? body.data?.flow : undefined;
-    const target = draft !== undefined ? draft : store.require(id).flow;
-    const result = validator.check(target);
-    res.json({ ok: result.ok, problems: result.ok ? [] : result.problems });
+    const answer = hasBody(req)
+      ? await checkBody(req, 'check', 'validate')
+      : await pool.run({ kind: 'doc', mode: 'check', doc: store.require(id).flow });
+    if (answer.kind === 'ok') {
+      res.json({ ok: true, problems: [] });
+      return;
+    }
+    if (answer.kind === 'problems') {
+      res.json({
+        ok: false,
+        problems: answer.problems,
+        ...(answer.problemsOmitted ? { problemsOmitted: answer.problemsOmitted } : {}),
+      });
+      return;
+    }
+    flowOf(answer, 'send { "flow": <flow document> }, or no body to check the saved version');
   });
 
   router.post('/flows/:id/deploy', async (req, res) => {

@@ -10,13 +10,14 @@ import { crossSiteReason, tokenMatches } from '../http/access.js';
 const SubscribePayload = z.strictObject({ flowId: IdSchema });
 const TapPayload = z.strictObject({ flowId: IdSchema, edgeId: IdSchema });
 
-export const flowRoom = (flowId: string) => `flow:${flowId}`;
+const flowRoom = (flowId: string) => `flow:${flowId}`;
 const tapRoom = (flowId: string, edgeId: string) => `tap:${flowId}\u0000${edgeId}`;
 
 export interface RealtimeOptions {
   manager: FlowManager;
   store: FlowStore;
   token: string | undefined;
+  allowedOrigins?: readonly string[];
 }
 
 type ServerSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -37,7 +38,7 @@ export function attachRealtime(
     // Clients send small commands only.
     maxHttpBufferSize: 64 * 1024,
     allowRequest: (req, callback) => {
-      const reason = crossSiteReason(req.headers, token !== undefined);
+      const reason = crossSiteReason(req.headers, token !== undefined, options.allowedOrigins);
       callback(reason, reason === null);
     },
   });

@@ -1,11 +1,13 @@
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FlowDocument } from '@tributary/shared';
+import { credentialsUsedBy } from '@tributary/engine';
+import { connectionTypes, nodeManifests } from '@tributary/nodes/manifests';
 import { RuntimeError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** Same shape as a `${cred:NAME}` reference accepts. */
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-const CREDENTIAL_REFERENCE = /\$\{cred:([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
 
 export function checkCredentialName(name: string): string {
   if (!NAME.test(name)) {
@@ -16,22 +18,6 @@ export function checkCredentialName(name: string): string {
     );
   }
   return name;
-}
-
-/** Names of the `${cred:NAME}` references anywhere in a document. */
-export function credentialReferences(doc: unknown): Set<string> {
-  const names = new Set<string>();
-  const walk = (value: unknown): void => {
-    if (typeof value === 'string') {
-      for (const match of value.matchAll(CREDENTIAL_REFERENCE)) names.add(match[1]!);
-    } else if (Array.isArray(value)) {
-      value.forEach(walk);
-    } else if (value !== null && typeof value === 'object') {
-      Object.values(value).forEach(walk);
-    }
-  };
-  walk(doc);
-  return names;
 }
 
 /**
@@ -55,6 +41,7 @@ export class CredentialStore {
     if (text !== undefined) {
       const raw = JSON.parse(text) as { values?: Record<string, unknown> };
       for (const [name, value] of Object.entries(raw.values ?? {})) {
+        if (!NAME.test(name)) continue;
         if (typeof value === 'string') store.values.set(name, value);
       }
       // Tighten a file someone created by hand with looser permissions.
@@ -71,10 +58,10 @@ export class CredentialStore {
     return this.values.get(name);
   }
 
-  /** The values a flow references (and only those), for its worker. */
-  valuesFor(doc: unknown): Record<string, string> {
+  /** The values a flow uses in its secret fields (and only those), for its process. */
+  valuesFor(flow: FlowDocument): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const name of credentialReferences(doc)) {
+    for (const name of credentialsUsedBy(flow, { nodeTypes: nodeManifests, connectionTypes })) {
       const value = this.values.get(name);
       if (value !== undefined) out[name] = value;
     }

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdSchema, serializeFlow, type FlowDocument } from '@tributary/shared';
 import { RuntimeError, notFound } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** What the store keeps beside each flow document. */
@@ -38,7 +39,7 @@ export function checkFlowId(id: string): string {
 /** Ids may hold `:` and `>`, which some file systems refuse; `%` is not allowed in ids, so this is reversible. */
 const fileStem = (id: string) => id.replace(/[:>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-export function revOf(serialized: string): string {
+function revOf(serialized: string): string {
   return createHash('sha256').update(serialized).digest('hex').slice(0, 16);
 }
 
@@ -196,12 +197,29 @@ export class FlowStore {
   /** Writes the document, then its metadata; memory changes only once both are on disk. */
   private async save(flow: FlowDocument, meta: FlowMeta): Promise<StoredFlow> {
     const serialized = serializeFlow(flow);
+    this.checkReadsBack(serialized);
     const stored: StoredFlow = { flow, rev: revOf(serialized), meta };
     const stem = fileStem(flow.id);
     await writeFileAtomic(join(this.flowsDir, stem + FLOW_SUFFIX), serialized);
     await writeFileAtomic(join(this.flowsDir, stem + META_SUFFIX), JSON.stringify(meta, null, 2) + '\n');
     this.flows.set(flow.id, stored);
     return stored;
+  }
+
+  /**
+   * Never write a file the next start could not read. The document passed the same structure
+   * check `open` applies (on the validation worker), so what is left to fail is the JSON itself:
+   * a nesting the next read would refuse. Checked on the text, in one pass.
+   */
+  private checkReadsBack(serialized: string): void {
+    if (nestsDeeperThan(Buffer.from(serialized), MAX_JSON_DEPTH)) {
+      throw new RuntimeError(
+        'E_JSON_TOO_DEEP',
+        `the flow nests deeper than ${MAX_JSON_DEPTH} levels and would not read back once saved; it was not saved`,
+        400,
+        { problems: [{ code: 'E_JSON_TOO_DEEP', path: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] },
+      );
+    }
   }
 
   /** Runs the operations on one flow one after another, in call order (check, write, then update memory). */

@@ -44,6 +44,18 @@ export async function waitUntil<T>(
   }
 }
 
+/**
+ * The `client` setting of the Kafka connections the tests write: `KAFKA_CLIENT` (the vitest config
+ * runs the Kafka tests once per client library), else none (the connection's default).
+ *
+ * @example
+ * { brokers, ...kafkaClientSetting() }
+ */
+export function kafkaClientSetting(): { client?: string } {
+  const client = process.env.KAFKA_CLIENT;
+  return client === undefined ? {} : { client };
+}
+
 export interface PipelineOptions {
   brokers: string[];
   input: string;
@@ -65,7 +77,13 @@ export function deliveryFlow(o: PipelineOptions): FlowDocument {
     schemaVersion: 1,
     id: `delivery-${o.worker.toLowerCase()}`,
     name: `Delivery test (${o.worker})`,
-    connections: [{ id: 'broker', type: 'kafka', config: { brokers: o.brokers, clientId: `delivery-${o.worker}` } }],
+    connections: [
+      {
+        id: 'broker',
+        type: 'kafka',
+        config: { brokers: o.brokers, clientId: `delivery-${o.worker}`, ...kafkaClientSetting() },
+      },
+    ],
     nodes: [
       {
         id: 'in',
@@ -125,13 +143,14 @@ export class RuntimeProcess {
   private output = '';
   private readonly dir: string;
 
-  constructor(flow: FlowDocument) {
+  /** `dataDir`: a data folder to share with an earlier run (the state a node keeps across a crash). */
+  constructor(flow: FlowDocument, dataDir?: string) {
     this.dir = mkdtempSync(join(tmpdir(), 'tributary-delivery-'));
     const file = join(this.dir, 'flow.json');
     writeFileSync(file, JSON.stringify(flow));
     this.child = spawn(
       process.execPath,
-      [cli, 'run', file, '--json', '--interval', '200', '--data-dir', join(this.dir, 'data')],
+      [cli, 'run', file, '--json', '--interval', '200', '--data-dir', dataDir ?? join(this.dir, 'data')],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let partial = '';
@@ -149,7 +168,23 @@ export class RuntimeProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
+  /**
+   * The partitions the source's last assignment gave this runtime, from its log line
+   * ("assigned 3 partition(s): in-0, in-3, in-4"); null before the first. Unlike the 1 Hz
+   * `partitions` figure, it changes the moment the client reports a new assignment.
+   */
+  assigned: ReadonlySet<number> | null = null;
+
   private remember(text: string): void {
+    const assignment = /assigned \d+ partition\(s\): ([^"\\\n]*)/.exec(text);
+    if (assignment)
+      this.assigned = new Set(
+        assignment[1]!
+          .split(', ')
+          .map((key) => /-(\d+)$/.exec(key.trim())?.[1])
+          .filter((p): p is string => p !== undefined)
+          .map(Number),
+      );
     // The last few kilobytes are enough to say why a run went wrong.
     this.output = (this.output + text + '\n').slice(-8000);
   }

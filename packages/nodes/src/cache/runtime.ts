@@ -1,19 +1,24 @@
-import {
-  defineNode,
-  type FlowMessage,
-  type KeyValueStore,
-  type NodeContext,
-  type Output,
-  type ProcessorInstance,
-} from '@tributary/shared';
-import { compileExpression, userCodeError } from '../lib/compile.js';
+import { defineNode, type FlowMessage, type NodeContext, type Output, type ProcessorInstance } from '@tributary/shared';
+import type { Redis } from 'ioredis';
+import { compileExpression, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { isLmdbStore } from '../lib/lmdb-store.js';
 import { normalizeKey } from '../lib/message-like.js';
+import { alreadyApplied, positionOf, recordPosition } from '../lib/source-positions.js';
+import { connectRedis, redisConnectionOf } from '../connections/redis-client.js';
+import { lmdbBackend, redisBackend, type CacheBackend } from './backend.js';
 import { cacheManifest } from './manifest.js';
+import { RedisCacheStore } from './redis-store.js';
 import type { ConfigOf } from '@tributary/shared';
 
 type Config = ConfigOf<typeof cacheManifest>;
 type KeyExpression = (
+  msg: FlowMessage,
+  key: string | null,
+  value: unknown,
+  headers: Readonly<Record<string, string>>,
+) => unknown;
+type UpdateExpression = (
+  old: unknown,
   msg: FlowMessage,
   key: string | null,
   value: unknown,
@@ -33,16 +38,26 @@ class CacheError extends Error {
 const MISS_PORT = 'miss';
 const SIZE_REFRESH_MS = 1000;
 
+/** A put as an update: the new value is the message's, whatever was stored. */
+const PUT: UpdateExpression = (_old, _msg, _key, value) => value;
+
+/** What an update did to one message: the value it leaves, whether it was a redelivery, or why it failed. */
+type UpdateOutcome = { value: unknown; skipped: boolean } | { error: Error };
+
 class CacheProcessor implements ProcessorInstance {
   readonly kind = 'processor';
   private readonly keyOf: KeyExpression | null;
+  private readonly updateOf: UpdateExpression | null;
   private readonly filename: string;
   private sizeReportedAt = performance.now();
+  /** This node changed the store's size: report it after this batch. */
+  private sizeChanged = false;
 
   constructor(
     private readonly config: Config,
     private readonly ctx: NodeContext,
-    private readonly store: KeyValueStore,
+    private readonly backend: CacheBackend,
+    private readonly onClose: () => Promise<void>,
   ) {
     this.filename = `cache:${ctx.nodeId}`;
     this.keyOf =
@@ -52,6 +67,13 @@ class CacheProcessor implements ProcessorInstance {
             filename: this.filename,
             field: 'keyExpression',
           }) as KeyExpression);
+    this.updateOf =
+      config.update === undefined
+        ? null
+        : (compileExpression(config.update, ['old', 'msg', 'key', 'value', 'headers'], {
+            filename: this.filename,
+            field: 'update',
+          }) as UpdateExpression);
   }
 
   /** The key of each message; null (with the message sent to the error port) where there is none. */
@@ -84,29 +106,46 @@ class CacheProcessor implements ProcessorInstance {
     switch (this.config.operation) {
       case 'get':
       case 'enrich':
-        return this.lookup(batch, keys, out);
+        await this.lookup(batch, keys, out);
+        break;
       case 'put':
+        // Puts from a source with positions (Kafka) are position-guarded: a stale or redelivered
+        // put (an offset at or below the key's last applied one for that partition: a runtime that
+        // lost the partition in a rebalance, a replay after a crash) is refused.
+        if (batch.some((msg) => positionOf(msg) !== null)) await this.update(batch, keys, out, PUT);
+        else await this.write(batch, keys, out);
+        break;
       case 'delete':
-        return this.write(batch, keys, out);
+        await this.write(batch, keys, out);
+        break;
+      case 'update':
+        await this.update(batch, keys, out);
+        break;
+    }
+    // Other nodes (and runtimes) may write the same store: refresh its size now and then.
+    const now = performance.now();
+    if (this.sizeChanged || now - this.sizeReportedAt >= SIZE_REFRESH_MS) {
+      this.sizeReportedAt = now;
+      this.sizeChanged = false;
+      this.ctx.stats.set('size', await this.backend.size());
     }
   }
 
   private async lookup(batch: readonly FlowMessage[], keys: (string | null)[], out: Output): Promise<void> {
-    const store = this.store;
-    let found: unknown[];
-    if (isLmdbStore(store)) {
-      // Embedded store: reads are synchronous memory-mapped lookups, no promise per message.
-      found = keys.map((key) => (key === null ? undefined : store.getSync(key)));
-    } else {
-      found = await Promise.all(keys.map((key) => (key === null ? Promise.resolve(undefined) : store.get(key))));
-    }
+    const wanted = keys.filter((key): key is string => key !== null);
+    const values = await this.backend.lookup(wanted);
     const { operation, field, onMiss } = this.config;
     let hits = 0;
     let misses = 0;
+    let next = 0;
     for (let i = 0; i < batch.length; i++) {
       if (keys[i] === null) continue;
       const msg = batch[i]!;
-      const stored = found[i];
+      const stored = values[next++];
+      if (stored instanceof Error) {
+        out.error(new CacheError(`cannot read key "${keys[i]}": ${stored.message}`, 'E_CACHE_READ'), msg);
+        continue;
+      }
       const hit = stored !== undefined;
       if (hit) hits++;
       else misses++;
@@ -140,24 +179,18 @@ class CacheProcessor implements ProcessorInstance {
     }
     if (hits > 0) this.ctx.stats.add('hits', hits);
     if (misses > 0) this.ctx.stats.add('misses', misses);
-    // Other nodes may write the same store: refresh its size now and then (stats are read once a second).
-    const now = performance.now();
-    if (now - this.sizeReportedAt >= SIZE_REFRESH_MS) {
-      this.sizeReportedAt = now;
-      this.ctx.stats.set('size', await store.size());
-    }
   }
 
-  /** put/delete: resolves once every write is committed to disk; only then do messages go on. */
+  /** put/delete: resolves once every write is committed; only then do messages go on. */
   private async write(batch: readonly FlowMessage[], keys: (string | null)[], out: Output): Promise<void> {
     const { operation, ttlMs } = this.config;
-    const store = this.store;
+    const backend = this.backend;
     const writes = keys.map((key, i) =>
       key === null
         ? Promise.resolve()
         : operation === 'put'
-          ? store.put(key, batch[i]!.value, ttlMs)
-          : store.delete(key).then(() => undefined),
+          ? backend.put(key, batch[i]!.value, ttlMs)
+          : backend.delete(key).then(() => undefined),
     );
     const results = await Promise.allSettled(writes);
     for (let i = 0; i < batch.length; i++) {
@@ -173,20 +206,131 @@ class CacheProcessor implements ProcessorInstance {
         );
       }
     }
-    this.ctx.stats.set('size', await store.size());
+    this.sizeChanged = true;
+  }
+
+  /**
+   * update: the messages of each key apply in batch order, inside one atomic read-modify-write
+   * of that key; a message whose source position the value already records is a redelivery and
+   * is skipped.
+   */
+  private async update(
+    batch: readonly FlowMessage[],
+    keys: (string | null)[],
+    out: Output,
+    updateOf: UpdateExpression = this.updateOf!,
+  ): Promise<void> {
+    const isPut = updateOf === PUT;
+    const byKey = new Map<string, number[]>();
+    for (let i = 0; i < batch.length; i++) {
+      const key = keys[i];
+      if (key === null || key === undefined) continue;
+      const list = byKey.get(key);
+      if (list) list.push(i);
+      else byKey.set(key, [i]);
+    }
+    const outcomes = new Array<UpdateOutcome | undefined>(batch.length);
+    try {
+      await this.backend.update(
+        [...byKey.keys()],
+        (key, current) => {
+          let value = current?.value;
+          let applied = current?.applied;
+          let changed = false;
+          for (const i of byKey.get(key)!) {
+            const msg = batch[i]!;
+            const position = positionOf(msg);
+            if (alreadyApplied(applied, position)) {
+              outcomes[i] = { value: value ?? null, skipped: true };
+              continue;
+            }
+            let next: unknown;
+            try {
+              next = updateOf(value ?? null, msg, msg.key, msg.value, msg.headers);
+              if (next === undefined)
+                throw new CacheError('the update expression gave undefined', 'E_UPDATE_UNDEFINED');
+              if (next instanceof Promise)
+                throw new CacheError('the update expression must not be async (it gave a promise)', 'E_UPDATE_ASYNC');
+            } catch (error) {
+              outcomes[i] = { error: userCodeError(error, this.filename, 'E_EXPRESSION_THREW') };
+              continue;
+            }
+            value = next;
+            applied = recordPosition(applied, position);
+            changed = true;
+            outcomes[i] = { value, skipped: false };
+          }
+          return changed ? { value, applied } : null;
+        },
+        this.config.ttlMs,
+      );
+    } catch (error) {
+      for (const indexes of byKey.values())
+        for (const i of indexes)
+          out.error(
+            new CacheError(`cannot update key "${keys[i]}": ${(error as Error).message}`, 'E_CACHE_WRITE'),
+            batch[i]!,
+          );
+      return;
+    }
+    let skipped = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome === undefined) continue;
+      const msg = batch[i]!;
+      if ('error' in outcome) {
+        out.error(outcome.error, msg);
+        continue;
+      }
+      if (outcome.skipped) skipped++;
+      if (isPut) {
+        out.push(msg);
+        continue;
+      }
+      out.push({ key: msg.key, value: outcome.value, headers: msg.headers, timestamp: msg.timestamp, meta: msg.meta });
+    }
+    if (skipped > 0) this.ctx.stats.add('skipped', skipped);
+    this.sizeChanged = true;
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
   }
 }
 
 /**
- * The `cache` node, on the flow's embedded store (`ctx.openStore`, LMDB in the data folder).
+ * The `cache` node: on the flow's embedded store (`ctx.openStore`, LMDB in the data folder), or on
+ * a Redis connection.
  *
  * @example
  * // config: { operation: 'enrich', store: 'customers', keyExpression: 'value.customerId', field: 'customer' }
+ * // config: { operation: 'update', backend: 'redis', connection: 'redis', update: '(old ?? 0) + 1' }
  */
 export const cacheNode = defineNode(cacheManifest, async (config, ctx) => {
-  const store = ctx.openStore(config.store);
-  ctx.stats.set('size', await store.size());
+  if (config.operation === 'update' && config.update === undefined)
+    throw new NodeConfigError('update: required for the update operation (e.g. (old ?? 0) + 1)', 'update');
+  let backend: CacheBackend;
+  let close = () => Promise.resolve();
+  if (config.backend === 'redis') {
+    if (config.connection === undefined)
+      throw new NodeConfigError(
+        'connection: required for the redis backend (a Redis connection of the flow)',
+        'connection',
+      );
+    const redis: Redis = await connectRedis(redisConnectionOf(ctx, config.connection), ctx);
+    backend = redisBackend(new RedisCacheStore(redis, config.store, { changes: config.publishChanges }));
+    close = async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    };
+  } else {
+    const store = ctx.openStore(config.store);
+    if (!isLmdbStore(store)) throw new Error("the embedded cache needs the flow's LMDB store");
+    backend = lmdbBackend(store, config.publishChanges);
+  }
+  const processor = new CacheProcessor(config, ctx, backend, close);
+  ctx.stats.set('size', await backend.size());
   ctx.stats.add('hits', 0);
   ctx.stats.add('misses', 0);
-  return new CacheProcessor(config, ctx, store);
+  if (config.operation === 'update') ctx.stats.add('skipped', 0);
+  return processor;
 });

@@ -1,7 +1,7 @@
 /** Node-only: reading a flow connection through a node's context, checked against its type's schema. */
 import type { z } from 'zod';
 import type { ConnectionOptions } from 'node:tls';
-import type { ConnectionTypeManifest, NodeContext } from '@tributary/shared';
+import { zodProblems, type ConnectionTypeManifest, type NodeContext } from '@tributary/shared';
 import { NodeConfigError } from '../lib/compile.js';
 import type { TlsSetting } from './tls.js';
 
@@ -25,9 +25,12 @@ export function connectionOf<C extends z.ZodType>(
   } catch (error) {
     throw new NodeConfigError(`${field}: ${(error as Error).message}`, field);
   }
-  const parsed = type.config.safeParse(raw);
+  const parsed = type.config.safeParse(raw, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '/'}: ${issue.message}`);
+  // The flow validator's wording, with the field written as a dotted path (it is one line of prose).
+  const problems = zodProblems(parsed.error, '', 'E_CONNECTION_INVALID').map(
+    (p) => `${p.path.slice(1).replaceAll('/', '.') || '/'}: ${p.message}`,
+  );
   throw new NodeConfigError(
     `connection "${id}" is not a valid ${type.label} connection: ${problems.join('; ')}`,
     field,

@@ -1,11 +1,15 @@
 /**
- * Node-only: turns a flow's `kafka` connection into a kafkajs client. Used by kafka-source and
- * kafka-sink; never imported by manifests (kafkajs must stay out of the editor's bundle).
+ * Node-only: turns a flow's `kafka` connection into a client behind the Kafka port (kafka-port.ts),
+ * with the library its `client` setting names. Used by kafka-source and kafka-sink; never imported
+ * by manifests (client libraries must stay out of the editor's bundle).
  */
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { NodeContext } from '@tributary/shared';
 import { connectionOf, tlsOptions } from './connection-of.js';
 import { kafkaConnection, type KafkaConnectionConfig } from './kafka.js';
+import { kafkajsPort } from './kafka-kafkajs.js';
+import { platformaticPort } from './kafka-platformatic.js';
+import type { KafkaClientPort } from './kafka-port.js';
 
 /**
  * The parsed config of connection `id` (defaults filled in); a NodeConfigError naming the field
@@ -34,12 +38,8 @@ function saslOptions(sasl: NonNullable<KafkaConnectionConfig['sasl']>): SASLOpti
  * A kafkajs client for a connection. kafkajs's own log lines go to the node's log: warnings and
  * errors only (kafkajs logs transient protocol errors it retries as ERROR, so both become `warn`;
  * failures that matter reach the node as thrown errors).
- *
- * @example
- * const kafka = createKafkaClient(kafkaConnectionOf(ctx, config.connection), ctx, 'source');
- * const consumer = kafka.consumer({ groupId: 'orders' });
  */
-export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeContext, role: string): Kafka {
+function kafkajsClient(connection: KafkaConnectionConfig, ctx: NodeContext, role: string): Kafka {
   const log = ctx.log;
   const config: KafkaConfig = {
     brokers: connection.brokers,
@@ -60,8 +60,43 @@ export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeCo
   return new Kafka(config);
 }
 
-/** Readable text for a kafkajs failure to reach the cluster, naming the brokers. */
+/**
+ * The Kafka port for a connection, with the library its `client` setting names.
+ *
+ * @example
+ * const kafka = createKafkaClient(kafkaConnectionOf(ctx, config.connection), ctx, 'source');
+ * const consumer = kafka.consumer({ groupId: 'orders', topics: ['orders'], … });
+ */
+export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeContext, role: string): KafkaClientPort {
+  if (connection.client === 'kafkajs') return kafkajsPort(kafkajsClient(connection, ctx, role));
+  return platformaticPort({
+    brokers: connection.brokers,
+    clientId: connection.clientId,
+    tls: tlsOptions(connection.ssl),
+    sasl: connection.sasl,
+    connectTimeoutMs: connection.connectionTimeoutMs,
+  });
+}
+
+/**
+ * The innermost reasons of a failure: clients wrap the cause ("metadata failed 2 times" → "Cannot
+ * connect to any broker" → "self-signed certificate"); the user needs the last one.
+ */
+function rootCauses(error: unknown, into = new Set<string>()): Set<string> {
+  const e = error as { message?: unknown; cause?: unknown; errors?: unknown } | null;
+  const inner: unknown[] = [
+    ...(Array.isArray(e?.errors) ? (e.errors as unknown[]) : []),
+    ...(e?.cause === undefined ? [] : [e.cause]),
+  ];
+  if (inner.length === 0) {
+    if (typeof e?.message === 'string') into.add(e.message);
+  } else for (const child of inner) rootCauses(child, into);
+  return into;
+}
+
+/** Readable text for a failure to reach the cluster, naming the brokers and the root cause. */
 export function describeKafkaError(error: unknown, connection: KafkaConnectionConfig): string {
   const message = error instanceof Error ? error.message : String(error);
-  return `Kafka at ${connection.brokers.join(', ')}: ${message}`;
+  const causes = [...rootCauses(error)].filter((cause) => cause !== message);
+  return `Kafka at ${connection.brokers.join(', ')}: ${[message, ...causes].join(': ')}`;
 }

@@ -12,7 +12,18 @@ export const TEST_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
 
 /** The connection id tests use, and its resolved config as `ctx.connection` returns it. */
 export const TEST_CONNECTION = 'kafka';
-export const testConnections = { [TEST_CONNECTION]: { brokers: TEST_BROKERS, clientId: 'tributary-test' } };
+/**
+ * The client library the Kafka node tests run with: `KAFKA_CLIENT` (the vitest config runs the
+ * Kafka tests once per library), else the connection's default.
+ */
+export const TEST_CLIENT = process.env.KAFKA_CLIENT;
+export const testConnections = {
+  [TEST_CONNECTION]: {
+    brokers: TEST_BROKERS,
+    clientId: 'tributary-test',
+    ...(TEST_CLIENT === undefined ? {} : { client: TEST_CLIENT }),
+  },
+};
 
 const kafka = new Kafka({
   brokers: TEST_BROKERS,

@@ -15,6 +15,7 @@ describe('kafka connection type', () => {
       clientId: 'tributary',
       ssl: false,
       connectionTimeoutMs: 10_000,
+      client: 'platformatic',
     });
   });
 

@@ -52,6 +52,10 @@ const saslSchema = z.strictObject({
     .meta({ ui: { secret: true, widget: 'secret', label: 'Password', order: 3 } }),
 });
 
+/** The client libraries behind the Kafka port (node-only adapters in kafka-kafkajs.ts, kafka-platformatic.ts). */
+export const KAFKA_LIBRARIES = ['platformatic', 'kafkajs'] as const;
+export type KafkaLibrary = (typeof KAFKA_LIBRARIES)[number];
+
 export const kafkaConnectionConfig = z.strictObject({
   brokers: z
     .array(z.string().trim().regex(BROKER, 'a broker is host:port, e.g. 127.0.0.1:9092'), {
@@ -84,6 +88,15 @@ export const kafkaConnectionConfig = z.strictObject({
     .default(10_000)
     .describe('How long to wait for a TCP (and TLS) connection to a broker, in ms')
     .meta(ui({ label: 'Connection timeout (ms)', advanced: true, order: 5 })),
+  client: z
+    .enum(KAFKA_LIBRARIES)
+    // platformatic: maintained, static membership, passed every delivery proof on a loaded machine
+    // and was as fast or faster in the benchmark (notes/kafka.md); kafkajs stays as the fallback.
+    .default('platformatic')
+    .describe(
+      'Client library: @platformatic/kafka (maintained, static membership; default) or kafkajs (unmaintained since 2023); both pass the same delivery tests',
+    )
+    .meta(ui({ label: 'Client', widget: 'select', advanced: true, order: 6 })),
 });
 
 export type KafkaConnectionConfig = z.output<typeof kafkaConnectionConfig>;

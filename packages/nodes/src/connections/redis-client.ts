@@ -3,7 +3,7 @@
  * (ioredis must stay out of the editor's bundle).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { NodeContext } from '@tributary/shared';
+import { backoffDelay, type NodeContext } from '@tributary/shared';
 import { connectionOf, tlsOptions } from './connection-of.js';
 import { redisConnection, type RedisConnectionConfig } from './redis.js';
 
@@ -43,7 +43,7 @@ export function redisOptions(connection: RedisConnectionConfig, ctx: NodeContext
     lazyConnect: true,
     // Commands issued while reconnecting wait (bounded by commandTimeout) instead of failing at once.
     maxRetriesPerRequest: null,
-    retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
+    retryStrategy: (attempt) => backoffDelay(attempt - 1, { initialMs: 200, maxMs: MAX_RECONNECT_DELAY_MS }),
   };
 }
 

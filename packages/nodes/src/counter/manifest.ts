@@ -8,7 +8,6 @@ export const counterManifest = defineManifest({
   label: 'Counter',
   description: 'Counts messages and discards them (benchmarks, tests, a sink for branches you only want to measure)',
   category: 'testing',
-  icon: 'sigma',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: 'Reports the number of messages received as the `count` statistic. It has no settings.',

@@ -9,7 +9,6 @@ export const fileManifest = defineManifest({
   label: 'File',
   description: "Appends messages as JSON lines to a file in the flow's data folder",
   category: 'output',
-  icon: 'file',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `

@@ -9,7 +9,6 @@ export const filterManifest = defineManifest({
   label: 'Filter',
   description: 'Keeps the messages for which an expression is true; the others are dropped',
   category: 'transform',
-  icon: 'filter',
   inputs: [{ name: 'in' }],
   outputs: [{ name: 'out', label: 'kept' }],
   docs: `

@@ -35,7 +35,6 @@ export const functionManifest = defineManifest({
   label: 'Function',
   description: 'Runs JavaScript on each message: return, yield or drop messages, sync or async',
   category: 'transform',
-  icon: 'code',
   inputs: [{ name: 'in' }],
   outputs: [{ name: 'out', label: 'messages' }],
   docs: DOCS,

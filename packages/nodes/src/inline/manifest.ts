@@ -10,7 +10,6 @@ export const inlineManifest = defineManifest({
   label: 'Inline messages',
   description: 'Sends a fixed list of messages written in the flow (test data, fixtures, demos)',
   category: 'generate',
-  icon: 'list',
   inputs: [],
   outputs: [{ name: 'out' }],
   docs: `

@@ -11,7 +11,7 @@ import {
 } from '../connections/kafka-test-broker.js';
 import { kafkaSourceNode } from '../kafka-source/runtime.js';
 import { parseConfig, runNode } from '../testing/index.js';
-import { encodeValue } from './runtime.js';
+import { codecFor } from '../lib/codecs.js';
 import { kafkaSinkNode } from './runtime.js';
 
 afterAll(closeBrokerHelpers);
@@ -148,14 +148,14 @@ describe('kafka-sink config and encoding', () => {
     [null, 'json', null],
     [undefined, 'string', null],
   ] as const)('encodes %j with %s as %j', (value, codec, expected) => {
-    expect(encodeValue(value, codec)).toEqual(expected);
+    expect(codecFor(codec).encode(value)).toEqual(expected);
   });
 
   it('encodes bytes from a Buffer, a Uint8Array view or a string, and refuses other values', () => {
     const view = new Uint8Array([9, 1, 2, 3]).subarray(1);
-    expect([...(encodeValue(view, 'bytes') as Buffer)]).toEqual([1, 2, 3]);
-    expect((encodeValue('hé', 'bytes') as Buffer).toString('utf8')).toBe('hé');
-    expect(() => encodeValue({ a: 1 }, 'bytes')).toThrow(/needs a Buffer or a string, got an object/);
-    expect(() => encodeValue([1], 'string')).toThrow(/needs a text value, got an array/);
+    expect([...(codecFor('bytes').encode(view) as Buffer)]).toEqual([1, 2, 3]);
+    expect((codecFor('bytes').encode('hé') as Buffer).toString('utf8')).toBe('hé');
+    expect(() => codecFor('bytes').encode({ a: 1 })).toThrow(/needs a Buffer or a string, got an object/);
+    expect(() => codecFor('string').encode([1])).toThrow(/needs a text value, got an array/);
   });
 });

@@ -12,9 +12,12 @@ import {
   uniqueName,
 } from '../connections/kafka-test-broker.js';
 import { createTestContext, parseConfig, runNode } from '../testing/index.js';
+import { providePositions, sourceControlOf } from '../lib/positions.js';
 import { kafkaSourceNode } from './runtime.js';
 
 afterAll(closeBrokerHelpers);
+
+const lagOf = (lag: unknown, key: string) => (lag as Record<string, number> | undefined)?.[key];
 
 interface Emitted {
   batch: FlowMessage[];
@@ -37,9 +40,10 @@ async function drive(config: Record<string, unknown>, onEmit?: (index: number) =
   const errors: { error: unknown; message: FlowMessage | undefined; onAck: AckCallback | undefined }[] = [];
   const ctx: SourceContext = {
     ...test.ctx,
-    async emit(batch, onAck) {
+    // The engine's contract: undefined = accepted, a promise = the queue is full.
+    emit(batch, onAck) {
       emitted.push({ batch: [...batch], onAck });
-      await onEmit?.(emitted.length - 1);
+      return onEmit?.(emitted.length - 1) ?? undefined;
     },
     async emitError(error, message, onAck) {
       errors.push({ error, message, onAck });
@@ -312,12 +316,86 @@ describe.concurrent('kafka-source', () => {
     await eventually('the first batch', () => source.emitted.length === 1);
     await eventually('the pause', () => source.stats.pauses === 1);
     expect(source.emitted).toHaveLength(1);
-    expect(source.stats.lag).toEqual({ [`${topic}-0`]: 4 });
+    // Lag counts what the flow has not confirmed: all six (the first two are emitted, unconfirmed).
+    expect(source.stats.lag).toEqual({ [`${topic}-0`]: 6 });
+    source.emitted[0]!.onAck?.(true);
+    await eventually('lag 4 once the first two are confirmed', () => lagOf(source.stats.lag, `${topic}-0`) === 4);
     release();
     await eventually('the rest', () => source.values().length === 6);
     expect(source.values()).toEqual([0, 1, 2, 3, 4, 5]);
-    await eventually('lag 0', () => (source.stats.lag as Record<string, number>)[`${topic}-0`] === 0);
+    expect(lagOf(source.stats.lag, `${topic}-0`)).toBe(4);
+    for (const e of source.emitted) e.onAck?.(true);
+    await eventually('lag 0', () => lagOf(source.stats.lag, `${topic}-0`) === 0);
     await source.stop();
+  });
+
+  it('commits once Commit every messages are confirmed, without waiting for the interval', async ({ expect }) => {
+    const topic = uniqueName('src-every');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, values(6));
+    // A one-minute interval: only the message count can make the commit happen within the test.
+    const source = await drive({
+      topics: [topic],
+      groupId,
+      startFrom: 'earliest',
+      batchSize: 2,
+      commitIntervalMs: 60_000,
+      commitEveryMessages: 4,
+    });
+    await eventually('three batches', () => source.emitted.length === 3);
+    // Four confirmed (two batches): the count is reached, the interval is far off.
+    source.emitted[0]!.onAck?.(true);
+    source.emitted[1]!.onAck?.(true);
+    await eventually('the commit at offset 4', async () => (await committedOffsets(groupId, topic))[0] === 4);
+    expect(source.stats.committed).toEqual({ [`${topic}-0`]: 4 });
+    await source.stop();
+  });
+
+  it('resumes each assigned partition where its position owner says, and another node can seek it', async ({
+    expect,
+  }) => {
+    const topic = uniqueName('src-owner');
+    await createTopic(topic, 2);
+    await produce(topic, [
+      ...values(5).map((m) => ({ ...m, partition: 0 })),
+      ...values(5, 10).map((m) => ({ ...m, partition: 1 })),
+    ]);
+    // The owner (a sink storing offsets with its rows) knows partition 0 only: next to read is 3.
+    const owner = createTestContext({ nodeId: 'owner' });
+    const asked: number[][] = [];
+    const unregister = providePositions(owner.ctx, {
+      resumeFrom: (_topic, partitions) => {
+        asked.push([...partitions].sort());
+        return Promise.resolve(new Map([[0, 3n]]));
+      },
+    });
+    const source = await drive({
+      topics: [topic],
+      groupId: uniqueName('g'),
+      startFrom: 'earliest',
+      positionsFrom: 'owner',
+    });
+    await eventually('7 records', () => source.values().length === 7);
+    const read = source.values() as number[];
+    expect(read.filter((v) => v < 10)).toEqual([3, 4]);
+    expect(read.filter((v) => v >= 10)).toEqual([10, 11, 12, 13, 14]);
+    expect(asked).toEqual([[0, 1]]);
+
+    // A checkpoint-like node of the same flow rewinds partition 1 to offset 2.
+    const control = await sourceControlOf(owner.ctx, 'node');
+    expect(
+      control
+        .assigned()
+        .map((tp) => tp.partition)
+        .sort(),
+    ).toEqual([0, 1]);
+    control.seek({ topic, partition: 1, offset: 2n });
+    await eventually('partition 1 read again from offset 2', () => source.values().length === 10);
+    expect(source.values().slice(7)).toEqual([12, 13, 14]);
+    unregister();
+    await source.stop();
+    await owner.close();
   });
 
   it('does not commit confirmations for a partition it lost in a rebalance', async ({ expect }) => {

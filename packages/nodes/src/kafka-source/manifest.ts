@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { kafkaConnectionField } from '../connections/kafka.js';
+import { codecField } from '../lib/codec-field.js';
 import { batchSizeField, required, ui } from '../lib/schema.js';
 
 /** Kafka's own limit for topic names: letters, digits, `.`, `_`, `-`, at most 249 characters. */
@@ -37,10 +38,17 @@ port with its raw value (base64 in \`value\` and \`meta.valueEncoding: 'base64'\
 text); its offset is committed once that is handled. A slow flow pauses the partitions it is
 behind on instead of buffering.
 
-Stats: \`lag\` (messages behind the end, per \`topic-partition\`), \`lagSeconds\` (age of the last
-record read, per partition, 0 when caught up), \`committed\` (last committed offset per partition),
-\`partitions\` (owned now), \`rebalances\`, \`pauses\` (partitions paused under backpressure),
-\`commitErrors\`, \`restarts\` (consumer restarts after broker errors), \`unconfirmed\`.
+**Commits** happen every *Commit interval* or as soon as *Commit every* messages were confirmed,
+whichever comes first. *Group instance id* (static membership, platformatic client) lets a
+restarted runtime take its partitions back without waiting for the session timeout.
+*Positions from* names a sink that stores offsets in its own transaction: the source then asks it
+where to resume, on start and on every partition assignment.
+
+Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per
+\`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when
+caught up), \`committed\` (last committed offset per partition), \`partitions\` (owned now),
+\`rebalances\`, \`pauses\` (partitions paused under backpressure), \`commitErrors\`, \`restarts\`
+(consumer restarts after broker errors), \`unconfirmed\`.
 `.trim(),
   config: z.strictObject({
     connection: kafkaConnectionField(),
@@ -64,11 +72,7 @@ record read, per partition, 0 when caught up), \`committed\` (last committed off
         'Where to start on a partition the group has no committed offset for: earliest, latest, or committed (refuse to start without one)',
       )
       .meta(ui({ label: 'Start from', widget: 'select', order: 3 })),
-    codec: z
-      .enum(['json', 'string', 'bytes'])
-      .default('json')
-      .describe('How record values are read: json (parsed), string (UTF-8 text) or bytes (a Buffer)')
-      .meta(ui({ label: 'Codec', widget: 'select', order: 4 })),
+    codec: codecField(4, 'How record values are read: json (parsed), string (UTF-8 text) or bytes (a Buffer)'),
     delivery: z
       .enum(['at-least-once', 'at-most-once'])
       .default('at-least-once')
@@ -82,6 +86,34 @@ record read, per partition, 0 when caught up), \`committed\` (last committed off
       .default(1000)
       .describe('How often confirmed offsets are committed, in ms (0: after every confirmation)')
       .meta(ui({ label: 'Commit interval (ms)', advanced: true, order: 7 })),
+    commitEveryMessages: z
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .default(5000)
+      .describe(
+        'Commit as soon as this many messages were confirmed since the last commit, even before the interval (bounds duplicates after a crash during a fast catch-up)',
+      )
+      .meta(ui({ label: 'Commit every (messages)', advanced: true, order: 9 })),
+    groupInstanceId: z
+      .string()
+      .trim()
+      .min(1)
+      .max(249)
+      .optional()
+      .describe(
+        'Static membership: a stable id per runtime (unique in the group), so a restarted runtime gets its partitions back at once instead of after the session timeout. Needs the platformatic client; kafkajs ignores it',
+      )
+      .meta(ui({ label: 'Group instance id', advanced: true, order: 10 })),
+    positionsFrom: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe(
+        'Node id of a sink in this flow that stores the offsets with its data (effectively-once): on start and every assignment the source resumes where that sink says',
+      )
+      .meta(ui({ label: 'Positions from', advanced: true, order: 11 })),
     sessionTimeoutMs: z
       .int()
       .min(6000)

@@ -6,8 +6,10 @@ import {
   type NodeContext,
   type SourceContext,
 } from '@tributary/shared';
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../connections/kafka-client.js';
+import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '../connections/kafka-port.js';
+import { codecFor } from '../lib/codecs.js';
+import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
 import { PartitionOffsets } from './offset-tracker.js';
@@ -20,101 +22,50 @@ const MISSING_TOPIC_PAUSE_MS = 500;
 /** On close, how long to wait for the batch being handed on before committing and leaving. */
 const CLOSE_WAIT_MS = 2000;
 
-export type KafkaCodec = 'json' | 'string' | 'bytes';
-
-/** A record the codec cannot read; it goes to the error port with its raw value. */
-export class KafkaDecodeError extends Error {
-  readonly code = 'E_DECODE';
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'KafkaDecodeError';
-  }
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function text(raw: Buffer): string {
-  try {
-    return utf8.decode(raw);
-  } catch {
-    throw new KafkaDecodeError('value is not valid UTF-8 text');
-  }
-}
-
-/**
- * A record value as the codec reads it; null stays null (a tombstone). Throws KafkaDecodeError.
- *
- * @example
- * decodeValue(Buffer.from('{"a":1}'), 'json') // { a: 1 }
- */
-export function decodeValue(raw: Buffer | null, codec: KafkaCodec): unknown {
-  if (raw === null) return null;
-  switch (codec) {
-    case 'bytes':
-      return raw;
-    case 'string':
-      return text(raw);
-    case 'json': {
-      const source = text(raw);
-      try {
-        return JSON.parse(source) as unknown;
-      } catch (error) {
-        throw new KafkaDecodeError(`value is not valid JSON: ${(error as Error).message}`);
-      }
-    }
-  }
-}
-
-/** Record headers as strings; a header given several times keeps its last value. */
-function headersOf(headers: IHeaders | undefined): Readonly<Record<string, string>> {
-  if (headers === undefined) return EMPTY_HEADERS;
-  let out: Record<string, string> | null = null;
-  for (const name in headers) {
-    let value = headers[name];
-    if (Array.isArray(value)) value = value[value.length - 1];
-    if (value === undefined) continue;
-    (out ??= {})[name] = typeof value === 'string' ? value : value.toString('utf8');
-  }
-  return out ?? EMPTY_HEADERS;
-}
-
 /** The message for the error port: the raw value as text, or base64 when it is not text. */
-function rawMessage(message: KafkaMessage, topic: string, partition: number): FlowMessage {
+function rawMessage(record: ConsumedRecord, topic: string, partition: number): FlowMessage {
   let value: string | null = null;
   let encoding: 'base64' | undefined;
-  if (message.value !== null) {
+  if (record.value !== null) {
     try {
-      value = utf8.decode(message.value);
+      value = utf8.decode(record.value);
     } catch {
-      value = message.value.toString('base64');
+      value = record.value.toString('base64');
       encoding = 'base64';
     }
   }
   return {
-    key: message.key === null ? null : message.key.toString('utf8'),
+    key: record.key === null ? null : record.key.toString('utf8'),
     value,
-    headers: headersOf(message.headers),
-    timestamp: Number(message.timestamp),
-    meta: { topic, partition, offset: message.offset, ...(encoding ? { valueEncoding: encoding } : {}) },
+    headers: headersOf(record.headers),
+    timestamp: record.timestamp,
+    meta: { topic, partition, offset: record.offset, ...(encoding ? { valueEncoding: encoding } : {}) },
   };
 }
 
+function headersOf(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  return Object.keys(headers).length === 0 ? EMPTY_HEADERS : headers;
+}
+
 function isRebalanceError(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
+  const e = error as { type?: unknown; findBy?: (p: string, v: unknown) => unknown } | null;
+  const type = e?.type;
+  if (type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION')
+    return true;
+  return typeof e?.findBy === 'function' && Boolean(e.findBy('needsRejoin', true));
 }
 
 /**
  * The `kafka-source`: a consumer-group member that emits records as messages and commits, per
  * partition, only what the flow has confirmed (at-least-once) or what it is about to send
- * (at-most-once).
+ * (at-most-once). The client library sits behind the Kafka port (the connection's `client`).
  *
- * Offsets: kafkajs's `resolveOffset` only moves the fetch position; commits are made here, from
- * a PartitionOffsets per assigned partition. A rebalance replaces those trackers, so a
- * confirmation that arrives for a partition this member no longer owns is ignored and never
- * committed; a partition assigned again starts from the group's committed offset (kafkajs seeks
- * there on every assignment).
+ * Offsets: commits are made here, from a PartitionOffsets per assigned partition. A rebalance
+ * replaces those trackers, so a confirmation that arrives for a partition this member no longer
+ * owns is ignored and never committed; a partition assigned again starts from the group's
+ * committed offset — or from where the `positionsFrom` owner says.
  *
  * @example
  * // config: { connection: 'local-kafka', topics: ['orders'], groupId: 'enrich', startFrom: 'earliest' }
@@ -122,11 +73,12 @@ function isRebalanceError(error: unknown): boolean {
 export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx: NodeContext) => {
   const connection = kafkaConnectionOf(nodeCtx, config.connection);
   const kafka = createKafkaClient(connection, nodeCtx, 'source');
+  const codec = codecFor(config.codec);
   const atLeastOnce = config.delivery === 'at-least-once';
   const log = nodeCtx.log;
   const stats = nodeCtx.stats;
 
-  let consumer: Consumer | null = null;
+  let consumer: ConsumerPort | null = null;
   let connected: Promise<void> | null = null;
   /** The partitions this member owns now, by stat key. Replaced (not edited) on every assignment. */
   let owned = new Map<string, PartitionOffsets>();
@@ -136,10 +88,15 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
   let commitTimer: NodeJS.Timeout | null = null;
   let committing: Promise<void> | null = null;
   let commitAgain = false;
+  /** Messages confirmed since the last commit (commit early once `commitEveryMessages` are). */
+  let confirmedSinceCommit = 0;
   let stopping = false;
   let closed = false;
+  let unregisterControl: (() => void) | null = null;
   const lag: Record<string, number> = {};
   const lagSeconds: Record<string, number> = {};
+  /** The partition end last seen, per stat key: lag is end − confirmed position. */
+  const ends = new Map<string, bigint>();
   const committed: Record<string, number> = {};
 
   const publishLag = () => {
@@ -147,6 +104,14 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     stats.set('lagSeconds', { ...lagSeconds });
   };
   const publishCommitted = () => stats.set('committed', { ...committed });
+
+  /** Lag of a partition: what is not yet confirmed by the flow, up to the partition's end. */
+  const updateLag = (p: PartitionOffsets) => {
+    const end = ends.get(p.key);
+    const confirmed = p.committable() ?? p.committed;
+    if (end === undefined || confirmed === null) return;
+    lag[p.key] = Math.max(0, Number(end - confirmed));
+  };
 
   /** Commits every owned partition whose commit position moved; one commit request at a time. */
   const flushCommits = async (): Promise<void> => {
@@ -167,10 +132,9 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
           return offset === null ? [] : [{ p, offset }];
         });
         if (batch.length === 0) return;
+        confirmedSinceCommit = 0;
         try {
-          await consumer.commitOffsets(
-            batch.map(({ p, offset }) => ({ topic: p.topic, partition: p.partition, offset: offset.toString() })),
-          );
+          await consumer.commit(batch.map(({ p, offset }) => ({ topic: p.topic, partition: p.partition, offset })));
           for (const { p, offset } of batch) {
             if (owned.get(p.key) !== p) continue;
             if (p.committed === null || offset > p.committed) p.committed = offset;
@@ -205,12 +169,15 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     commitTimer.unref();
   };
 
-  const scheduleCommit = () => {
-    if (commitTimer || closed) return;
-    if (config.commitIntervalMs === 0) {
+  /** Commit after `commitIntervalMs`, or now once `commitEveryMessages` were confirmed. */
+  const scheduleCommit = (confirmedCount: number) => {
+    confirmedSinceCommit += confirmedCount;
+    if (closed) return;
+    if (config.commitIntervalMs === 0 || confirmedSinceCommit >= config.commitEveryMessages) {
       void flushCommits();
       return;
     }
+    if (commitTimer) return;
     commitTimer = setTimeout(() => {
       commitTimer = null;
       void flushCommits();
@@ -218,13 +185,27 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     commitTimer.unref();
   };
 
-  const onAssigned = (assignment: Record<string, number[]>) => {
-    const next = new Map<string, PartitionOffsets>();
-    for (const [topic, list] of Object.entries(assignment)) {
-      for (const partition of list) {
-        const p = new PartitionOffsets(topic, partition);
-        next.set(p.key, p);
+  /** Where the position owner (`positionsFrom`) says each newly assigned partition resumes. */
+  const seekFromOwner = async (partitions: readonly TopicPartition[]) => {
+    if (config.positionsFrom === undefined || partitions.length === 0) return;
+    const owner = await positionOwnerOf(nodeCtx, config.positionsFrom);
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    for (const [topic, list] of byTopic) {
+      const positions = await owner.resumeFrom(topic, list);
+      for (const [partition, offset] of positions) {
+        if (!list.includes(partition)) continue;
+        consumer?.seek({ topic, partition, offset });
+        log.info(`${topic}-${partition}: resumes at ${offset} (from ${config.positionsFrom})`);
       }
+    }
+  };
+
+  const onAssigned = async (partitions: readonly TopicPartition[]) => {
+    const next = new Map<string, PartitionOffsets>();
+    for (const { topic, partition } of partitions) {
+      const p = new PartitionOffsets(topic, partition);
+      next.set(p.key, p);
     }
     // Stats of partitions this member gave away would only mislead.
     for (const record of [lag, lagSeconds, committed])
@@ -236,6 +217,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     publishLag();
     publishCommitted();
     log.info(`assigned ${next.size} partition(s): ${[...next.keys()].join(', ') || 'none'}`);
+    await seekFromOwner(partitions);
   };
 
   const onRebalancing = () => {
@@ -276,23 +258,27 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     return 'ok';
   };
 
-  const handleBatch = async (ctx: SourceContext, payload: EachBatchPayload, batchSize: number): Promise<void> => {
-    const batch = payload.batch;
+  const handleBatch = async (
+    ctx: SourceContext,
+    batch: ConsumedBatch,
+    control: BatchControl,
+    batchSize: number,
+  ): Promise<void> => {
     const { topic, partition } = batch;
     const signal = ctx.signal;
     const key = `${topic}-${partition}`;
-    const tracker = owned.get(key) ?? new PartitionOffsets(topic, partition);
-    if (!owned.has(key)) owned.set(key, tracker);
-    const messages = batch.messages;
-    const batchEnd = BigInt(batch.lastOffset()) + 1n;
-    const current = () =>
-      !signal.aborted && !stopping && payload.isRunning() && !payload.isStale() && owned.get(key) === tracker;
+    const tracker = owned.get(key);
+    // A batch of a partition this member does not own (any more): it is read again by its owner.
+    if (tracker === undefined) return;
+    const records = batch.records;
+    const current = () => !signal.aborted && !stopping && control.isCurrent() && owned.get(key) === tracker;
+    if (batch.highWatermark !== null) ends.set(key, batch.highWatermark);
 
-    for (let i = 0; i < messages.length; i += batchSize) {
+    for (let i = 0; i < records.length; i += batchSize) {
       if (!current()) return;
-      const slice = messages.slice(i, i + batchSize);
+      const slice = records.slice(i, i + batchSize);
       const last = slice[slice.length - 1]!;
-      const end = i + batchSize >= messages.length ? batchEnd : BigInt(last.offset) + 1n;
+      const end = i + batchSize >= records.length ? batch.end : BigInt(last.offset) + 1n;
       const good: FlowMessage[] = [];
       const goodOffsets: bigint[] = [];
       const bad: { error: unknown; message: FlowMessage; offset: bigint }[] = [];
@@ -300,9 +286,9 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         try {
           good.push({
             key: record.key === null ? null : record.key.toString('utf8'),
-            value: decodeValue(record.value, config.codec),
+            value: codec.decode(record.value),
             headers: headersOf(record.headers),
-            timestamp: Number(record.timestamp),
+            timestamp: record.timestamp,
             meta: { topic, partition, offset: record.offset },
           });
           goodOffsets.push(BigInt(record.offset));
@@ -315,20 +301,25 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       const onBad: (AckCallback | undefined)[] = [];
       if (atLeastOnce) {
         // Register every group before handing any on, so no commit can pass one that is not yet out.
-        const confirm = (done: (ok: boolean) => boolean): AckCallback => {
+        const confirm = (done: (ok: boolean) => boolean, count: number): AckCallback => {
           return (ok) => {
             if (!ok) stats.add('unconfirmed');
-            if (done(ok) && owned.get(key) === tracker) scheduleCommit();
+            if (done(ok) && owned.get(key) === tracker) {
+              updateLag(tracker);
+              publishLag();
+              scheduleCommit(count);
+            }
           };
         };
-        if (good.length > 0) onGood = confirm(tracker.track(goodOffsets[0]!, end));
-        for (const b of bad) onBad.push(confirm(tracker.track(b.offset, end)));
+        if (good.length > 0) onGood = confirm(tracker.track(goodOffsets[0]!, end), good.length);
+        for (const b of bad) onBad.push(confirm(tracker.track(b.offset, end), 1));
         tracker.skipTo(end);
       } else {
         // At-most-once: the commit comes first; if it fails, nothing of this slice is sent on.
         if (rebalancing || consumer === null) return;
-        await consumer.commitOffsets([{ topic, partition, offset: end.toString() }]);
+        await consumer.commit([{ topic, partition, offset: end }]);
         tracker.committed = end;
+        tracker.skipTo(end);
         committed[key] = Number(end);
         publishCommitted();
       }
@@ -336,7 +327,6 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       let room: Promise<void> | undefined;
       try {
         if (good.length > 0) room = ctx.emit(good, onGood);
-        payload.resolveOffset(last.offset);
         for (let j = 0; j < bad.length; j++) await ctx.emitError(bad[j]!.error, bad[j]!.message, onBad[j]);
       } catch (error) {
         // The flow is stopping and refuses new batches: what was not taken is read again next time.
@@ -344,19 +334,19 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         throw error;
       }
 
-      const behind = Number(BigInt(batch.highWatermark) - end);
-      lag[key] = Math.max(0, behind);
-      lagSeconds[key] = behind > 0 ? Math.max(0, (Date.now() - Number(last.timestamp)) / 1000) : 0;
+      const behind = batch.highWatermark === null ? 0 : Number(batch.highWatermark - end);
+      updateLag(tracker);
+      lagSeconds[key] = behind > 0 ? Math.max(0, (Date.now() - last.timestamp) / 1000) : 0;
       publishLag();
 
       if (room !== undefined) {
         // A promise from emit means a full queue downstream: pause this partition so nothing more
         // is fetched for it while the flow catches up.
-        const target = [{ topic, partitions: [partition] }];
+        const target = [{ topic, partition }];
         consumer?.pause(target);
         stats.add('pauses');
         try {
-          if ((await waitForRoom(room, signal, () => payload.heartbeat())) === 'aborted') return;
+          if ((await waitForRoom(room, signal, () => control.heartbeat())) === 'aborted') return;
         } catch (error) {
           if (signal.aborted || stopping) return;
           if (isRebalanceError(error)) onRebalancing();
@@ -376,38 +366,34 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       const batchSize = batchSizeFor(config.batchSize, ctx);
       const c = kafka.consumer({
         groupId: config.groupId,
-        sessionTimeout: config.sessionTimeoutMs,
-        heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
-        // Short fetch waits: a paused or resumed partition and a stop take effect sooner.
-        maxWaitTimeInMs: 1000,
+        groupInstanceId: config.groupInstanceId ?? null,
+        topics: config.topics,
+        startFrom: config.startFrom === 'earliest' ? 'earliest' : 'latest',
+        sessionTimeoutMs: config.sessionTimeoutMs,
       });
       consumer = c;
       let crashed: ((error: Error) => void) | undefined;
       const crash = new Promise<never>((_, reject) => (crashed = reject));
       crash.catch(() => undefined);
-      c.on(c.events.GROUP_JOIN, (event) => onAssigned(event.payload.memberAssignment));
-      c.on(c.events.REBALANCING, () => onRebalancing());
-      c.on(c.events.CRASH, (event) => {
-        if (signal.aborted || stopping) return;
-        if (event.payload.restart) {
-          // kafkajs restarts the consumer itself (and rejoins): what was not committed is read again.
-          log.warn(`consumer restarts after: ${event.payload.error.message}`);
-          stats.add('restarts');
-          onRebalancing();
-          return;
-        }
-        crashed?.(new Error(describeKafkaError(event.payload.error, connection)));
+      unregisterControl = provideSourceControl(nodeCtx, {
+        pause: (partitions) => c.pause(partitions.filter((tp) => owned.has(`${tp.topic}-${tp.partition}`))),
+        resume: (partitions) => c.resume(partitions.filter((tp) => owned.has(`${tp.topic}-${tp.partition}`))),
+        seek: (position) => {
+          if (owned.has(`${position.topic}-${position.partition}`)) c.seek(position);
+          else log.warn(`seek of ${position.topic}-${position.partition} ignored: not owned by this member`);
+        },
+        assigned: () => [...owned.values()].map((p) => ({ topic: p.topic, partition: p.partition })),
       });
 
       // A topic the broker is still creating (auto-create, or a producer that started at the same
       // time) is waited for a little; one that stays missing fails the start with its name.
-      const subscribe = async (consumer: Consumer) => {
+      const subscribe = async () => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === 'earliest' });
+            await c.subscribe();
             return;
           } catch (error) {
-            if ((error as { type?: unknown }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+            if (!c.isMissingTopic(error)) throw error;
             if (attempt >= MISSING_TOPIC_RETRIES || signal.aborted)
               throw new Error(
                 `topic ${config.topics.map((t) => `"${t}"`).join(', ')}: not on the cluster (waited ${(MISSING_TOPIC_RETRIES * MISSING_TOPIC_PAUSE_MS) / 1000} s). Create it, or enable auto.create.topics.enable on the brokers`,
@@ -421,33 +407,35 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
 
       /** startFrom committed: every partition must have a committed offset for the group. */
       const requireCommitted = async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          const missing: string[] = [];
-          for (const { topic, partitions } of await admin.fetchOffsets({
-            groupId: config.groupId,
-            topics: config.topics,
-          }))
-            for (const p of partitions) if (p.offset === '-1') missing.push(`${topic}-${p.partition}`);
-          if (missing.length > 0)
-            throw new Error(
-              `group "${config.groupId}" has no committed offset for ${missing.join(', ')}, and Start from is "committed": choose earliest or latest to start it`,
-            );
-        } finally {
-          await admin.disconnect();
-        }
+        const missing = (await kafka.committedOffsets(config.groupId, config.topics))
+          .filter((p) => p.offset === null)
+          .map((p) => `${p.topic}-${p.partition}`);
+        if (missing.length > 0)
+          throw new Error(
+            `group "${config.groupId}" has no committed offset for ${missing.join(', ')}, and Start from is "committed": choose earliest or latest to start it`,
+          );
       };
 
       const start = async () => {
         if (config.startFrom === 'committed') await requireCommitted();
         await c.connect();
-        await subscribe(c);
+        await subscribe();
         await c.run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          eachBatch: async (payload) => {
-            const work = handleBatch(ctx, payload, batchSize);
+          assigned: (partitions) => onAssigned(partitions),
+          revoking: () => onRebalancing(),
+          restarting: (error) => {
+            if (signal.aborted || stopping) return;
+            // The client restarts the consumer itself (and rejoins): what was not committed is read again.
+            log.warn(`consumer restarts after: ${error.message}`);
+            stats.add('restarts');
+            onRebalancing();
+          },
+          failed: (error) => {
+            if (signal.aborted || stopping) return;
+            crashed?.(new Error(describeKafkaError(error, connection), { cause: error }));
+          },
+          batch: async (batch, control) => {
+            const work = handleBatch(ctx, batch, control, batchSize);
             batchInFlight = work;
             try {
               await work;
@@ -469,17 +457,14 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       // Stop fetching, but stay in the group: confirmations still arrive while the flow drains,
       // and `close` commits them before leaving.
       stopping = true;
-      try {
-        c.pause(config.topics.map((topic) => ({ topic })));
-      } catch {
-        // Stopped before the consumer ran (kafkajs refuses to pause then): there is nothing to fetch.
-      }
+      c.stopFetching();
     },
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       stopping = true;
+      unregisterControl?.();
       const c = consumer;
       if (c === null) return;
       if (commitTimer) clearTimeout(commitTimer);
@@ -490,7 +475,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         if (batchInFlight) await Promise.race([batchInFlight.catch(() => undefined), delay(CLOSE_WAIT_MS)]);
         if (atLeastOnce) await flushCommits();
       } finally {
-        await c.disconnect().catch((error: unknown) => log.warn(`disconnect failed: ${(error as Error).message}`));
+        await c.close().catch((error: unknown) => log.warn(`disconnect failed: ${(error as Error).message}`));
       }
     },
   };

@@ -6,9 +6,26 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { KeyValueStore } from '@tributary/shared';
+import type { AppliedPositions } from './source-positions.js';
 
-/** Stored as `[expiresAt, value]`; expiresAt 0 means "never". */
-type Entry = [expiresAt: number, value: unknown];
+/**
+ * Stored as `[expiresAt, value, applied?]`; expiresAt 0 means "never". `applied` holds the last
+ * source position per stream applied by `transact` writers (the cache's `update`), so a
+ * redelivered message is recognised.
+ */
+type Entry = [expiresAt: number, value: unknown, applied?: AppliedPositions];
+
+/** A live entry as `transact` sees it. */
+export interface StoredEntry {
+  value: unknown;
+  applied: AppliedPositions | undefined;
+}
+
+/** Reads and writes inside one LMDB write transaction (see `LmdbStore.transact`). */
+export interface StoreTransaction {
+  read(key: string): StoredEntry | undefined;
+  write(key: string, value: unknown, applied: AppliedPositions | undefined, ttlMs?: number): void;
+}
 
 /** How often expired entries are swept once a TTL was used (lookups skip them in between). */
 const PURGE_INTERVAL_MS = 60_000;
@@ -20,6 +37,12 @@ export interface LmdbStore extends KeyValueStore {
   getSync(key: string): unknown;
   /** Whether the key holds a live entry (a stored `undefined` counts). */
   hasSync(key: string): boolean;
+  /**
+   * Runs `fn` inside one write transaction: what it reads cannot change before its writes commit
+   * (atomic read-modify-write per key, and for the whole batch). `fn` must be synchronous; the
+   * promise resolves with its result once the transaction is on disk.
+   */
+  transact<T>(fn: (tx: StoreTransaction) => T): Promise<T>;
   /** Removes expired entries now; resolves to how many were removed. */
   purgeExpired(): Promise<number>;
   /** Waits for pending writes, then closes; idempotent. */
@@ -145,6 +168,23 @@ export function openLmdbStore(dir: string, name: string): LmdbStore {
     size() {
       // Counts entries not yet swept, so it can include a few expired ones (documented as approximate).
       return closed ? Promise.resolve(0) : Promise.resolve(db.getCount());
+    },
+    async transact(fn) {
+      ensureOpen();
+      const tx: StoreTransaction = {
+        read(key) {
+          const entry = db.get(key);
+          if (entry === undefined) return undefined;
+          if (entry[0] !== 0 && entry[0] <= Date.now()) return undefined;
+          return { value: entry[1], applied: entry[2] };
+        },
+        write(key, value, applied, ttlMs) {
+          if (ttlMs !== undefined) startPurging();
+          const expiresAt = ttlMs === undefined ? 0 : Date.now() + ttlMs;
+          db.putSync(key, applied === undefined ? [expiresAt, value] : [expiresAt, value, applied]);
+        },
+      };
+      return db.transaction(() => fn(tx));
     },
     purgeExpired,
     async close() {

@@ -95,7 +95,7 @@ export function normalizeHeaders(headers: unknown): Readonly<Record<string, stri
   return copy ?? (source as Record<string, string>);
 }
 
-export function normalizeTimestamp(timestamp: unknown): number {
+function normalizeTimestamp(timestamp: unknown): number {
   if (typeof timestamp === 'number' && Number.isFinite(timestamp)) return timestamp;
   if (timestamp instanceof Date && !Number.isNaN(timestamp.getTime())) return timestamp.getTime();
   throw new MessageResultError('timestamp must be a number (milliseconds since the epoch) or a Date');

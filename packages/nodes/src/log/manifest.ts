@@ -9,7 +9,6 @@ export const logManifest = defineManifest({
   label: 'Log',
   description: "Writes messages to the flow's log (the editor's log panel, the CLI's output)",
   category: 'output',
-  icon: 'terminal',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `

@@ -9,7 +9,6 @@ export const mapManifest = defineManifest({
   label: 'Map',
   description: 'Replaces each message value (and optionally its key) with the result of an expression',
   category: 'transform',
-  icon: 'shuffle',
   inputs: [{ name: 'in' }],
   outputs: [{ name: 'out' }],
   docs: `

@@ -11,7 +11,6 @@ export const sequenceManifest = defineManifest({
   description:
     'Emits numbers start, start + step, … — a fixed count or endlessly, as fast as possible or at a set rate',
   category: 'generate',
-  icon: 'hash',
   inputs: [],
   outputs: [{ name: 'out', label: 'numbers' }],
   docs: `

@@ -23,3 +23,16 @@ export {
 export { PeerProcess, PYTHON, freePort, peerScript, waitFor } from './peers.js';
 export { startTestHub } from '../endpoints/testing.js';
 export { sourceHarness, type EmittedMessage } from './source-harness.js';
+export {
+  createTestQueue,
+  peek,
+  queueDepth,
+  requireSqsServer,
+  sendBodies,
+  sqsTestConnection,
+  testSqsClient,
+  uniqueQueueName,
+  SQS_ENDPOINT,
+  type TestQueue,
+} from '../connections/sqs-test-server.js';
+export { OpenDxlFake, type FakeRecord, type OpenDxlFakeOptions } from '../connections/opendxl-test-server.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createMessage, defineManifest, defineNode } from '@tributary/shared';
+import { createMessage, defineManifest, defineNode, type Hold } from '@tributary/shared';
 import { ConfigParseError, messages, runNode } from './index.js';
 
 const halfBroken = defineNode(
@@ -47,14 +47,49 @@ const acking = defineNode(
   }),
 );
 
+const pairs = defineNode(
+  defineManifest({
+    type: 'test-pairs',
+    typeVersion: 1,
+    kind: 'handler',
+    label: 'Pairs',
+    description: 'holds batches and emits one sum for every two (many-to-one)',
+    category: 'testing',
+    inputs: [{ name: 'in' }],
+    outputs: [{ name: 'out' }],
+    config: z.strictObject({}),
+  }),
+  (_config, ctx) => {
+    let held: Hold[] = [];
+    let sum = 0;
+    return {
+      kind: 'processor',
+      process(batch, out) {
+        held.push(out.hold());
+        for (const m of batch) sum += m.value as number;
+        if (held.length < 2) return;
+        void ctx.emitFrom([createMessage({ value: sum })], held);
+        held = [];
+        sum = 0;
+      },
+    };
+  },
+);
+
 describe('runNode', () => {
+  it('runs nodes that hold inputs and emit from them later (the engine’s holds)', async () => {
+    const result = await runNode(pairs, {}, { inputs: [messages(1, 2), messages(3), messages(10), messages(20)] });
+    expect(result.outputs.out!.map((m) => m.value)).toEqual([6, 30]);
+  });
+
   it('parses config with the manifest schema, defaults included, and reports problems by path', async () => {
     const ok = await runNode(halfBroken, { factor: 3 }, { inputs: messages(1) });
     expect(ok.outputs.out![0]!.value).toBe(3);
     const error = await runNode(halfBroken, { factor: 'x', other: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigParseError);
     expect((error as Error).message).toMatch(/\/factor: .*expected number/);
-    expect((error as Error).message).toMatch(/\/: unknown field: other/);
+    // The same mapping validateFlow uses: the pointer names the unknown field itself.
+    expect((error as Error).message).toMatch(/\/other: unknown field: other/);
   });
 
   it('like the engine, discards the partial output of a batch that throws and dead-letters all of it', async () => {

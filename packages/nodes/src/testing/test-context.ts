@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  lazyNodeState,
+  nodeStateStoreName,
   unavailableEndpoints,
   type KeyValueStore,
   type NodeContext,
@@ -96,6 +98,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       return store;
     },
     endpoints: options.endpoints ?? unavailableEndpoints('this test context serves no endpoints'),
+    state: lazyNodeState(() => ctx.openStore(nodeStateStoreName(ctx.nodeId))),
     connection(id: string) {
       const connection = options.connections?.[id];
       if (!connection) throw new Error(`connection "${id}" is not defined in this flow`);

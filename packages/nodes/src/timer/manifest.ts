@@ -9,7 +9,6 @@ export const timerManifest = defineManifest({
   label: 'Timer',
   description: 'Emits a tick every interval: { tick, timestamp }',
   category: 'generate',
-  icon: 'clock',
   inputs: [],
   outputs: [{ name: 'out', label: 'ticks' }],
   docs: `

@@ -1,0 +1,183 @@
+/**
+ * Windows on the real broker: event-time tumbling counts over out-of-order and late input, in a
+ * `tributary run` process killed with SIGKILL mid-stream and started again on the same group and
+ * data folder. The last result per window id must equal the count the test computes from the input.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FlowDocument } from '@tributary/shared';
+import { Collector, kafkaFor, RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
+
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+const COUNT = 6_000;
+const KEYS = 5;
+const SIZE_MS = 5_000;
+const BASE = Date.UTC(2026, 0, 1);
+/** Every 37th event (after the first 300) is 30 s behind: far beyond the 2 s lateness, so surely late. */
+const isLate = (i: number) => i >= 300 && i % 37 === 0;
+/** Event time: 50 ms apart, up to 1.5 s out of order (within the lateness), or 30 s late. */
+const eventTime = (i: number) => BASE + i * 50 - ((i * 7919) % 1_500) - (isLate(i) ? 30_000 : 0);
+const keyOf = (i: number) => `k${i % KEYS}`;
+const windowOf = (i: number) => {
+  const start = Math.floor(eventTime(i) / SIZE_MS) * SIZE_MS;
+  return `${keyOf(i)}|${start}|${start + SIZE_MS}`;
+};
+
+let kafka: Kafka;
+let admin: Admin;
+
+beforeAll(async () => {
+  kafka = kafkaFor(BROKERS, 'window-test');
+  admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `No Kafka broker answers on ${BROKERS.join(', ')}: start one with \`pnpm kafka start\` (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+});
+
+afterAll(async () => {
+  await admin?.disconnect();
+});
+
+function windowFlow(input: string, output: string, late: string, groupId: string, worker: string): FlowDocument {
+  const node = (id: string, type: string, config: Record<string, unknown>) => ({
+    id,
+    type,
+    typeVersion: 1,
+    position: { x: 0, y: 0 },
+    config,
+  });
+  return {
+    schemaVersion: 1,
+    id: `window-${worker}`,
+    name: `Window delivery (${worker})`,
+    connections: [{ id: 'broker', type: 'kafka', config: { brokers: BROKERS, clientId: `window-${worker}` } }],
+    nodes: [
+      node('in', 'kafka-source', {
+        connection: 'broker',
+        topics: [input],
+        groupId,
+        startFrom: 'earliest',
+        sessionTimeoutMs: 6000,
+      }),
+      // No idle advance: only the input (and its final marker) moves the watermark.
+      node('count', 'window', { size: '5s', lateness: '2s', timestamp: 'value.t', idleTimeout: '1d' }),
+      node('out', 'kafka-sink', { connection: 'broker', topic: output }),
+      node('late', 'kafka-sink', { connection: 'broker', topic: late }),
+    ],
+    edges: [
+      { id: 'a', source: 'in', sourcePort: 'out', target: 'count', targetPort: 'in' },
+      { id: 'b', source: 'count', sourcePort: 'out', target: 'out', targetPort: 'in' },
+      { id: 'c', source: 'count', sourcePort: 'late', target: 'late', targetPort: 'in' },
+    ],
+  };
+}
+
+describe('window in tributary run processes, on the real broker', () => {
+  it('event-time tumbling counts survive kill -9: the last result per window id equals the reference', async () => {
+    const [input, output, late, groupId] = ['win-in', 'win-out', 'win-late', 'win-group'].map(unique) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    // One partition: the watermark follows one ordered log (several partitions read at uneven speed
+    // need a lateness that covers their skew).
+    await admin.createTopics({
+      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1 })),
+      waitForLeaders: true,
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-window-kafka-'));
+    const results = await Collector.start(kafka, admin, output, false);
+    const lateOut = await Collector.start(kafka, admin, late, false);
+    const runs: RuntimeProcess[] = [];
+    try {
+      const producer = kafka.producer({ idempotent: true });
+      await producer.connect();
+      const first = new RuntimeProcess(windowFlow(input, output, late, groupId, 'A'), dataDir);
+      runs.push(first);
+      const produce = (async () => {
+        for (let i = 0; i < COUNT; i += 50) {
+          const messages = [];
+          for (let j = i; j < Math.min(COUNT, i + 50); j++)
+            messages.push({ key: keyOf(j), value: JSON.stringify({ id: j, t: eventTime(j) }) });
+          await producer.send({ topic: input, messages, acks: -1 });
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        // The end marker: far ahead in event time, it closes every window of the input.
+        await producer.send({
+          topic: input,
+          messages: [{ key: 'end', value: JSON.stringify({ id: -1, t: BASE + COUNT * 50 + 3_600_000 }) }],
+          acks: -1,
+        });
+      })();
+      await waitUntil(
+        'a third of the windows out',
+        () => results.raw.length >= (COUNT * 50) / SIZE_MS / 3,
+        120_000,
+        () => first.log,
+      );
+      first.kill();
+      await first.exited;
+      const beforeCrash = results.raw.length;
+
+      const second = new RuntimeProcess(windowFlow(input, output, late, groupId, 'B'), dataDir);
+      runs.push(second);
+      await produce;
+      await producer.disconnect();
+
+      // The reference: every on-time event counted once in its window.
+      const reference = new Map<string, number>();
+      for (let i = 0; i < COUNT; i++) if (!isLate(i)) reference.set(windowOf(i), (reference.get(windowOf(i)) ?? 0) + 1);
+      const last = () => {
+        const byId = new Map<string, number>();
+        for (const r of results.raw) {
+          const value = JSON.parse(r.value!) as { windowId: string; result: number; final: boolean };
+          expect(value.final).toBe(true);
+          byId.set(value.windowId, value.result);
+        }
+        return byId;
+      };
+      await waitUntil(
+        'a result for every window of the input',
+        () => [...reference.keys()].every((id) => last().has(id)),
+        180_000,
+        () =>
+          `${reference.size - [...reference.keys()].filter((id) => last().has(id)).length} windows missing; ${second.log}`,
+      );
+      await results.caughtUp();
+      const final = last();
+      for (const [id, count] of reference) expect(final.get(id), id).toBe(count);
+      expect(final.size).toBe(reference.size);
+      expect(beforeCrash).toBeGreaterThan(0);
+
+      // Late events went to the late port; none of them reached a count. A late event read again
+      // after the crash (its window already final) is counted as replayed instead of sent twice.
+      await lateOut.caughtUp();
+      const lateIds = new Set(lateOut.raw.map((r) => (JSON.parse(r.value!) as { id: number }).id));
+      const expectedLate = [...Array(COUNT).keys()].filter(isLate);
+      expect([...lateIds].every(isLate)).toBe(true);
+      const replayed = Number(second.latest?.nodes.count?.custom.replayed ?? 0);
+      const missingLate = expectedLate.filter((id) => !lateIds.has(id)).length;
+      expect(missingLate).toBeLessThanOrEqual(replayed);
+      console.log(
+        `window kill -9: ${beforeCrash} results before the kill, ${results.raw.length} in all for ${final.size} windows; ` +
+          `${lateIds.size} late; ${replayed} replayed input messages dropped as already final`,
+      );
+    } finally {
+      for (const r of runs) await r.dispose();
+      await results.close();
+      await lateOut.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 400_000);
+});

@@ -1,0 +1,103 @@
+/**
+ * Entry of the child process that hosts one run of one flow. The flow's code runs in a worker
+ * thread of this process (flow-thread.ts) so that its watchdog, on this process's main thread, can
+ * still name the node of a handler that blocks; the process boundary is what protects the server:
+ * a node that kills its process, exhausts its memory or wedges a file-system call takes only this
+ * process down. The server talks to it only through its IPC channel (host/channel.ts).
+ */
+import { processChannel } from './channel.js';
+import { FlowThread } from './flow-thread.js';
+import type { MainToProcess, ProcessExit, ProcessInit, ProcessToMain } from './worker-protocol.js';
+
+/** How often this process compares its resident memory with the limit. */
+const MEMORY_CHECK_MS = 200;
+
+const channel = processChannel<ProcessToMain, MainToProcess>(process);
+let thread: FlowThread | null = null;
+
+// The server went away (even kill -9): nothing is left to report to, so nothing may keep running.
+process.on('disconnect', () => {
+  if (thread === null) process.exit(0);
+  void thread.kill('the server went away');
+  setTimeout(() => process.exit(0), 2000).unref();
+});
+
+channel.onMessage((message) => {
+  if (message.type === 'init') {
+    if (thread === null) start(message.init);
+    return;
+  }
+  if (thread === null) return;
+  switch (message.type) {
+    case 'stats':
+      thread.requestStats();
+      break;
+    case 'stop':
+      void thread.stop(message.drainTimeoutMs);
+      break;
+    case 'tap:start':
+      thread.tapStart(message.edgeId);
+      break;
+    case 'tap:stop':
+      thread.tapStop(message.edgeId);
+      break;
+    case 'kill':
+      void thread.kill(message.reason, message.state);
+      break;
+    case 'endpoint':
+      thread.endpointMessage(message.message);
+      break;
+  }
+});
+
+function start(init: ProcessInit): void {
+  const running = new FlowThread({
+    flow: init.flow,
+    dataDir: init.dataDir,
+    credentials: init.credentials,
+    taps: init.taps,
+    watchdogMs: init.watchdogMs,
+    tapRate: init.tapRate,
+    logRate: init.logRate,
+    heapLimitMb: init.memoryLimitMb,
+    stopGraceMs: init.stopGraceMs,
+    events: {
+      stats: (snapshot) => channel.send({ type: 'stats', snapshot }),
+      log: (entry) => channel.send({ type: 'log', entry }),
+      nodeError: (event) => channel.send({ type: 'node-error', event }),
+      tap: (event) => channel.send({ type: 'tap', event }),
+      endpoint: (message) => channel.send({ type: 'endpoint', message }),
+    },
+  });
+  thread = running;
+  running.started.then(
+    () => channel.send({ type: 'started' }),
+    (error: Error & { nodeId?: string; problems?: [] }) =>
+      channel.send({
+        type: 'start-failed',
+        message: error.message,
+        ...(error.nodeId !== undefined ? { nodeId: error.nodeId } : {}),
+        ...(error.problems !== undefined ? { problems: error.problems } : {}),
+      }),
+  );
+  // Resident memory counts what the heap limit does not: Buffers, typed arrays, native allocations.
+  const limitBytes = init.memoryLimitMb * 1024 * 1024;
+  const memory = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss <= limitBytes) return;
+    const node = running.activeNodeId();
+    void running.kill(
+      `the flow used ${Math.round(rss / (1024 * 1024))} MB of memory, more than its limit of ${init.memoryLimitMb} MB, and was stopped` +
+        (node !== undefined ? ` (node "${node}" was running)` : ''),
+      'failed',
+    );
+    clearInterval(memory);
+  }, MEMORY_CHECK_MS);
+  void running.exited.then((exit: ProcessExit) => {
+    clearInterval(memory);
+    // Exit once the outcome is on its way: `send`'s callback fires when it was written to the channel.
+    if (!process.connected) process.exit(0);
+    process.send?.({ type: 'exited', exit } satisfies ProcessToMain, undefined, {}, () => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * Node-only: the `cache` node's Redis backend. Each entry is a hash `<store>:<key>` (behind the
+ * connection's own key prefix) with the value as JSON in `v`, the last applied source position per
+ * stream in `p` (for `update`) and a version `ver` that every write increments. Writes are Lua
+ * scripts (EVALSHA through ioredis's defineCommand): a put or update and the entry in the store's
+ * change stream (`tributary-changes:<store>`, read by `cache-updates`) happen atomically.
+ */
+import type { Redis } from 'ioredis';
+import type { AppliedPositions } from '../lib/source-positions.js';
+import type { StoredEntry } from '../lib/lmdb-store.js';
+
+/** Entries kept in a change stream (approximately: XADD MAXLEN ~). */
+export const CHANGE_STREAM_MAX_LENGTH = 100_000;
+
+// KEYS[1] entry, KEYS[2] change stream. ARGV: expected version ('' = any), value JSON, positions JSON
+// ('' = keep), ttl ms ('0' = none), '1' to append to the change stream, op, key, stream max length.
+// Answers 1 when written, 0 when the version moved on (another writer was first).
+const WRITE_SCRIPT = `
+local ver = redis.call('HGET', KEYS[1], 'ver') or '0'
+if ARGV[1] ~= '' and ver ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'p', ARGV[3]) end
+redis.call('HINCRBY', KEYS[1], 'ver', 1)
+if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) else redis.call('PERSIST', KEYS[1]) end
+if ARGV[5] == '1' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '*', 'op', ARGV[6], 'k', ARGV[7], 'v', ARGV[2])
+end
+return 1
+`;
+
+// KEYS[1] entry, KEYS[2] change stream; ARGV: '1' to append, key, stream max length. Answers 1 if it existed.
+const DELETE_SCRIPT = `
+local n = redis.call('DEL', KEYS[1])
+if n == 1 and ARGV[1] == '1' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'op', 'delete', 'k', ARGV[2])
+end
+return n
+`;
+
+type ScriptClient = Redis & {
+  tributaryCacheWrite(entry: string, stream: string, ...args: string[]): Promise<number>;
+  tributaryCacheDelete(entry: string, stream: string, ...args: string[]): Promise<number>;
+};
+
+/** How often `size` counts keys again (a SCAN over the store's prefix). */
+const SIZE_REFRESH_MS = 5_000;
+
+export interface RedisCacheOptions {
+  /** Append puts, updates and deletes to the store's change stream. */
+  changes: boolean;
+}
+
+/** The name of a store's change stream (outside the store's key prefix, so `size` does not count it). */
+export function changeStreamKey(store: string): string {
+  return `tributary-changes:${store}`;
+}
+
+/** A parsed hash entry, with its version for compare-and-set. */
+interface VersionedEntry extends StoredEntry {
+  version: string;
+}
+
+export class RedisCacheStore {
+  private readonly client: ScriptClient;
+  private readonly prefix: string;
+  private readonly stream: string;
+  private sized: { at: number; count: number } | null = null;
+  private sizing: Promise<number> | null = null;
+
+  constructor(
+    redis: Redis,
+    readonly store: string,
+    private readonly options: RedisCacheOptions,
+  ) {
+    redis.defineCommand('tributaryCacheWrite', { numberOfKeys: 2, lua: WRITE_SCRIPT });
+    redis.defineCommand('tributaryCacheDelete', { numberOfKeys: 2, lua: DELETE_SCRIPT });
+    this.client = redis as ScriptClient;
+    this.prefix = `${store}:`;
+    this.stream = changeStreamKey(store);
+  }
+
+  /** Values of `keys` in one round trip (undefined: missing); a failed read is its Error. */
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const key of keys) pipeline.hget(this.prefix + key, 'v');
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, json]): unknown =>
+      error ? error : json === null ? undefined : (JSON.parse(json as string) as unknown),
+    );
+  }
+
+  async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    await this.client.tributaryCacheWrite(
+      this.prefix + key,
+      this.stream,
+      '',
+      JSON.stringify(value ?? null),
+      '',
+      String(ttlMs ?? 0),
+      this.options.changes ? '1' : '0',
+      'put',
+      key,
+      String(CHANGE_STREAM_MAX_LENGTH),
+    );
+    this.sized = null;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const n = await this.client.tributaryCacheDelete(
+      this.prefix + key,
+      this.stream,
+      this.options.changes ? '1' : '0',
+      key,
+      String(CHANGE_STREAM_MAX_LENGTH),
+    );
+    this.sized = null;
+    return n === 1;
+  }
+
+  private async readVersioned(keys: readonly string[]): Promise<(VersionedEntry | undefined)[]> {
+    const pipeline = this.client.pipeline();
+    for (const key of keys) pipeline.hmget(this.prefix + key, 'v', 'p', 'ver');
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, fields]) => {
+      if (error) throw error;
+      const [v, p, ver] = fields as (string | null)[];
+      if (v === null || v === undefined) return undefined;
+      return {
+        value: JSON.parse(v) as unknown,
+        applied: p ? (JSON.parse(p) as AppliedPositions) : undefined,
+        version: ver ?? '0',
+      };
+    });
+  }
+
+  /**
+   * Read-modify-write of each key, atomic per key whoever else writes the same Redis: reads the
+   * entries with their versions, asks `plan` for the new entry (null: write nothing), and writes it
+   * only if the version is unchanged; keys another writer changed meanwhile are read and planned
+   * again. `plan` may therefore run more than once per key and must not have side effects beyond
+   * what it returns.
+   */
+  async update(
+    keys: readonly string[],
+    plan: (key: string, current: StoredEntry | undefined) => StoredEntry | null,
+    ttlMs?: number,
+  ): Promise<void> {
+    let pending = keys;
+    while (pending.length > 0) {
+      const current = await this.readVersioned(pending);
+      const writes: Promise<number>[] = [];
+      const written: string[] = [];
+      for (let i = 0; i < pending.length; i++) {
+        const key = pending[i]!;
+        const entry = current[i];
+        const next = plan(key, entry);
+        if (next === null) continue;
+        written.push(key);
+        writes.push(
+          this.client.tributaryCacheWrite(
+            this.prefix + key,
+            this.stream,
+            entry?.version ?? '0',
+            JSON.stringify(next.value ?? null),
+            JSON.stringify(next.applied ?? {}),
+            String(ttlMs ?? 0),
+            this.options.changes ? '1' : '0',
+            'update',
+            key,
+            String(CHANGE_STREAM_MAX_LENGTH),
+          ),
+        );
+      }
+      const answers = await Promise.all(writes);
+      pending = written.filter((_, i) => answers[i] === 0);
+    }
+    this.sized = null;
+  }
+
+  /** Keys under the store's prefix: counted by SCAN, at most every few seconds (approximate). */
+  async size(): Promise<number> {
+    const now = performance.now();
+    if (this.sized !== null && now - this.sized.at < SIZE_REFRESH_MS) return this.sized.count;
+    this.sizing ??= this.count().finally(() => {
+      this.sizing = null;
+    });
+    // A count in progress is not waited for when an older one exists: stats must not slow messages.
+    if (this.sized !== null) return this.sized.count;
+    return this.sizing;
+  }
+
+  private async count(): Promise<number> {
+    // SCAN's MATCH is not prefixed by ioredis: add the connection's own prefix.
+    const literal = `${this.client.options.keyPrefix ?? ''}${this.prefix}`.replace(/[*?[\]\\]/g, '\\$&');
+    const match = `${literal}*`;
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== '0');
+    this.sized = { at: performance.now(), count };
+    return count;
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The kafkajs adapter of the Kafka port. kafkajs has static membership neither in its API nor its
+ * protocol versions, so `groupInstanceId` is ignored here (a restarted member waits for the
+ * session timeout to get its partitions back).
+ */
+import {
+  CompressionTypes,
+  Partitioners,
+  type Consumer,
+  type IHeaders,
+  type Kafka,
+  type Message,
+  type TopicPartitions,
+} from 'kafkajs';
+import type {
+  ConsumerHandlers,
+  ConsumerPort,
+  ConsumerSettings,
+  KafkaClientPort,
+  ProducedRecord,
+  ProducerPort,
+  ProducerSettings,
+  TopicPartition,
+} from './kafka-port.js';
+
+/** Record headers as strings; a header given several times keeps its last value. */
+function headersOf(headers: IHeaders | undefined): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (headers === undefined) return out;
+  for (const name in headers) {
+    let value = headers[name];
+    if (Array.isArray(value)) value = value[value.length - 1];
+    if (value === undefined) continue;
+    out[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return out;
+}
+
+const keyOf = (tp: TopicPartition) => `${tp.topic}-${tp.partition}`;
+
+function byTopic(partitions: readonly TopicPartition[]): TopicPartitions[] {
+  const map = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    let list = map.get(topic);
+    if (list === undefined) map.set(topic, (list = []));
+    list.push(partition);
+  }
+  return [...map].map(([topic, list]) => ({ topic, partitions: list }));
+}
+
+class KafkajsConsumer implements ConsumerPort {
+  private readonly consumer: Consumer;
+  /** Paused by the node (backpressure, a checkpoint). */
+  private readonly pausedByNode = new Set<string>();
+  /** Held by the adapter until `assigned` answered. */
+  private readonly held = new Set<string>();
+  /** Bumped by a seek, so a batch fetched before it stops being current. */
+  private readonly seeks = new Map<string, number>();
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: ConsumerSettings,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(settings.sessionTimeoutMs / 3)),
+      // Short fetch waits: a paused or resumed partition and a stop take effect sooner.
+      maxWaitTimeInMs: 1000,
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.consumer.connect();
+  }
+
+  subscribe(): Promise<void> {
+    return this.consumer.subscribe({
+      topics: [...this.settings.topics],
+      fromBeginning: this.settings.startFrom === 'earliest',
+    });
+  }
+
+  isMissingTopic(error: unknown): boolean {
+    return (error as { type?: unknown } | null)?.type === 'UNKNOWN_TOPIC_OR_PARTITION';
+  }
+
+  async run(handlers: ConsumerHandlers): Promise<void> {
+    const c = this.consumer;
+    c.on(c.events.GROUP_JOIN, (event) => {
+      const partitions = Object.entries(event.payload.memberAssignment).flatMap(([topic, list]) =>
+        list.map((partition) => ({ topic, partition })),
+      );
+      // Nothing is fetched for the new partitions until `assigned` answered (it may seek).
+      for (const tp of partitions) this.held.add(keyOf(tp));
+      if (partitions.length > 0) this.toggle('pause', partitions);
+      handlers.assigned(partitions).then(
+        () => {
+          const free = partitions.filter((tp) => {
+            this.held.delete(keyOf(tp));
+            return !this.pausedByNode.has(keyOf(tp));
+          });
+          if (free.length > 0 && this.running) this.toggle('resume', free);
+        },
+        (error: unknown) => handlers.failed(error as Error),
+      );
+    });
+    c.on(c.events.REBALANCING, () => handlers.revoking());
+    c.on(c.events.CRASH, (event) => {
+      if (!this.running) return;
+      if (event.payload.restart) handlers.restarting(event.payload.error);
+      else handlers.failed(event.payload.error);
+    });
+    this.running = true;
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        const { topic, partition } = payload.batch;
+        const key = keyOf({ topic, partition });
+        // Fetched before the assignment answered (or a seek): read again from the position it sets.
+        if (this.held.has(key)) return;
+        const generation = this.seeks.get(key) ?? 0;
+        const records = payload.batch.messages.map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: headersOf(m.headers),
+          timestamp: Number(m.timestamp),
+          offset: m.offset,
+        }));
+        if (records.length === 0) return;
+        await handlers.batch(
+          {
+            topic,
+            partition,
+            records,
+            end: BigInt(payload.batch.lastOffset()) + 1n,
+            highWatermark: BigInt(payload.batch.highWatermark),
+          },
+          {
+            isCurrent: () =>
+              this.running &&
+              payload.isRunning() &&
+              !payload.isStale() &&
+              (this.seeks.get(key) ?? 0) === generation &&
+              !this.held.has(key),
+            heartbeat: () => payload.heartbeat(),
+          },
+        );
+        // Only the fetch position (commits are explicit); a batch cut short is fetched again.
+        if (this.running && !this.held.has(key) && (this.seeks.get(key) ?? 0) === generation)
+          payload.resolveOffset(payload.batch.lastOffset());
+      },
+    });
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.pausedByNode.add(keyOf(tp));
+    if (partitions.length > 0 && this.running) this.toggle('pause', partitions);
+  }
+
+  /**
+   * kafkajs throws from pause/resume while its consumer restarts (no consumer group yet); the
+   * sets above keep what the node asked for, and a restart re-applies kafkajs's own paused list.
+   * A throw here would otherwise escape as an unhandled rejection and end the process.
+   */
+  private toggle(action: 'pause' | 'resume', partitions: readonly TopicPartition[]): void {
+    try {
+      this.consumer[action](byTopic(partitions));
+    } catch {
+      // Not running (yet, or any more): nothing is fetched for these partitions then either.
+    }
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    const free = partitions.filter((tp) => {
+      this.pausedByNode.delete(keyOf(tp));
+      return !this.held.has(keyOf(tp));
+    });
+    if (free.length > 0 && this.running) this.toggle('resume', free);
+  }
+
+  seek(position: TopicPartition & { readonly offset: bigint }): void {
+    const key = keyOf(position);
+    this.seeks.set(key, (this.seeks.get(key) ?? 0) + 1);
+    this.consumer.seek({ topic: position.topic, partition: position.partition, offset: position.offset.toString() });
+  }
+
+  commit(offsets: readonly (TopicPartition & { readonly offset: bigint })[]): Promise<void> {
+    return this.consumer.commitOffsets(
+      offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset.toString() })),
+    );
+  }
+
+  stopFetching(): void {
+    this.running = false;
+    try {
+      this.consumer.pause(this.settings.topics.map((topic) => ({ topic })));
+    } catch {
+      // Stopped before the consumer ran (kafkajs refuses to pause then): there is nothing to fetch.
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+}
+
+/** kafkajs marks errors that may pass when tried again; a retry budget it used up wraps one. */
+function isTransient(error: unknown): boolean {
+  for (let e = error as { retriable?: unknown; name?: unknown; cause?: unknown } | undefined; e;) {
+    if (e.retriable === true) return true;
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+class KafkajsProducer implements ProducerPort {
+  private readonly producer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: ProducerSettings,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: settings.idempotent,
+      // The Java client's partitioner (murmur2 of the key): the same key lands on the same
+      // partition as with other Kafka clients.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: true,
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async send(records: ReadonlyMap<string, readonly ProducedRecord[]>): Promise<void> {
+    const topicMessages = [...records].map(([topic, list]) => ({
+      topic,
+      messages: list.map((r) => {
+        const m: Message = { key: r.key, value: r.value };
+        if (r.headers !== undefined) m.headers = { ...r.headers };
+        if (r.partition !== undefined) m.partition = r.partition;
+        if (r.timestamp !== undefined) m.timestamp = String(r.timestamp);
+        return m;
+      }),
+    }));
+    await this.producer.sendBatch({
+      topicMessages,
+      acks: this.settings.acks,
+      compression: this.settings.gzip ? CompressionTypes.GZIP : CompressionTypes.None,
+    });
+  }
+
+  isTransient(error: unknown): boolean {
+    return isTransient(error);
+  }
+
+  close(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/**
+ * The port over a kafkajs client.
+ *
+ * @example
+ * const port = kafkajsPort(new Kafka({ brokers: ['127.0.0.1:9092'] }));
+ */
+export function kafkajsPort(kafka: Kafka): KafkaClientPort {
+  return {
+    library: 'kafkajs',
+    consumer: (settings) => new KafkajsConsumer(kafka, settings),
+    producer: (settings) => new KafkajsProducer(kafka, settings),
+    async committedOffsets(groupId, topics) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const answer = await admin.fetchOffsets({ groupId, topics: [...topics] });
+        return answer.flatMap(({ topic, partitions }) =>
+          partitions.map((p) => ({
+            topic,
+            partition: p.partition,
+            offset: p.offset === '-1' ? null : BigInt(p.offset),
+          })),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}

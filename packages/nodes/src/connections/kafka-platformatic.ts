@@ -1,0 +1,491 @@
+/**
+ * The `@platformatic/kafka` (1.x) adapter of the Kafka port.
+ *
+ * Its consumer is one stream per member, not a fetch loop per partition, so:
+ * - pausing any partition pauses the stream (all of the member's partitions). A kafka-source's
+ *   partitions feed one output queue, so a full queue stops them all anyway;
+ * - a seek moves the stream's fetch position and drops what was already fetched for the partition;
+ * - the partition end (for lag) is polled once a second with ListOffsets.
+ * Static membership: `groupInstanceId` is passed on (KIP-345).
+ */
+import {
+  Consumer,
+  Producer,
+  compatibilityPartitioner,
+  ListOffsetTimestamps,
+  type ConnectionOptions,
+  type Message,
+  type MessageToProduce,
+  type MessagesStream,
+  type SASLOptions,
+} from '@platformatic/kafka';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type {
+  ConsumedRecord,
+  ConsumerHandlers,
+  ConsumerPort,
+  ConsumerSettings,
+  KafkaClientPort,
+  ProducedRecord,
+  ProducerPort,
+  ProducerSettings,
+  TopicPartition,
+} from './kafka-port.js';
+
+export interface PlatformaticOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly tls: TlsConnectionOptions | undefined;
+  readonly sasl:
+    { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+  readonly connectTimeoutMs: number;
+}
+
+const MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
+
+function base(options: PlatformaticOptions, role: string) {
+  const connection: ConnectionOptions = { connectTimeout: options.connectTimeoutMs };
+  if (options.tls !== undefined) connection.tls = options.tls;
+  if (options.sasl !== undefined) {
+    const sasl: SASLOptions = {
+      mechanism: MECHANISMS[options.sasl.mechanism],
+      username: options.sasl.username,
+      password: options.sasl.password,
+    };
+    connection.sasl = sasl;
+  }
+  return { ...connection, clientId: `${options.clientId}-${role}`, bootstrapBrokers: [...options.brokers] };
+}
+
+type Record_ = Message<Buffer, Buffer, Buffer, Buffer>;
+
+const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
+/** How many fetched records wait in the adapter before the stream is paused. */
+const BUFFER_LIMIT = 4096;
+const LAG_POLL_MS = 1000;
+
+function findCode(error: unknown, id: string): boolean {
+  const e = error as { findBy?: (property: string, value: unknown) => unknown; apiId?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.apiId === id) return true;
+  return typeof e.findBy === 'function' && e.findBy('apiId', id) !== null && e.findBy('apiId', id) !== undefined;
+}
+
+class PlatformaticConsumer implements ConsumerPort {
+  private readonly consumer: Consumer;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  private handlers: ConsumerHandlers | null = null;
+  private running = false;
+  private readonly pausedByNode = new Set<string>();
+  /** Between a join and the answer of `assigned` (and the stream's own offset refresh). */
+  private held = true;
+  private refreshed = false;
+  private assignedAnswered = false;
+  private owned = new Set<string>();
+  /** Seeks to apply once the stream refreshed its offsets after a join. */
+  private readonly pendingSeeks = new Map<string, bigint>();
+  /** Bumped per partition by a seek and per member by a join: a batch from before is not current. */
+  private readonly generations = new Map<string, number>();
+  private joinGeneration = 0;
+  /** Records below this offset of a partition are dropped (fetched before a seek). */
+  private readonly floors = new Map<string, bigint>();
+  private buffer: Record_[] = [];
+  private draining = false;
+  private drainScheduled = false;
+  private readonly ends = new Map<string, bigint>();
+  private lagTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    options: PlatformaticOptions,
+    private readonly settings: ConsumerSettings,
+  ) {
+    this.consumer = new Consumer({
+      ...base(options, 'source'),
+      groupId: settings.groupId,
+      ...(settings.groupInstanceId === null ? {} : { groupInstanceId: settings.groupInstanceId }),
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(settings.sessionTimeoutMs / 3)),
+      // Short fetch waits: a pause, a resume and a stop take effect sooner.
+      maxWaitTime: 1000,
+      autocommit: false,
+      // The broker's tools default; no retries here means an unreachable broker fails the start.
+      retries: 5,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.consumer.metadata({ topics: [] });
+  }
+
+  async subscribe(): Promise<void> {
+    // The stream subscribes when it starts; here the topics are only checked to exist.
+    // Like kafkajs, ask the broker to create a missing topic (it does if auto.create.topics.enable).
+    await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: true });
+  }
+
+  isMissingTopic(error: unknown): boolean {
+    return (
+      findCode(error, 'UNKNOWN_TOPIC_OR_PARTITION') ||
+      findCode(error, 'LEADER_NOT_AVAILABLE') ||
+      (error instanceof Error && error.message.startsWith('Unknown topic '))
+    );
+  }
+
+  async run(handlers: ConsumerHandlers): Promise<void> {
+    this.handlers = handlers;
+    this.running = true;
+    const c = this.consumer;
+    c.on('consumer:group:join', (payload) => this.onJoin(payload.assignments ?? []));
+    c.on('consumer:group:rebalance', () => handlers.revoking());
+    await this.openStream();
+    this.lagTimer = setInterval(() => void this.pollEnds(), LAG_POLL_MS);
+    this.lagTimer.unref();
+    void this.pollEnds();
+  }
+
+  private async openStream(): Promise<void> {
+    const stream = await this.consumer.consume({
+      topics: [...this.settings.topics],
+      mode: 'committed',
+      fallbackMode: this.settings.startFrom,
+      autocommit: false,
+      maxWaitTime: 1000,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(this.settings.sessionTimeoutMs / 3)),
+    });
+    this.stream = stream;
+    stream.on('offsets', () => {
+      if (this.stream !== stream) return;
+      this.refreshed = true;
+      this.applySeeks();
+      this.release();
+    });
+    stream.on('error', (error: Error) => {
+      if (this.running && this.stream === stream) void this.restart(error);
+    });
+    stream.on('data', (record: Record_) => {
+      if (this.stream !== stream) return;
+      this.buffer.push(record);
+      if (this.buffer.length >= BUFFER_LIMIT) this.updatePause();
+      // One fetch pushes its records synchronously: hand them on together, after the last one.
+      if (!this.draining && !this.drainScheduled) {
+        this.drainScheduled = true;
+        queueMicrotask(() => {
+          this.drainScheduled = false;
+          if (!this.draining) void this.drain();
+        });
+      }
+    });
+    // The join happened inside `consume`, before this stream existed.
+    this.refreshed = true;
+    this.applySeeks();
+    this.updatePause();
+    this.release();
+  }
+
+  /**
+   * The stream gave up (a broker away longer than the client's retries): like kafkajs's restart,
+   * open a new one — it reads from the group's commits — trying again with growing pauses while
+   * the consumer runs. Errors that retrying cannot fix (authorisation) fail the source.
+   */
+  private async restart(error: Error): Promise<void> {
+    if (!isTransient(error)) {
+      this.handlers?.failed(error);
+      return;
+    }
+    this.handlers?.restarting(error);
+    const old = this.stream;
+    this.stream = null;
+    this.buffer = [];
+    this.joinGeneration++; // batches under way are no longer current
+    this.held = true;
+    await old?.close().catch(() => undefined);
+    for (let attempt = 0; this.running; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)).unref());
+      if (!this.running) return;
+      try {
+        await this.openStream();
+        // Start again from the commits, as after a join (the consumer may not have needed one).
+        this.onJoin(this.consumer.assignments ?? [], true);
+        return;
+      } catch (retryError) {
+        if (!isTransient(retryError)) {
+          this.handlers?.failed(retryError as Error);
+          return;
+        }
+      }
+    }
+  }
+
+  /** `fresh`: called for a stream just opened (it read the commits itself), not for a join event. */
+  private onJoin(assignments: readonly { topic: string; partitions: number[] }[], fresh = false): void {
+    const partitions = assignments.flatMap(({ topic, partitions: list }) =>
+      list.map((partition) => ({ topic, partition })),
+    );
+    this.joinGeneration++;
+    // Every assigned partition starts again from the group's commit (or Start from), as with
+    // kafkajs: the stream would otherwise keep its own read position for a partition it had,
+    // skipping what was read but never confirmed. The stream refreshes them right after this.
+    if (!fresh) this.stream?.offsetsToFetch.clear();
+    this.floors.clear();
+    this.owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
+    this.buffer = this.buffer.filter((r) => this.owned.has(keyOf(r.topic, r.partition)));
+    this.held = true;
+    // The stream refreshes its offsets after this event; a stream not yet open (or just opened) has.
+    this.refreshed = fresh || this.stream === null;
+    this.assignedAnswered = false;
+    this.updatePause();
+    const generation = this.joinGeneration;
+    this.handlers!.assigned(partitions).then(
+      () => {
+        if (generation !== this.joinGeneration) return;
+        this.assignedAnswered = true;
+        this.applySeeks();
+        this.release();
+      },
+      (error: unknown) => this.handlers?.failed(error as Error),
+    );
+  }
+
+  private release(): void {
+    if (!this.held || !this.refreshed || !this.assignedAnswered || this.stream === null) return;
+    this.held = false;
+    this.updatePause();
+  }
+
+  private applySeeks(): void {
+    const stream = this.stream;
+    if (stream === null) return;
+    for (const [key, offset] of this.pendingSeeks) stream.offsetsToFetch.set(key, offset);
+    if (this.refreshed && this.assignedAnswered) this.pendingSeeks.clear();
+  }
+
+  private updatePause(): void {
+    const stream = this.stream;
+    if (stream === null) return;
+    const pause = !this.running || this.held || this.pausedByNode.size > 0 || this.buffer.length >= BUFFER_LIMIT;
+    if (pause && !stream.isPaused()) stream.pause();
+    else if (!pause && stream.isPaused()) stream.resume();
+  }
+
+  /** Hands buffered records on, one partition's run at a time, in fetch order. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.buffer.length > 0 && this.running) {
+        const records = this.buffer;
+        this.buffer = [];
+        const groups = new Map<string, Record_[]>();
+        for (const r of records) {
+          const key = keyOf(r.topic, r.partition);
+          if (!this.owned.has(key)) continue;
+          const floor = this.floors.get(key);
+          if (floor !== undefined && r.offset < floor) continue;
+          let list = groups.get(key);
+          if (list === undefined) groups.set(key, (list = []));
+          list.push(r);
+        }
+        this.updatePause();
+        for (const [key, list] of groups) await this.deliver(key, list);
+      }
+    } catch (error) {
+      if (this.running) this.handlers?.failed(error as Error);
+    } finally {
+      this.draining = false;
+      this.updatePause();
+    }
+  }
+
+  private async deliver(key: string, list: Record_[]): Promise<void> {
+    const first = list[0]!;
+    const { topic, partition } = first;
+    const generation = this.generations.get(key) ?? 0;
+    const join = this.joinGeneration;
+    const records: ConsumedRecord[] = list.map((r) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of r.headers) headers[name.toString('utf8')] = value.toString('utf8');
+      return {
+        key: r.key ?? null,
+        value: r.value ?? null,
+        headers,
+        timestamp: Number(r.timestamp),
+        offset: r.offset.toString(),
+      };
+    });
+    const end = list[list.length - 1]!.offset + 1n;
+    const known = this.ends.get(key);
+    await this.handlers!.batch(
+      { topic, partition, records, end, highWatermark: known === undefined || known < end ? end : known },
+      {
+        isCurrent: () =>
+          this.running && !this.held && join === this.joinGeneration && (this.generations.get(key) ?? 0) === generation,
+        heartbeat: () => Promise.resolve(),
+      },
+    );
+  }
+
+  private async pollEnds(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const offsets = await this.consumer.listOffsets({
+        topics: [...this.settings.topics],
+        timestamp: ListOffsetTimestamps.LATEST,
+      });
+      for (const [topic, list] of offsets)
+        list.forEach((end, partition) => this.ends.set(keyOf(topic, partition), end));
+    } catch {
+      // Only lag figures depend on it; the next poll tries again.
+    }
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const { topic, partition } of partitions) this.pausedByNode.add(keyOf(topic, partition));
+    this.updatePause();
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const { topic, partition } of partitions) this.pausedByNode.delete(keyOf(topic, partition));
+    this.updatePause();
+  }
+
+  seek(position: TopicPartition & { readonly offset: bigint }): void {
+    const key = keyOf(position.topic, position.partition);
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+    this.floors.set(key, position.offset);
+    this.buffer = this.buffer.filter((r) => keyOf(r.topic, r.partition) !== key);
+    this.pendingSeeks.set(key, position.offset);
+    this.applySeeks();
+  }
+
+  async commit(offsets: readonly (TopicPartition & { readonly offset: bigint })[]): Promise<void> {
+    await this.consumer.commit({
+      offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset, leaderEpoch: -1 })),
+    });
+  }
+
+  stopFetching(): void {
+    this.running = false;
+    this.updatePause();
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    await this.stream?.close().catch(() => undefined);
+    await this.consumer.close();
+  }
+}
+
+/** Bytes per produce request: half the broker's default max.message.bytes. */
+const SEND_SLICE_BYTES = 512 * 1024;
+/** A record's framing in a batch (varints, attributes, deltas), roughly. */
+const RECORD_OVERHEAD = 24;
+
+function headerBytes(headers: Map<Buffer, Buffer> | undefined): number {
+  let size = 0;
+  if (headers !== undefined) for (const [k, v] of headers) size += k.length + v.length + 4;
+  return size;
+}
+
+function isTransient(error: unknown): boolean {
+  const e = error as { canRetry?: unknown; errors?: unknown[]; code?: unknown; cause?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.canRetry === true || e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT') return true;
+  if (Array.isArray(e.errors) && e.errors.some(isTransient)) return true;
+  return e.cause !== undefined && isTransient(e.cause);
+}
+
+class PlatformaticProducer implements ProducerPort {
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+
+  constructor(
+    options: PlatformaticOptions,
+    private readonly settings: ProducerSettings,
+  ) {
+    this.producer = new Producer({
+      ...base(options, 'sink'),
+      idempotent: settings.idempotent,
+      acks: settings.acks,
+      ...(settings.gzip ? { compression: 'gzip' as const } : {}),
+      // The Java client's partitioner (murmur2 of the key, masked positive).
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: true,
+      // The sink retries on its own (with backpressure); the client's retries only shorten blips.
+      retries: 3,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.metadata({ topics: [] });
+  }
+
+  async send(byTopic: ReadonlyMap<string, readonly ProducedRecord[]>): Promise<void> {
+    // The client sends what it is given as one request, and the broker refuses a partition's
+    // batch above its max.message.bytes (1 MB by default): send in slices well below it.
+    let messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];
+    let bytes = 0;
+    for (const [topic, list] of byTopic)
+      for (const r of list) {
+        const value = r.value === null ? undefined : typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+        const key = r.key === null ? undefined : Buffer.from(r.key);
+        const headers =
+          r.headers === undefined
+            ? undefined
+            : new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]));
+        const size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0) + headerBytes(headers);
+        if (messages.length > 0 && bytes + size > SEND_SLICE_BYTES) {
+          await this.producer.send({ messages, acks: this.settings.acks });
+          messages = [];
+          bytes = 0;
+        }
+        messages.push({
+          topic,
+          ...(key === undefined ? {} : { key }),
+          ...(value === undefined ? {} : { value }),
+          ...(headers === undefined ? {} : { headers }),
+          ...(r.partition === undefined ? {} : { partition: r.partition }),
+          ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
+        });
+        bytes += size;
+      }
+    if (messages.length > 0) await this.producer.send({ messages, acks: this.settings.acks });
+  }
+
+  isTransient(error: unknown): boolean {
+    return isTransient(error);
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+}
+
+/**
+ * The port over `@platformatic/kafka`.
+ *
+ * @example
+ * const port = platformaticPort({ brokers: ['127.0.0.1:9092'], clientId: 'tributary', tls: undefined, sasl: undefined, connectTimeoutMs: 10_000 });
+ */
+export function platformaticPort(options: PlatformaticOptions): KafkaClientPort {
+  return {
+    library: 'platformatic',
+    consumer: (settings) => new PlatformaticConsumer(options, settings),
+    producer: (settings) => new PlatformaticProducer(options, settings),
+    async committedOffsets(groupId, topics) {
+      const consumer = new Consumer({ ...base(options, 'admin'), groupId });
+      try {
+        const metadata = await consumer.metadata({ topics: [...topics] });
+        const request = [...topics].map((topic) => ({
+          topic,
+          partitions: Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i),
+        }));
+        const answer = await consumer.listCommittedOffsets({ topics: request });
+        return [...answer].flatMap(([topic, list]) =>
+          list.map((offset, partition) => ({ topic, partition, offset: offset < 0n ? null : offset })),
+        );
+      } finally {
+        await consumer.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Node-only seams between a resumable source and the nodes of its flow, without a change to the
+ * node context: a flow's nodes run in one worker thread, so a module-level registry keyed by
+ * (flow id, node id) reaches them all.
+ *
+ * - A **position owner** (a sink that stores source offsets in its own transaction) tells a
+ *   kafka-source where to resume, on start and on every partition assignment.
+ * - A **source control** lets another node (a `checkpoint`) pause, resume or seek a kafka-source.
+ */
+import type { NodeContext } from '@tributary/shared';
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Owns the positions of the sources feeding it. */
+export interface PositionOwner {
+  /**
+   * The next offset to read for each partition it knows; a partition missing from the map resumes
+   * from the consumer group's committed offset. Throwing fails the source (no silent fallback).
+   */
+  resumeFrom(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, bigint>>;
+}
+
+/** What a running kafka-source lets other nodes of its flow do. */
+export interface SourceControl {
+  /** Stops fetching these partitions (a partition not owned is ignored). */
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** The next fetch of the partition reads from `offset`. */
+  seek(position: TopicPartition & { readonly offset: bigint }): void;
+  /** The partitions owned now. */
+  assigned(): TopicPartition[];
+}
+
+interface Slot<T> {
+  value: T | undefined;
+  waiters: ((value: T) => void)[];
+}
+
+class Registry<T> {
+  private readonly slots = new Map<string, Slot<T>>();
+
+  private slot(flowId: string, nodeId: string): Slot<T> {
+    const key = `${flowId}\u0000${nodeId}`;
+    let slot = this.slots.get(key);
+    if (slot === undefined) this.slots.set(key, (slot = { value: undefined, waiters: [] }));
+    return slot;
+  }
+
+  provide(flowId: string, nodeId: string, value: T): () => void {
+    const slot = this.slot(flowId, nodeId);
+    slot.value = value;
+    for (const wake of slot.waiters.splice(0)) wake(value);
+    return () => {
+      if (slot.value === value) slot.value = undefined;
+    };
+  }
+
+  /** The value once provided; rejects after `timeoutMs` naming what is missing. */
+  get(flowId: string, nodeId: string, what: string, timeoutMs: number): Promise<T> {
+    const slot = this.slot(flowId, nodeId);
+    if (slot.value !== undefined) return Promise.resolve(slot.value);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        slot.waiters.splice(slot.waiters.indexOf(wake), 1);
+        reject(new Error(`node "${nodeId}" of flow "${flowId}" is not a running ${what} (waited ${timeoutMs} ms)`));
+      }, timeoutMs);
+      timer.unref();
+      const wake = (value: T) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      slot.waiters.push(wake);
+    });
+  }
+}
+
+const owners = new Registry<PositionOwner>();
+const controls = new Registry<SourceControl>();
+
+/**
+ * Registers this node as the position owner sources may name in `positionsFrom`. Returns the
+ * unregister function (call it in `close`).
+ *
+ * @example
+ * const unregister = providePositions(ctx, { resumeFrom: async (topic, partitions) => new Map() });
+ */
+export function providePositions(ctx: NodeContext, owner: PositionOwner): () => void {
+  return owners.provide(ctx.flowId, ctx.nodeId, owner);
+}
+
+/** The position owner registered under `nodeId` in this flow (waits for it up to `timeoutMs`). */
+export function positionOwnerOf(ctx: NodeContext, nodeId: string, timeoutMs = 10_000): Promise<PositionOwner> {
+  return owners.get(ctx.flowId, nodeId, 'position owner', timeoutMs);
+}
+
+/** Registers a running source's control under its node id. Returns the unregister function. */
+export function provideSourceControl(ctx: NodeContext, control: SourceControl): () => void {
+  return controls.provide(ctx.flowId, ctx.nodeId, control);
+}
+
+/**
+ * The control of source `nodeId` in this flow (waits for it to start up to `timeoutMs`).
+ *
+ * @example
+ * const control = await sourceControlOf(ctx, 'orders');
+ * control.seek({ topic: 'orders', partition: 0, offset: 100n });
+ */
+export function sourceControlOf(ctx: NodeContext, nodeId: string, timeoutMs = 10_000): Promise<SourceControl> {
+  return controls.get(ctx.flowId, nodeId, 'source with a control', timeoutMs);
+}

@@ -1,0 +1,421 @@
+#!/usr/bin/env node
+// A real SQS-compatible server (ElasticMQ) for tests and local development, without Docker: its jars
+// come from Maven Central (pom.xml beside this file) and run on the machine's JDK. Queues live in memory;
+// tests create their own (unique names) through the AWS SDK. Node built-ins only: it runs before
+// `pnpm install`.
+//
+//   node scripts/elasticmq/elasticmq.mjs start [--port 9324]   start (or say it already runs), wait until ready
+//   node scripts/elasticmq/elasticmq.mjs stop                  SIGTERM, wait, then SIGKILL
+//   node scripts/elasticmq/elasticmq.mjs status                exit 0 when an SQS endpoint answers, else 1
+//   node scripts/elasticmq/elasticmq.mjs wait [--timeout 60]   wait until it answers
+//   node scripts/elasticmq/elasticmq.mjs logs [--lines 80]     tail of the server's output
+//
+// Environment: TRIBUTARY_CACHE_DIR (jar cache root, default ~/.cache/tributary), ELASTICMQ_VERSION,
+// ELASTICMQ_PORT, TRIBUTARY_ELASTICMQ_DIR (state: config, log, pid; default $TMPDIR/tributary-elasticmq-<port>),
+// JAVA_HOME.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HOST = '127.0.0.1';
+const DEFAULT_VERSION = '1.7.1';
+const here = dirname(fileURLToPath(import.meta.url));
+const started = Date.now();
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    port: { type: 'string' },
+    version: { type: 'string' },
+    timeout: { type: 'string' },
+    lines: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const command = positionals[0] ?? 'help';
+const port = Number(opts.port ?? process.env.ELASTICMQ_PORT ?? '9324');
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`elasticmq: error: --port must be a port number (1-65535), got "${opts.port}"`);
+  process.exit(2);
+}
+const version = opts.version ?? process.env.ELASTICMQ_VERSION ?? DEFAULT_VERSION;
+const cacheRoot = process.env.TRIBUTARY_CACHE_DIR || join(homedir(), '.cache', 'tributary');
+const libsDir = join(cacheRoot, 'elasticmq', version, 'libs');
+const stateDir = process.env.TRIBUTARY_ELASTICMQ_DIR ?? join(tmpdir(), `tributary-elasticmq-${port}`);
+const paths = {
+  config: join(stateDir, 'elasticmq.conf'),
+  out: join(stateDir, 'elasticmq.log'),
+  pid: join(stateDir, 'elasticmq.pid'),
+  lock: join(stateDir, 'start.lock'),
+};
+const endpoint = `http://${HOST}:${port}`;
+
+const say = (text) => console.log(`elasticmq: ${text}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+
+/** A failure the user can act on: printed without a stack trace. */
+class Failure extends Error {
+  constructor(message, detail) {
+    super(message);
+    this.detail = detail;
+  }
+}
+const fail = (text, detail) => {
+  throw new Failure(text, detail);
+};
+
+function tail(file, lines = 30) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Whether an SQS endpoint answers: ListQueues in the JSON protocol (what @aws-sdk/client-sqs speaks).
+ * A TCP connect is not enough: the port may open before the REST layer is ready.
+ */
+async function answers() {
+  try {
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ListQueues' },
+      body: '{}',
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!response.ok) return false;
+    const body = await response.json();
+    return typeof body === 'object' && body !== null;
+  } catch {
+    return false;
+  }
+}
+
+function portBusy(checkPort) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(checkPort, HOST, () => server.close(() => resolve(false)));
+  });
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** The pid in the pid file, if that process is alive and is our server (pids get reused). */
+function ourPid() {
+  let pid;
+  try {
+    pid = Number(readFileSync(paths.pid, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return null;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes('org.elasticmq.server.Main') || !cmdline.includes(paths.config)) return null;
+  } catch {
+    // No /proc (not Linux): trust the pid file.
+  }
+  return pid;
+}
+
+function javaBin() {
+  const fromHome = process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin', 'java');
+  return fromHome && existsSync(fromHome) ? fromHome : 'java';
+}
+
+function checkJava(java) {
+  const result = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  if (result.error)
+    fail(
+      `java not found (${result.error.code ?? result.error.message}): ElasticMQ needs a JDK 11 or newer.`,
+      'Install one (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME.',
+    );
+}
+
+const libsReady = () => existsSync(join(libsDir, '.complete'));
+
+/** Resolves the jars once per version into the cache (temp folder, then rename: never half a copy). */
+function resolveJars() {
+  if (libsReady()) return;
+  if (spawnSync('mvn', ['-v']).error)
+    fail(
+      "mvn not found: it fetches ElasticMQ's jars from Maven Central the first time.",
+      'Install Maven (Debian: apt-get install -y maven), or copy a resolved libs folder to ' + libsDir,
+    );
+  say(`resolving jars (first time, ~37 MB) for ElasticMQ ${version} into ${libsDir}…`);
+  const parent = join(cacheRoot, 'elasticmq', version);
+  mkdirSync(parent, { recursive: true });
+  const work = mkdtempSync(join(parent, '.resolve-'));
+  try {
+    copyFileSync(join(here, 'pom.xml'), join(work, 'pom.xml'));
+    const result = spawnSync(
+      'mvn',
+      [
+        '-B',
+        '--no-transfer-progress',
+        '-Dstyle.color=never',
+        '-q',
+        '-f',
+        join(work, 'pom.xml'),
+        `-Delasticmq.version=${version}`,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${join(work, 'libs')}`,
+        '-DincludeScope=runtime',
+      ],
+      { cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+    if (result.error || result.status !== 0)
+      fail(
+        `mvn dependency:copy-dependencies failed for org.elasticmq:elasticmq-server_2.13:${version}. Last lines:`,
+        output.split('\n').slice(-25).join('\n') || '(no output)',
+      );
+    const jars = readdirSync(join(work, 'libs')).filter((f) => f.endsWith('.jar'));
+    if (!jars.includes(`elasticmq-server_2.13-${version}.jar`))
+      fail(`mvn finished but elasticmq-server_2.13-${version}.jar is not among the ${jars.length} jars it copied`);
+    writeFileSync(join(work, 'libs', '.complete'), jars.sort().join('\n') + '\n');
+    if (!libsReady()) {
+      rmSync(libsDir, { recursive: true, force: true });
+      try {
+        renameSync(join(work, 'libs'), libsDir);
+      } catch (error) {
+        if (!libsReady()) throw error;
+      }
+    }
+    say(`resolved ${jars.length} jars in ${elapsed()} s`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * In-memory queues; only the REST SQS API on our port (the stats UI is off: its default port 9325
+ * would collide with a second instance). `tributary-demo` and its dead-letter queue serve the example
+ * flows (with tributary-demo-out); tests create queues of their own with unique names.
+ */
+function writeConfig() {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(
+    paths.config,
+    `include classpath("application.conf")
+
+node-address {
+  protocol = http
+  host = "${HOST}"
+  port = ${port}
+  context-path = ""
+}
+rest-sqs {
+  enabled = true
+  bind-port = ${port}
+  bind-hostname = "${HOST}"
+  sqs-limits = strict
+}
+rest-stats {
+  enabled = false
+}
+queues {
+  tributary-demo-dlq {}
+  tributary-demo-out {}
+  tributary-demo {
+    defaultVisibilityTimeout = 30 seconds
+    receiveMessageWait = 0 seconds
+    deadLettersQueue {
+      name = "tributary-demo-dlq"
+      maxReceiveCount = 5
+    }
+  }
+}
+`,
+  );
+}
+
+async function lock(timeoutMs) {
+  mkdirSync(stateDir, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(paths.lock, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(paths.lock, { force: true });
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const holder = Number(tail(paths.lock, 1));
+    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      rmSync(paths.lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) fail(`another start (pid ${holder}) holds ${paths.lock}`);
+    await sleep(250);
+  }
+}
+
+async function waitReady(pid, timeoutMs, exited) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await answers()) return true;
+    if (exited?.() || (pid && !alive(pid))) return null;
+    if (Date.now() > deadline) return undefined;
+    await sleep(200);
+  }
+}
+
+async function stopPid(pid, graceMs) {
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (!alive(pid)) return 'SIGTERM';
+  process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await sleep(50);
+  return 'SIGKILL';
+}
+
+async function start() {
+  const timeoutMs = Number(opts.timeout ?? 90) * 1000;
+  const unlock = await lock(timeoutMs);
+  try {
+    const running = ourPid();
+    if (running) {
+      if (!(await waitReady(running, timeoutMs)))
+        fail(`pid ${running} runs but nothing answers on ${endpoint}`, tail(paths.out));
+      say(`ready on ${endpoint} (already running, pid ${running})`);
+      return;
+    }
+    if (await portBusy(port)) {
+      if (await answers()) {
+        say(`an SQS endpoint already answers on ${endpoint} (not started from ${stateDir})`);
+        return;
+      }
+      fail(
+        `port ${port} on ${HOST} is in use by a program that is not an SQS endpoint.`,
+        `See who holds it: ss -ltnp 'sport = :${port}'. Or choose another: --port N (then SQS_ENDPOINT=http://${HOST}:N).`,
+      );
+    }
+    const java = javaBin();
+    checkJava(java);
+    resolveJars();
+    writeConfig();
+    say(`starting ElasticMQ ${version}…`);
+    rmSync(paths.out, { force: true });
+    const out = openSync(paths.out, 'a');
+    const child = spawn(
+      java,
+      ['-Xms64m', '-Xmx256m', `-Dconfig.file=${paths.config}`, '-cp', `${libsDir}/*`, 'org.elasticmq.server.Main'],
+      { cwd: stateDir, detached: true, stdio: ['ignore', out, out] },
+    );
+    closeSync(out);
+    let exitedWith = null;
+    child.on('exit', (code, signal) => (exitedWith = signal ?? code));
+    child.on('error', (error) => (exitedWith = error.message));
+    child.unref();
+    if (!child.pid) fail(`could not start ${java}`);
+    writeFileSync(paths.pid, `${child.pid}\n`);
+    const ready = await waitReady(child.pid, timeoutMs, () => exitedWith !== null);
+    if (ready === null) {
+      rmSync(paths.pid, { force: true });
+      fail(`ElasticMQ exited (${exitedWith}) before it was ready. Last lines:`, tail(paths.out));
+    }
+    if (ready === undefined) {
+      await stopPid(child.pid, 10_000);
+      rmSync(paths.pid, { force: true });
+      fail(`ElasticMQ did not answer on ${endpoint} within ${timeoutMs / 1000} s; stopped it.`, tail(paths.out));
+    }
+    say(`ready on ${endpoint} in ${elapsed()} s (pid ${child.pid}, log ${paths.out})`);
+  } finally {
+    unlock();
+  }
+}
+
+async function stop() {
+  const pid = ourPid();
+  if (!pid) {
+    rmSync(paths.pid, { force: true });
+    say((await answers()) ? `not started from ${stateDir}: leaving ${endpoint} alone` : 'not running');
+    return;
+  }
+  say(`stopping pid ${pid}…`);
+  const how = await stopPid(pid, Number(opts.timeout ?? 20) * 1000);
+  rmSync(paths.pid, { force: true });
+  say(how === 'SIGTERM' ? `stopped in ${elapsed()} s` : 'did not stop on SIGTERM in time: killed (SIGKILL)');
+}
+
+async function status() {
+  const pid = ourPid();
+  const ok = await answers();
+  if (ok)
+    say(`answers on ${endpoint}${pid ? ` (pid ${pid}, state in ${stateDir})` : ` (not started from ${stateDir})`}`);
+  else if (pid) say(`pid ${pid} runs but does not answer on ${endpoint} (starting, or stuck: see logs)`);
+  else say(`not running (nothing answers on ${endpoint})`);
+  process.exitCode = ok ? 0 : 1;
+}
+
+async function waitCommand() {
+  const timeoutMs = Number(opts.timeout ?? 60) * 1000;
+  if (!(await waitReady(null, timeoutMs)))
+    fail(
+      `nothing answered on ${endpoint} within ${timeoutMs / 1000} s. Start it: node scripts/elasticmq/elasticmq.mjs start`,
+    );
+  say(`ready on ${endpoint} after ${elapsed()} s`);
+}
+
+const usage = `usage: node scripts/elasticmq/elasticmq.mjs <start|stop|status|wait|logs> [--port 9324] [--version ${DEFAULT_VERSION}]
+  start    resolve the jars (first time), start ElasticMQ, wait until it answers (--timeout S, default 90)
+  stop     SIGTERM, then SIGKILL after --timeout S (default 20)
+  status   exit 0 when an SQS endpoint answers on the port, 1 otherwise
+  wait     wait until it answers (--timeout S, default 60)
+  logs     last --lines N (default 80) of its output
+state: ${stateDir}   jars: ${libsDir}`;
+
+const commands = {
+  start,
+  stop,
+  status,
+  wait: waitCommand,
+  logs: () => console.log(tail(paths.out, Number(opts.lines ?? 80)) || `no log yet at ${paths.out}`),
+};
+if (opts.help || !(command in commands)) {
+  console.log(usage);
+  process.exitCode = opts.help || command === 'help' ? 0 : 2;
+} else {
+  try {
+    await commands[command]();
+  } catch (error) {
+    if (!(error instanceof Failure)) throw error;
+    console.error(`elasticmq: error: ${error.message}`);
+    if (error.detail) console.error(error.detail.replace(/^/gm, '  │ '));
+    process.exitCode = 1;
+  }
+}
