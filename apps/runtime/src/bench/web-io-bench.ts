@@ -202,17 +202,22 @@ async function sseFanout(): Promise<Figures> {
       ['stamp', 'out'],
     ],
   );
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  // The endpoint exists once the flow started; the clients connect then, and the window is measured
+  // from the moment all of them are connected (the node reports its clients once a second).
+  const run = await startFlow(flow, { registry: createNodeRegistry(), dataDir, endpoints: hub.forFlow('bench-sse') });
   const clients = fork(self, ['--sse-clients', `${listening.url}/streams/bench-sse/out`, String(SSE_CLIENTS)], {
     stdio: 'inherit',
   });
-  // Let the clients connect before the feed starts.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  const run = await startFlow(flow, { registry: createNodeRegistry(), dataDir, endpoints: hub.forFlow('bench-sse') });
+  const connectedBy = Date.now() + 60_000;
+  while (Number(run.stats().nodes.out?.custom.clients ?? 0) < SSE_CLIENTS && Date.now() < connectedBy) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const before = run.stats().nodes.out?.in ?? 0;
   await new Promise((resolve) => setTimeout(resolve, SSE_SECONDS * 1000));
   const stats = run.stats();
-  const published = stats.nodes.out?.in ?? 0;
+  const published = (stats.nodes.out?.in ?? 0) - before;
   const dropped = Number(stats.nodes.out?.custom.droppedClients ?? 0);
   const figures = await new Promise<Figures>((resolve) => {
     clients.once('message', (m) => resolve(m as Figures));
@@ -225,6 +230,7 @@ async function sseFanout(): Promise<Figures> {
   return {
     clients: SSE_CLIENTS,
     events_per_s: Math.round(published / SSE_SECONDS),
+    connected_clients: Number(stats.nodes.out?.custom.clients ?? 0),
     delivered_per_client: Math.round(figures.events! / SSE_CLIENTS),
     delivered_per_parsing_client: Math.round(figures.parsedEvents! / 10),
     published,
