@@ -90,6 +90,31 @@ function ensureChromium() {
   });
 }
 
+/**
+ * The web I/O tests talk to peers Tributary did not write: Debian's python3-websockets, FastAPI and
+ * uvicorn (run by /usr/bin/python3, not a pyenv one), and curl. Checked by importing them; installed once.
+ */
+function ensurePythonPeers() {
+  const python = process.env.TRIBUTARY_PYTHON ?? '/usr/bin/python3';
+  const check = () =>
+    spawnSync(python, ['-c', 'import websockets, fastapi, uvicorn'], { stdio: 'ignore' }).status === 0;
+  if (existsSync(python) && check() && existsSync('/usr/bin/curl')) return;
+  if (!isRoot() || !existsSync('/usr/bin/apt-get')) {
+    fail(
+      'The web I/O tests need python3-websockets, python3-fastapi and python3-uvicorn (Debian: apt-get install them), or TRIBUTARY_PYTHON pointing at a python3 that has them.',
+    );
+  }
+  step('installing python3-websockets, python3-fastapi, python3-uvicorn from apt (once)');
+  must('apt-get', ['update', '-qq']);
+  must(
+    'apt-get',
+    ['install', '-y', '-qq', 'python3', 'python3-websockets', 'python3-fastapi', 'python3-uvicorn', 'curl'],
+    {
+      env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
+    },
+  );
+}
+
 /** Sums the vitest JSON reports so the run ends with one "N passed, N failed" line. */
 function summarise() {
   let passed = 0;
@@ -178,6 +203,7 @@ async function main() {
     case 'test': {
       install(pnpm);
       ensureChromium();
+      ensurePythonPeers();
       build(pnpm);
       const stopKafka = startKafka('the tests');
       const stopElasticMq = startElasticMq('the tests');

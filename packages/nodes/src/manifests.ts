@@ -38,6 +38,8 @@ import { sseSourceManifest } from './sse-source/manifest.js';
 import { sseEndpointManifest } from './sse-endpoint/manifest.js';
 import { webhookManifest } from './webhook/manifest.js';
 import { websocketSourceManifest } from './websocket-source/manifest.js';
+import { websocketSinkManifest } from './websocket-sink/manifest.js';
+import { httpRequestManifest } from './http-request/manifest.js';
 
 export {
   cacheManifest,
@@ -100,6 +102,8 @@ export const nodeManifests: readonly NodeManifest[] = [
   postgresSinkManifest,
   sqsSinkManifest,
   channelSinkManifest,
+  websocketSinkManifest,
+  httpRequestManifest,
 ];
 
 /**

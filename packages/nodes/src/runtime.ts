@@ -29,6 +29,8 @@ import { sqsSourceNode } from './sqs-source/runtime.js';
 import { sqsSinkNode } from './sqs-sink/runtime.js';
 import { channelSourceNode } from './channel-source/runtime.js';
 import { channelSinkNode } from './channel-sink/runtime.js';
+import { websocketSinkNode } from './websocket-sink/runtime.js';
+import { httpRequestNode } from './http-request/runtime.js';
 
 export {
   cacheNode,
@@ -117,6 +119,8 @@ export const nodeDefinitions: readonly NodeDefinition[] = [
   postgresSinkNode,
   sqsSinkNode,
   channelSinkNode,
+  websocketSinkNode,
+  httpRequestNode,
 ];
 
 /**

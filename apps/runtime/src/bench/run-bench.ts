@@ -3,7 +3,7 @@
  * Each engine scenario runs in a fresh child process so that peak RSS is its own.
  *
  * Env: RUNS (3) runs per engine scenario (median reported), BENCH_MESSAGES (1,000,000),
- *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,limit,node-red,watchers,kafka,state,sqs,editor,
+ *      NODE_RED=0 to skip Node-RED, NODE_RED_RUNS (1), BENCH_ONLY=engine,limit,node-red,watchers,kafka,state,sqs,web-io,editor,
  *      BENCH_PACED_SECONDS (2) per paced-latency run, BENCH_BURST_MESSAGES (10,000,000) for the memory run.
  *      SQS_BENCH_MESSAGES (10,000), SQS_BENCH_RUNS (3).
  */
@@ -264,6 +264,21 @@ async function main(): Promise<void> {
         out.sqs = r;
         lines.push(
           `sqs      sqs-source → counter, ${fmt(r.messages as number)} msgs on ElasticMQ: tributary ${fmt(r.tributary_msgs_per_s as number)} msgs/s, hand-written SDK receive/delete-batch loop ${fmt(r.hand_written_msgs_per_s as number)} msgs/s → ${r.tributary_vs_hand_written_pct as number}% (target ≥ 80%)  runs: ${(r.tributary_runs as number[]).map(fmt).join(', ')} / ${(r.hand_written_runs as number[]).map(fmt).join(', ')}`,
+        );
+      },
+    ],
+    [
+      'web-io',
+      async (out) => {
+        const fn = await optional('web-io-bench', 'runWebIoBench');
+        if (!fn) return;
+        const r = (await fn()) as Record<string, number>;
+        out['web-io'] = r;
+        lines.push(
+          `web-io   websocket-source → function → counter, ${fmt(r.ws_frames)} frames from one ws client: tributary ${fmt(r.ws_tributary_frames_per_s)} frames/s, bare ws server loop ${fmt(r.ws_bare_frames_per_s)} frames/s → ${r.ws_tributary_vs_bare_pct}% (target ≥ 70%)`,
+        );
+        lines.push(
+          `web-io   sse-endpoint fan-out ${fmt(r.sse_events_per_s)} events/s to ${r.sse_clients} clients: ${fmt(r.sse_delivered_per_client)} events per client, latency p50 ${r.sse_p50_ms} ms p99 ${r.sse_p99_ms} ms max ${r.sse_max_ms} ms, dropped clients ${r.sse_dropped_clients}, peak RSS ${r.sse_peak_rss_mb} MB`,
         );
       },
     ],

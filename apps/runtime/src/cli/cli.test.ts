@@ -37,6 +37,9 @@ describe('tributary validate', () => {
         'channel-consumer',
         'windowed-counts',
         'orders-wait-for-prices',
+        'web-feed',
+        'pin-acks',
+        'sse-loop',
       ].map((f) => join(examples, `${f}.flow.json`)),
     ]);
     expect(stdout).not.toContain('✖');

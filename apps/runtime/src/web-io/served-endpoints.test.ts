@@ -72,6 +72,40 @@ describe('endpoints of deployed flows on the server', () => {
     expect(await stopped.json()).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
   });
 
+  it('websocket-source (server) → function → websocket-sink (reply): the answer comes back on the same socket', async () => {
+    const server = await serverWith(
+      flow(
+        'echo',
+        [
+          ['in', 'websocket-source', { role: 'server', path: 'pins', codec: 'string' }],
+          ['upper', 'function', { code: 'return { ...msg, value: msg.value.toUpperCase() };' }],
+          ['out', 'websocket-sink', { mode: 'reply', codec: 'string' }],
+        ],
+        [
+          ['in', 'upper'],
+          ['upper', 'out'],
+        ],
+      ),
+    );
+    const open = (name: string) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/echo/pins`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      cleanups.push(() => ws.close());
+      const got: string[] = [];
+      ws.on('message', (data: Buffer) => got.push(data.toString()));
+      return new Promise<{ ws: WebSocket; got: string[]; name: string }>((resolve) =>
+        ws.once('open', () => resolve({ ws, got, name })),
+      );
+    };
+    const [a, b] = await Promise.all([open('a'), open('b')]);
+    a.ws.send('hello from a');
+    b.ws.send('hello from b');
+    await waitFor(() => a.got.length === 1 && b.got.length === 1, 'each reply');
+    expect(a.got).toEqual(['HELLO FROM A']);
+    expect(b.got).toEqual(['HELLO FROM B']);
+  });
+
   it('refuses a WebSocket upgrade without the token with a 401', async () => {
     const server = await serverWith(
       flow(

@@ -6,6 +6,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { EndpointSocket } from '@tributary/shared';
 
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** A client that lets this much pile up unsent is disconnected (1013, try again later), not buffered for. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export class WebSocketRoute {
   private readonly server: WebSocketServer;
@@ -58,7 +60,12 @@ function wrap(ws: WebSocket, req: IncomingMessage): EndpointSocket {
     id: randomUUID(),
     headers,
     send(data) {
-      if (ws.readyState === ws.OPEN) ws.send(data);
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        ws.close(1013, 'too slow: more than 4 MB waiting');
+        return;
+      }
+      ws.send(data);
     },
     pause: () => ws.pause(),
     resume: () => ws.resume(),

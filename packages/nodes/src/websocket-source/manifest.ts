@@ -32,7 +32,8 @@ confirmed by the sinks, *Reply text* (default \`acknowledged\`) is sent back on 
 request/acknowledge pattern of devices and feeds. A frame whose processing failed gets no reply.
 
 **Backpressure.** While the flow is full the node stops reading the sockets (the peers' writes
-back up in TCP). Stats: \`connected\` (client) or \`sessions\` (server), \`reconnects\`, \`frames\`.
+back up in TCP). Frames that arrive together are emitted as one batch (a reply still goes to each frame).
+Stats: \`connected\` (client) or \`sessions\` (server), \`reconnects\`, \`frames\`.
 `.trim(),
   config: z
     .strictObject({
@@ -41,7 +42,10 @@ back up in TCP). Stats: \`connected\` (client) or \`sessions\` (server), \`recon
         .default('client')
         .describe('client: connect to a URL; server: serve a path of the runtime')
         .meta(ui({ label: 'Role', widget: 'select', order: 1 })),
-      url: urlField(['ws', 'wss'], 2, 'ws://127.0.0.1:8765/feed', 'Client role: the WebSocket URL').optional(),
+      // A default rather than a requirement that depends on the role (forms mark required fields only).
+      url: urlField(['ws', 'wss'], 2, 'ws://127.0.0.1:8765/feed', 'Client role: the WebSocket URL').default(
+        'ws://127.0.0.1:8765/',
+      ),
       path: endpointPathField('/ws', 3, 'devices').optional(),
       codec: codecField(4, 'How frames are read: json, string or bytes'),
       reply: z

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createMessage, defineNode, type FlowMessage, type SourceContext } from '@tributary/shared';
+import { createMessage, defineNode, type FlowMessage, type MessageMeta, type SourceContext } from '@tributary/shared';
 import { tlsOptions } from '../connections/connection-of.js';
 import { codecFor } from '../lib/codecs.js';
+import { batchSizeFor } from '../lib/source-helpers.js';
 import { frameValue, keepConnected } from '../lib/ws-client.js';
 import { wsSessions } from '../lib/ws-sessions.js';
 import { websocketSourceManifest } from './manifest.js';
@@ -17,30 +18,70 @@ interface FrameSocket {
 export const websocketSourceNode = defineNode(websocketSourceManifest, async (config, nodeCtx) => {
   const codec = codecFor(config.codec);
   let source: SourceContext | null = null;
+  let batchSize = 1024;
   // While the flow is full, every socket is paused; they resume together when it has room.
   let full: Promise<void> | null = null;
   const sockets = new Set<FrameSocket>();
 
+  // Frames that arrived in the same turn of the event loop go out as one batch: one emit per
+  // frame would cost the engine a batch per frame.
+  let pending: { socket: FrameSocket; message: FlowMessage }[] = [];
+  let flushScheduled = false;
+
+  // Messages are immutable, so one meta object per socket and frame kind serves every frame.
+  const metas = new WeakMap<FrameSocket, readonly [MessageMeta, MessageMeta]>();
+  const metaOf = (socket: FrameSocket, binary: boolean): MessageMeta => {
+    let pair = metas.get(socket);
+    if (pair === undefined) {
+      pair = [
+        Object.freeze({ session: socket.id, binary: false }),
+        Object.freeze({ session: socket.id, binary: true }),
+      ];
+      metas.set(socket, pair);
+    }
+    return pair[binary ? 1 : 0];
+  };
+
   function onFrame(socket: FrameSocket, data: string | Uint8Array): void {
     const ctx = source;
     if (ctx === null || ctx.signal.aborted) return;
-    ctx.stats.add('frames');
-    const binary = typeof data !== 'string';
-    const raw = createMessage({ key: socket.id, value: data, meta: { session: socket.id, binary } });
+    const meta = metaOf(socket, typeof data !== 'string');
+    let value: unknown;
+    try {
+      value = codec.decode(data);
+    } catch (error) {
+      ctx.stats.add('frames');
+      track(ctx.emitError(error, createMessage({ key: socket.id, value: data, meta })));
+      return;
+    }
+    pending.push({ socket, message: createMessage({ key: socket.id, value, meta }) });
+    if (pending.length >= batchSize) flush();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    const ctx = source;
+    if (pending.length === 0 || ctx === null || ctx.signal.aborted) return;
+    const batch = pending;
+    pending = [];
+    ctx.stats.add('frames', batch.length);
+    // Replies go once everything derived from the batch was confirmed, each on its own socket.
     const onAck =
       config.reply === 'text'
         ? (ok: boolean) => {
-            if (ok) socket.send(config.replyText);
+            if (ok) for (const { socket } of batch) socket.send(config.replyText);
           }
         : undefined;
-    let message: FlowMessage;
-    try {
-      message = { ...raw, value: codec.decode(data) };
-    } catch (error) {
-      track(ctx.emitError(error, raw));
-      return;
-    }
-    track(ctx.emit([message], onAck));
+    track(
+      ctx.emit(
+        batch.map((f) => f.message),
+        onAck,
+      ),
+    );
   }
 
   function track(wait: Promise<void> | undefined): void {
@@ -86,6 +127,7 @@ export const websocketSourceNode = defineNode(websocketSourceManifest, async (co
   return {
     kind: 'source',
     async run(ctx: SourceContext) {
+      batchSize = batchSizeFor(undefined, ctx);
       source = ctx;
       if (config.role === 'server') {
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -98,7 +140,7 @@ export const websocketSourceNode = defineNode(websocketSourceManifest, async (co
       await keepConnected(
         ctx,
         {
-          url: config.url!,
+          url: config.url,
           subprotocols: config.subprotocols,
           headers,
           tls: tlsOptions(config.tls),
