@@ -37,6 +37,7 @@ describe('tributary validate', () => {
         'channel-consumer',
         'windowed-counts',
         'orders-wait-for-prices',
+        'cache-endpoint',
         'web-feed',
         'pin-acks',
         'sse-loop',
