@@ -89,7 +89,10 @@ export function createApp(ctx: AppContext): Express {
     }),
   );
 
+  // The editor's home list and its node test panel (a sample message as JSON).
+  api.use('/node-test', json);
   api.use(editorApiRoutes(ctx));
+
 
   api.get('/credentials', (_req, res) => {
     res.json({ names: ctx.credentials.names() });
