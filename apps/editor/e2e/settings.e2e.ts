@@ -89,7 +89,8 @@ describe('flow settings', () => {
     await card.getByRole('button', { name: 'Keep' }).click();
 
     await page.locator('[data-testid="save"]').click();
-    await expect.poll(dirty).not.toContain('unsaved');
+    // Wait for the save itself ("● not saved" does not contain "unsaved" either).
+    await expect.poll(dirty).toBe('✓ saved');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export' }).click(),

@@ -141,6 +141,20 @@ describe('flow fields', () => {
     expect(currentDocument(s.getState()).name).toBe('Test');
   });
 
+  it('an edit made while a save was on its way stays an unsaved change', () => {
+    const s = store();
+    s.getState().setDocMeta({ name: 'Orders' }, 'name');
+    const sent = currentDocument(s.getState());
+    s.getState().markSaved('r1', sent);
+    expect(s.getState().dirty).toBe(false);
+    s.getState().setDocMeta({ name: 'Orders, edited' }, 'name');
+    const sentAgain = currentDocument(s.getState());
+    s.getState().setDocMeta({ name: 'Orders, edited twice' }, 'name');
+    s.getState().markSaved('r2', sentAgain);
+    expect(s.getState().rev).toBe('r2');
+    expect(s.getState().dirty).toBe(true);
+  });
+
   it('counts loads, so a loaded flow is framed and an edit is not', () => {
     const s = store();
     const before = s.getState().loads;

@@ -38,7 +38,8 @@ export interface DocState extends EditorGraph {
   loads: number;
 
   load: (doc: FlowDocument, rev: string | undefined, dirty?: boolean) => void;
-  markSaved: (rev: string) => void;
+  /** The server stored `saved` as `rev`; the flow stays dirty if it was edited since (omit `saved` to clear it). */
+  markSaved: (rev: string, saved?: FlowDocument) => void;
   /** Records an undo step: call before a change that should be undoable as one step. */
   checkpoint: () => void;
   onNodesChange: (changes: NodeChange<EditorNode>[]) => void;
@@ -144,8 +145,10 @@ export function createDocStore(initial: FlowDocument) {
           });
         }
       },
-      markSaved(rev) {
-        set({ rev, dirty: false });
+      markSaved(rev, saved) {
+        // Edits made while the save was on its way are not in it: they stay unsaved changes.
+        const changed = saved !== undefined && JSON.stringify(currentDocument(get())) !== JSON.stringify(saved);
+        set({ rev, dirty: changed });
       },
       checkpoint: push,
       onNodesChange(changes) {

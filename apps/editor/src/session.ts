@@ -197,7 +197,7 @@ export async function save(overwriteRev?: string): Promise<boolean> {
   useUi.setState({ busy: 'Saving…', conflict: undefined });
   try {
     const record = rev === undefined ? await api.create(doc) : await api.replace(doc, rev);
-    useDoc.getState().markSaved(record.rev);
+    useDoc.getState().markSaved(record.rev, doc);
     notify('ok', `Saved (rev ${record.rev})`);
     if (rev === undefined) useStats.getState().resubscribe();
     // A first save gives the flow its address.
