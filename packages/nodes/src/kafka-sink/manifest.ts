@@ -13,10 +13,8 @@ export const kafkaSinkManifest = defineManifest({
   label: 'Kafka sink',
   description: 'Produces messages to a Kafka topic and confirms them once the brokers acknowledged them',
   category: 'kafka',
-  icon: 'kafka',
   inputs: [{ name: 'in' }],
   outputs: [],
-  connectionTypes: ['kafka'],
   docs: `
 Writes each message as a record: the message key becomes the record key (messages without a key
 are spread over the partitions), the value is encoded with *Codec*, and the message headers become

@@ -14,10 +14,8 @@ export const kafkaSourceManifest = defineManifest({
   label: 'Kafka source',
   description: 'Consumes one or more Kafka topics in a consumer group, committing offsets once messages are handled',
   category: 'kafka',
-  icon: 'kafka',
   inputs: [],
   outputs: [{ name: 'out', label: 'records' }],
-  connectionTypes: ['kafka'],
   docs: `
 Reads *Topics* as a member of the consumer group *Group id*: run the same flow in several places
 with the same group and Kafka spreads the partitions over them. Each message carries the record's
