@@ -76,11 +76,6 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   description: string;
   /** Palette group inside the kind, e.g. `kafka`, `transform`, `storage`, `testing`. */
   category: string;
-  /**
-   * @deprecated Nothing reads it (issue 9, point 6); kept only until the Kafka manifests drop it,
-   * then removed. Do not set it on new node types.
-   */
-  icon?: string;
   inputs: readonly PortDefinition[];
   outputs: readonly PortDefinition[];
   /** zod schema of the config, with defaults; the runtime parses config with it before a node starts. */
@@ -89,11 +84,6 @@ export interface NodeManifest<Config extends z.ZodType = z.ZodType> {
   migrations?: Readonly<Record<number, ConfigMigration>>;
   /** Markdown shown in the editor's help panel. */
   docs?: string;
-  /**
-   * @deprecated Nothing reads it: a config field's `ui.connectionType` hint says which connection
-   * type it takes. Kept only until the Kafka manifests drop it, then removed.
-   */
-  connectionTypes?: readonly string[];
   /**
    * Nodes that keep inputs unconfirmed (a window): the most input messages one may hold, from its
    * parsed config (typed loosely: manifests are spread onto other configs in tests). Checked at deploy against `maxUnconfirmed` of the sources upstream.

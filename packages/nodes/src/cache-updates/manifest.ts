@@ -24,8 +24,6 @@ export const cacheUpdatesManifest = defineManifest({
   label: 'Cache updates',
   description: 'Emits every put, update and delete of a cache store (a change stream)',
   category: 'storage',
-  icon: 'database',
-  connectionTypes: ['redis'],
   inputs: [],
   outputs: [{ name: 'out', description: 'One message per change' }],
   docs: DOCS,

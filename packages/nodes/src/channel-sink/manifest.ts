@@ -11,10 +11,8 @@ export const channelSinkManifest = defineManifest({
   label: 'Channel sink',
   description: "Produces messages to topics over HTTP, in batches, through a streaming service's producer path",
   category: 'queues',
-  icon: 'upload',
   inputs: [{ name: 'in' }],
   outputs: [],
-  connectionTypes: ['channel'],
   docs: `
 Sends messages as records to *Topic* through the service's producer path (OpenDXL:
 \`POST …/produce\`; Confluent REST v2: \`POST /topics/{topic}\`), up to *Batch size* records per

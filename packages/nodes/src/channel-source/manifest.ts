@@ -12,10 +12,8 @@ export const channelSourceManifest = defineManifest({
   description:
     'Consumes topics over HTTP as a consumer in a consumer group (OpenDXL channel, Confluent REST v2, Tributary)',
   category: 'queues',
-  icon: 'download',
   inputs: [],
   outputs: [{ name: 'out', label: 'records' }],
-  connectionTypes: ['channel'],
   docs: `
 A consumer of *Group* on a streaming service reached over HTTP — what the OpenDXL streaming client's
 \`Channel\` does, as a node. It creates a consumer (with *Start from*, the session and request

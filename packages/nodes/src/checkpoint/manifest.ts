@@ -34,7 +34,6 @@ export const checkpointManifest = defineManifest({
   label: 'Checkpoint',
   description: 'Pauses a dependent stream while the stream it depends on falls behind, then resumes or reprocesses',
   category: 'transform',
-  icon: 'checkpoint',
   inputs: [{ name: 'in' }],
   outputs: [
     { name: 'out', label: 'messages', description: 'The messages, passed on (paused while the dependency is down)' },

@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { CookieJar } from 'tough-cookie';
-import type { NodeContext, NodeLogger, NodeStatsReporter } from '@tributary/shared';
+import { backoffDelay, sleep, type NodeContext, type NodeLogger, type NodeStatsReporter } from '@tributary/shared';
 import { NodeConfigError } from '../lib/compile.js';
 import { connectionOf } from './connection-of.js';
 import { channelConnection, type ChannelConnectionConfig } from './channel.js';
@@ -137,8 +137,7 @@ export class ChannelHttp {
         throw new ChannelHttpError(`${req.method} ${req.path}: ${failure} (after ${attempt} attempts)`, status, body);
       this.stats.add('retries');
       this.log.warn(`${req.method} ${req.path} failed (${failure}), trying again`);
-      const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt) * (0.8 + Math.random() * 0.2);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(backoffDelay(attempt, { initialMs: 200, maxMs: MAX_BACKOFF_MS }), signal);
       if (signal?.aborted) throw new Error('stopped');
     }
   }

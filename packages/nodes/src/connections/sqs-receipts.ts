@@ -9,7 +9,7 @@ import {
   type BatchResultErrorEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { NodeLogger, NodeStatsReporter } from '@tributary/shared';
+import { backoffDelay, sleep, type NodeLogger, type NodeStatsReporter } from '@tributary/shared';
 import { describeSqsError } from './sqs-client.js';
 
 /** SQS's limit of entries per batch request. */
@@ -24,8 +24,7 @@ function isPermanent(entry: BatchResultErrorEntry): boolean {
   return /ReceiptHandleIsInvalid|InvalidParameterValue|MessageNotInflight/i.test(entry.Code ?? '');
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const backoffMs = (attempt: number) => Math.min(5000, 100 * 2 ** attempt) * (0.8 + Math.random() * 0.2);
+const RETRY_BACKOFF = { initialMs: 100, maxMs: 5000 };
 
 interface Pending {
   readonly handle: string;
@@ -125,7 +124,7 @@ export class ReceiptDeleter {
     }
     for (const entry of succeeded) this.queued.delete(entry.handle);
     if (retry.length > 0) {
-      await pause(backoffMs(Math.max(...retry.map((e) => e.attempts))));
+      await sleep(backoffDelay(Math.max(...retry.map((e) => e.attempts)), RETRY_BACKOFF));
       this.queue.push(...retry);
     }
   }

@@ -12,7 +12,6 @@ export const debugManifest = defineManifest({
   label: 'Debug',
   description: "Shows the messages it receives in the editor's debug panel, as trees you can open",
   category: 'output',
-  icon: 'bug',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `

@@ -11,7 +11,6 @@ export const httpRequestManifest = defineManifest({
   label: 'HTTP request',
   description: 'POSTs or PUTs each message, or each batch as a JSON array, to a URL; confirms on 2xx',
   category: 'web',
-  icon: 'http',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `

@@ -1,7 +1,6 @@
 import { Agent, fetch, type Dispatcher } from 'undici';
-import { defineNode, type FlowMessage, type Output } from '@tributary/shared';
+import { backoffDelay, defineNode, sleep, type FlowMessage, type Output } from '@tributary/shared';
 import { tlsOptions } from '../connections/connection-of.js';
-import { backoffDelay, pause } from '../lib/backoff.js';
 import { codecFor } from '../lib/codecs.js';
 import { httpRequestManifest } from './manifest.js';
 
@@ -57,7 +56,7 @@ export const httpRequestNode = defineNode(httpRequestManifest, (config, ctx) => 
         throw new Error(`gave up after ${attempt + 1} attempts within ${config.deadlineMs} ms: ${failure.message}`);
       }
       ctx.stats.add('retries');
-      if (!(await pause(delay, ctx.signal))) throw new Error('the flow stopped before the request succeeded');
+      if (!(await sleep(delay, ctx.signal))) throw new Error('the flow stopped before the request succeeded');
     }
   }
 

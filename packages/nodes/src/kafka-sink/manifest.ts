@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { kafkaConnectionField } from '../connections/kafka.js';
-import { codecField } from '../lib/codec-field.js';
+import { avroField, codecFieldWithAvro } from '../lib/codec-field.js';
 import { required, ui } from '../lib/schema.js';
 
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -13,10 +13,8 @@ export const kafkaSinkManifest = defineManifest({
   label: 'Kafka sink',
   description: 'Produces messages to a Kafka topic and confirms them once the brokers acknowledged them',
   category: 'kafka',
-  icon: 'kafka',
   inputs: [{ name: 'in' }],
   outputs: [],
-  connectionTypes: ['kafka'],
   docs: `
 Writes each message as a record: the message key becomes the record key (messages without a key
 are spread over the partitions), the value is encoded with *Codec*, and the message headers become
@@ -67,7 +65,11 @@ Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`er
         .optional()
         .describe('Take the topic from this field of the value (dotted path) when it is a non-empty string')
         .meta(ui({ label: 'Topic field', placeholder: 'target.topic', advanced: true, order: 3 })),
-      codec: codecField(4, 'How values are written: json (JSON text), string (text as is), bytes (Buffer or string)'),
+      codec: codecFieldWithAvro(
+        4,
+        'How values are written: json (JSON text), string (text as is), bytes (Buffer or string) or avro (set Avro below)',
+      ),
+      avro: avroField(11),
       headers: z
         .boolean()
         .default(true)

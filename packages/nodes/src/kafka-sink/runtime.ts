@@ -1,7 +1,8 @@
 import { defineNode, type FlowMessage } from '@tributary/shared';
+import { codecFromSettings, isAsyncCodec } from '../lib/avro-codec.js';
 import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../connections/kafka-client.js';
 import type { ProducedRecord } from '../connections/kafka-port.js';
-import { codecFor } from '../lib/codecs.js';
+import { CodecError } from '../lib/codecs.js';
 import { kafkaSinkManifest } from './manifest.js';
 
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -46,7 +47,8 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
   const kafka = createKafkaClient(connection, ctx, 'sink');
   const stats = ctx.stats;
   const topicPath = config.topicField?.split('.') ?? null;
-  const codec = codecFor(config.codec);
+  // With a registry, subjects are named after the configured topic (not a routed one).
+  const codec = codecFromSettings(ctx, config.codec, config.avro, { topic: config.topic });
   const producer = kafka.producer({
     idempotent: config.idempotent,
     acks: ACKS[config.acks],
@@ -81,8 +83,10 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
         let value: string | Buffer | null;
         try {
           topic = topicOf(message);
-          value = codec.encode(message.value);
+          value = isAsyncCodec(codec) ? await codec.encode(message.value) : codec.encode(message.value);
         } catch (error) {
+          // A registry that is down or refuses us is not this message's fault: fail the batch.
+          if (isAsyncCodec(codec) && !(error instanceof CodecError)) throw error;
           out.error(error, message);
           stats.add('errors');
           continue;

@@ -28,9 +28,13 @@ interface Emitted {
  * Runs a kafka-source with a hand-made SourceContext, so a test decides when (and whether, and in
  * which order) each emitted batch is confirmed, and can look at stats while the source runs.
  */
-async function drive(config: Record<string, unknown>, onEmit?: (index: number) => Promise<void> | void) {
+async function drive(
+  config: Record<string, unknown>,
+  onEmit?: (index: number) => Promise<void> | void,
+  nodeId = 'node',
+) {
   const controller = new AbortController();
-  const test = createTestContext({ connections: testConnections, signal: controller.signal });
+  const test = createTestContext({ connections: testConnections, signal: controller.signal, nodeId });
   const instance = await kafkaSourceNode.create(
     parseConfig(kafkaSourceNode.manifest, { connection: TEST_CONNECTION, ...config }),
     test.ctx,
@@ -370,12 +374,17 @@ describe.concurrent('kafka-source', () => {
         return Promise.resolve(new Map([[0, 3n]]));
       },
     });
-    const source = await drive({
-      topics: [topic],
-      groupId: uniqueName('g'),
-      startFrom: 'earliest',
-      positionsFrom: 'owner',
-    });
+    const source = await drive(
+      {
+        topics: [topic],
+        groupId: uniqueName('g'),
+        startFrom: 'earliest',
+        positionsFrom: 'owner',
+      },
+      undefined,
+      // Its own node id: the tests beside it (run concurrently) register their controls as "node".
+      'owned-source',
+    );
     await eventually('7 records', () => source.values().length === 7);
     const read = source.values() as number[];
     expect(read.filter((v) => v < 10)).toEqual([3, 4]);
@@ -383,7 +392,7 @@ describe.concurrent('kafka-source', () => {
     expect(asked).toEqual([[0, 1]]);
 
     // A checkpoint-like node of the same flow rewinds partition 1 to offset 2.
-    const control = await sourceControlOf(owner.ctx, 'node');
+    const control = await sourceControlOf(owner.ctx, 'owned-source');
     expect(
       control
         .assigned()

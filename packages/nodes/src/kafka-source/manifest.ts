@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineManifest } from '@tributary/shared';
 import { kafkaConnectionField } from '../connections/kafka.js';
-import { codecField } from '../lib/codec-field.js';
+import { avroField, codecFieldWithAvro } from '../lib/codec-field.js';
 import { batchSizeField, required, ui } from '../lib/schema.js';
 
 /** Kafka's own limit for topic names: letters, digits, `.`, `_`, `-`, at most 249 characters. */
@@ -14,10 +14,8 @@ export const kafkaSourceManifest = defineManifest({
   label: 'Kafka source',
   description: 'Consumes one or more Kafka topics in a consumer group, committing offsets once messages are handled',
   category: 'kafka',
-  icon: 'kafka',
   inputs: [],
   outputs: [{ name: 'out', label: 'records' }],
-  connectionTypes: ['kafka'],
   docs: `
 Reads *Topics* as a member of the consumer group *Group id*: run the same flow in several places
 with the same group and Kafka spreads the partitions over them. Each message carries the record's
@@ -33,7 +31,11 @@ batch before sending it on: nothing is seen twice, but a crash can lose what was
 group resumes where it left off. \`committed\` refuses to start while any partition of the topics has
 no committed offset for the group (a safety net for a group that must never skip or replay).
 
-A record the codec cannot read (invalid JSON, invalid UTF-8 for \`string\`) goes to the **error**
+With codec \`avro\`, values are plain Avro binary of *Avro schema*, or (with a *Schema registry*
+connection) the Confluent wire format, resolved to *Avro schema* when it is set too. While the registry
+is unreachable the partition waits and retries (nothing goes to the error port).
+
+A record the codec cannot read (invalid JSON, invalid UTF-8 for \`string\`, bad Avro) goes to the **error**
 port with its raw value (base64 in \`value\` and \`meta.valueEncoding: 'base64'\` when it is not
 text); its offset is committed once that is handled. A slow flow pauses the partitions it is
 behind on instead of buffering.
@@ -72,7 +74,11 @@ caught up), \`committed\` (last committed offset per partition), \`partitions\` 
         'Where to start on a partition the group has no committed offset for: earliest, latest, or committed (refuse to start without one)',
       )
       .meta(ui({ label: 'Start from', widget: 'select', order: 3 })),
-    codec: codecField(4, 'How record values are read: json (parsed), string (UTF-8 text) or bytes (a Buffer)'),
+    codec: codecFieldWithAvro(
+      4,
+      'How record values are read: json (parsed), string (UTF-8 text), bytes (a Buffer) or avro (set Avro below)',
+    ),
+    avro: avroField(6),
     delivery: z
       .enum(['at-least-once', 'at-most-once'])
       .default('at-least-once')

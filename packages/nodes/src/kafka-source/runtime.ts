@@ -1,6 +1,8 @@
 import {
+  backoffDelay,
   defineNode,
   EMPTY_HEADERS,
+  sleep,
   type AckCallback,
   type FlowMessage,
   type NodeContext,
@@ -8,7 +10,8 @@ import {
 } from '@tributary/shared';
 import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../connections/kafka-client.js';
 import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '../connections/kafka-port.js';
-import { codecFor } from '../lib/codecs.js';
+import { codecFromSettings, isAsyncCodec, type AsyncCodec } from '../lib/avro-codec.js';
+import { CodecError } from '../lib/codecs.js';
 import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
@@ -73,7 +76,23 @@ function isRebalanceError(error: unknown): boolean {
 export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx: NodeContext) => {
   const connection = kafkaConnectionOf(nodeCtx, config.connection);
   const kafka = createKafkaClient(connection, nodeCtx, 'source');
-  const codec = codecFor(config.codec);
+  const codec = codecFromSettings(nodeCtx, config.codec, config.avro, { topic: config.topics[0] });
+  /**
+   * Decodes one value. A registry that is down or refuses us is not the record's fault: wait and try
+   * again (the partition waits, as under backpressure) until it answers or the flow stops.
+   */
+  const decodeAsync = async (async: AsyncCodec, raw: Buffer | null, signal: AbortSignal): Promise<unknown> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await async.decode(raw);
+      } catch (error) {
+        if (error instanceof CodecError) throw error;
+        stats.add('registryErrors');
+        if (attempt === 0 || attempt % 10 === 0) log.warn(`schema registry: ${String(error)}; trying again`);
+        if (!(await sleep(backoffDelay(attempt, { initialMs: 250, maxMs: 10_000 }), signal))) throw error;
+      }
+    }
+  };
   const atLeastOnce = config.delivery === 'at-least-once';
   const log = nodeCtx.log;
   const stats = nodeCtx.stats;
@@ -286,13 +305,15 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         try {
           good.push({
             key: record.key === null ? null : record.key.toString('utf8'),
-            value: codec.decode(record.value),
+            // Sync codecs stay off the promise path (no extra turn per record).
+            value: isAsyncCodec(codec) ? await decodeAsync(codec, record.value, signal) : codec.decode(record.value),
             headers: headersOf(record.headers),
             timestamp: record.timestamp,
             meta: { topic, partition, offset: record.offset },
           });
           goodOffsets.push(BigInt(record.offset));
         } catch (error) {
+          if (signal.aborted) return; // stopped while the registry was away: read again next time
           bad.push({ error, message: rawMessage(record, topic, partition), offset: BigInt(record.offset) });
         }
       }

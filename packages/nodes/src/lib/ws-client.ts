@@ -5,8 +5,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { WebSocket, type RawData } from 'ws';
-import type { NodeContext } from '@tributary/shared';
-import { backoffDelay, pause } from './backoff.js';
+import { backoffDelay, sleep, type NodeContext } from '@tributary/shared';
 
 export interface WsClientOptions {
   url: string;
@@ -82,7 +81,7 @@ export async function keepConnected(
       initialMs: options.initialDelayMs,
       maxMs: options.maxDelayMs,
     });
-    if (!(await pause(delay, ctx.signal))) return;
+    if (!(await sleep(delay, ctx.signal))) return;
   }
 }
 

@@ -72,8 +72,6 @@ export const postgresSinkManifest = defineManifest({
   label: 'PostgreSQL sink',
   description: 'Inserts or upserts rows into a PostgreSQL table, effectively-once with the source offsets',
   category: 'storage',
-  icon: 'database',
-  connectionTypes: ['postgres'],
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: DOCS,

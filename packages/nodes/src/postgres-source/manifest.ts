@@ -29,8 +29,6 @@ export const postgresSourceManifest = defineManifest({
   label: 'PostgreSQL source',
   description: 'Reads new rows of a table by an increasing column (polling, or woken by NOTIFY)',
   category: 'storage',
-  icon: 'database',
-  connectionTypes: ['postgres'],
   inputs: [],
   outputs: [{ name: 'out', description: 'One message per row' }],
   docs: DOCS,

@@ -11,10 +11,8 @@ export const sqsSinkManifest = defineManifest({
   label: 'SQS sink',
   description: 'Sends messages to an Amazon SQS queue (or ElasticMQ) in batches of up to 10',
   category: 'queues',
-  icon: 'send',
   inputs: [{ name: 'in' }],
   outputs: [],
-  connectionTypes: ['sqs'],
   docs: `
 Sends each message to *Queue* with SendMessageBatch (up to 10 entries and 256 KiB per request): the
 value encoded with *Codec* is the body, and the headers become String message attributes (at most

@@ -4,7 +4,7 @@ import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { defineNode, type FlowMessage, type NodeContext, type Output } from '@tributary/shared';
+import { backoffDelay, defineNode, sleep, type FlowMessage, type NodeContext, type Output } from '@tributary/shared';
 import { createSqsClient, describeSqsError, resolveQueueUrl, sqsConnectionOf } from '../connections/sqs-client.js';
 import { SQS_BATCH_LIMIT } from '../connections/sqs-receipts.js';
 import { codecFor, CodecError } from '../lib/codecs.js';
@@ -17,8 +17,7 @@ const MAX_ATTRIBUTES = 10;
 const MAX_ATTEMPTS = 8;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const backoffMs = (attempt: number) => Math.min(5000, 100 * 2 ** attempt) * (0.8 + Math.random() * 0.2);
+const RETRY_BACKOFF = { initialMs: 100, maxMs: 5000 };
 
 /** An entry SQS refused for good, or one we cannot send at all. */
 class SqsSendError extends Error {
@@ -155,7 +154,7 @@ export const sqsSinkNode = defineNode(sqsSinkManifest, (config, nodeCtx: NodeCon
         throw new SqsSendError(`${retry.length} message(s) not accepted after ${attempt} attempts: ${reason}`);
       stats.add('retries', retry.length);
       log.warn(`${retry.length} message(s) not accepted, sending them again: ${reason}`);
-      await pause(backoffMs(attempt));
+      await sleep(backoffDelay(attempt, RETRY_BACKOFF));
       pending = retry;
     }
   };

@@ -12,10 +12,8 @@ export const sqsSourceManifest = defineManifest({
   description:
     'Receives messages from an Amazon SQS queue (or ElasticMQ), deleting each only once the flow confirmed it',
   category: 'queues',
-  icon: 'inbox',
   inputs: [],
   outputs: [{ name: 'out', label: 'messages' }],
-  connectionTypes: ['sqs'],
   docs: `
 Long-polls *Queue* and emits each SQS message with its body decoded by *Codec*. \`key\` is the
 FIFO message group id (null on standard queues), \`headers\` are the message attributes of type

@@ -4,7 +4,15 @@ import {
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
-import { defineNode, EMPTY_HEADERS, type FlowMessage, type NodeContext, type SourceContext } from '@tributary/shared';
+import {
+  backoffDelay,
+  defineNode,
+  EMPTY_HEADERS,
+  sleep,
+  type FlowMessage,
+  type NodeContext,
+  type SourceContext,
+} from '@tributary/shared';
 import { createSqsClient, describeSqsError, resolveQueueUrl, sqsConnectionOf } from '../connections/sqs-client.js';
 import { changeVisibility, ReceiptDeleter, SQS_BATCH_LIMIT } from '../connections/sqs-receipts.js';
 import { codecFor, CodecError } from '../lib/codecs.js';
@@ -218,7 +226,7 @@ export const sqsSourceNode = defineNode(sqsSourceManifest, (config, nodeCtx: Nod
         failures++;
         stats.add('receiveErrors');
         log.warn(`receive failed, trying again: ${describeSqsError(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RECEIVE_PAUSE_MS, 250 * 2 ** failures)));
+        if (!(await sleep(backoffDelay(failures, { initialMs: 250, maxMs: MAX_RECEIVE_PAUSE_MS }), ctx.signal))) return;
         continue;
       } finally {
         reserved -= want;

@@ -10,7 +10,6 @@ export const sseEndpointManifest = defineManifest({
   label: 'SSE endpoint',
   description: "Serves the messages it receives as a server-sent event stream on the runtime's server",
   category: 'web',
-  icon: 'sse',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `

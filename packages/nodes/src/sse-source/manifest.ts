@@ -12,7 +12,6 @@ export const sseSourceManifest = defineManifest({
   label: 'SSE source',
   description: 'Reads a server-sent event stream; reconnects and resumes from the last confirmed event id',
   category: 'web',
-  icon: 'sse',
   inputs: [],
   outputs: [{ name: 'out', label: 'events' }],
   docs: `

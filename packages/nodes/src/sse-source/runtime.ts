@@ -1,8 +1,14 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, fetch, type Dispatcher } from 'undici';
-import { createMessage, defineNode, type FlowMessage, type SourceContext } from '@tributary/shared';
+import {
+  backoffDelay,
+  createMessage,
+  defineNode,
+  sleep,
+  type FlowMessage,
+  type SourceContext,
+} from '@tributary/shared';
 import { tlsOptions } from '../connections/connection-of.js';
-import { backoffDelay, pause } from '../lib/backoff.js';
 import { codecFor } from '../lib/codecs.js';
 import { OrderedAcks } from '../lib/ordered-acks.js';
 import { PositionFile } from '../lib/position-file.js';
@@ -55,7 +61,7 @@ export const sseSourceNode = defineNode(sseSourceManifest, (config, nodeCtx) => 
           initialMs: retryMs ?? config.initialDelayMs,
           maxMs: Math.max(config.maxDelayMs, retryMs ?? 0),
         });
-        if (!(await pause(delay, ctx.signal))) return;
+        if (!(await sleep(delay, ctx.signal))) return;
       }
     },
     async close() {

@@ -11,7 +11,6 @@ export const webhookManifest = defineManifest({
   label: 'Webhook',
   description: "Receives HTTP POSTs on the runtime's server; answers 2xx once the flow confirmed the message",
   category: 'web',
-  icon: 'webhook',
   inputs: [],
   outputs: [{ name: 'out', label: 'requests' }],
   docs: `

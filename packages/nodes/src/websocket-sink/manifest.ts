@@ -12,7 +12,6 @@ export const websocketSinkManifest = defineManifest({
   label: 'WebSocket sink',
   description: 'Sends messages over WebSockets: to a URL, to every client of a path, or back to the sender',
   category: 'web',
-  icon: 'websocket',
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `

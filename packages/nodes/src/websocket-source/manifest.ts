@@ -12,7 +12,6 @@ export const websocketSourceManifest = defineManifest({
   label: 'WebSocket source',
   description: 'Each WebSocket frame becomes a message; as a client of a URL or serving a path of the runtime',
   category: 'web',
-  icon: 'websocket',
   inputs: [],
   outputs: [{ name: 'out', label: 'frames' }],
   docs: `

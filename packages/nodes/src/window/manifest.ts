@@ -52,7 +52,6 @@ export const windowManifest = defineManifest({
   label: 'Window',
   description: 'Aggregates messages per key over tumbling, hopping or session windows (event or processing time)',
   category: 'transform',
-  icon: 'window',
   inputs: [{ name: 'in' }],
   outputs: [
     { name: 'out', label: 'results', description: 'One message per key and window' },
