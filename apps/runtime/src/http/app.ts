@@ -93,7 +93,6 @@ export function createApp(ctx: AppContext): Express {
   api.use('/node-test', json);
   api.use(editorApiRoutes(ctx));
 
-
   api.get('/credentials', (_req, res) => {
     res.json({ names: ctx.credentials.names() });
   });
