@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { FlowDocument, FlowMessage } from '@tributary/shared';
 import { createNodeRegistry, nodeDefinitions } from '@tributary/nodes/runtime';
 import { startFlow } from './index.js';
-import { acks, collectSink, collected, itemsSource, releaseHeld } from './testing/stream-test-nodes.js';
+import { acks, collectSink, collected, itemsSource, releaseHeld } from '@tributary/engine/testing';
 
 const registry = createNodeRegistry([...nodeDefinitions, collectSink, itemsSource]);
 

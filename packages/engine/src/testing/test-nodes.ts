@@ -46,8 +46,55 @@ export const countSource = defineNode(
   }),
 );
 
-/** Acks fired by test-count sources, in order of firing. Reset it between tests. */
+/** Acks fired by test-count (withAcks) and test-items sources, in order of firing. Reset it between tests. */
 export const acks: { first: number; size: number; ok: boolean }[] = [];
+
+/**
+ * Emits listed `{ key, value, timestamp }` messages in batches, recording acks in `acks` (`first` =
+ * index of the batch's first item). `delayMs` waits before the first batch, `pauseMs` between
+ * batches; `lingerMs` keeps the source running after the last batch (so timers, not the end of
+ * input, must close what is open).
+ */
+export const itemsSource = defineNode(
+  defineManifest({
+    type: 'test-items',
+    typeVersion: 1,
+    kind: 'source',
+    label: 'Items',
+    description: 'Emits the listed { key, value, timestamp } messages',
+    category: 'testing',
+    inputs: [],
+    outputs: [{ name: 'out' }],
+    config: z.object({
+      items: z.array(z.object({ key: z.string().nullable().default(null), value: z.unknown(), timestamp: z.number() })),
+      batch: z.number().int().default(1),
+      pauseMs: z.number().default(0),
+      lingerMs: z.number().default(0),
+      delayMs: z.number().default(0),
+    }),
+  }),
+  (config) => ({
+    kind: 'source',
+    async run(ctx) {
+      const wait = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      if (config.delayMs > 0) await wait(config.delayMs);
+      for (let i = 0; i < config.items.length && !ctx.signal.aborted; i += config.batch) {
+        const slice = config.items.slice(i, i + config.batch);
+        const first = i;
+        await ctx.emit(
+          slice.map((item) => createMessage({ key: item.key, value: item.value, timestamp: item.timestamp })),
+          (ok) => acks.push({ first, size: slice.length, ok }),
+        );
+        if (config.pauseMs > 0) await wait(config.pauseMs);
+      }
+      if (config.lingerMs > 0) await wait(config.lingerMs);
+    },
+  }),
+);
 
 export const doubleHandler = defineNode(
   defineManifest({
@@ -225,8 +272,7 @@ export const sumHandler = defineNode(
 );
 
 export const testRegistry: ReadonlyMap<string, NodeDefinition> = new Map(
-  [countSource, doubleHandler, collectSink, failingSource, probeSource, holdHandler, sumHandler].map((d) => [
-    d.manifest.type,
-    d as NodeDefinition,
-  ]),
+  [countSource, itemsSource, doubleHandler, collectSink, failingSource, probeSource, holdHandler, sumHandler].map(
+    (d) => [d.manifest.type, d as NodeDefinition],
+  ),
 );
