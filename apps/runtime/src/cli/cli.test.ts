@@ -66,6 +66,54 @@ describe('tributary validate', () => {
     expect(stdout).toContain('/edges/1/target');
   });
 
+  it('refuses a window that may hold more than the sqs-source or channel-source before it lets be in flight', () => {
+    const dir = tmp();
+    const node = (id: string, type: string, config: Record<string, unknown>) => ({
+      id,
+      type,
+      typeVersion: 1,
+      position: { x: 0, y: 0 },
+      config,
+    });
+    const flow = (maxHeld: number) => ({
+      schemaVersion: 1,
+      id: 'held-behind-queues',
+      name: 'windows behind queues',
+      connections: [
+        { id: 'queues', type: 'sqs', config: { endpoint: 'http://127.0.0.1:9324', region: 'us-east-1' } },
+        { id: 'channel', type: 'channel', config: { url: 'http://127.0.0.1:4300', dialect: 'opendxl' } },
+      ],
+      nodes: [
+        node('orders', 'sqs-source', { connection: 'queues', queue: 'orders', maxInFlight: 100 }),
+        node('per-minute', 'window', { size: '1m', maxHeld }),
+        node('events', 'channel-source', { connection: 'channel', topics: ['events'], group: 'g', maxInFlight: 500 }),
+        node('parse', 'function', { code: 'return msg;' }),
+        node('sessions', 'window', { kind: 'session', gap: '30s', maxHeld }),
+      ],
+      edges: [
+        { id: 'a', source: 'orders', sourcePort: 'out', target: 'per-minute', targetPort: 'in' },
+        { id: 'b', source: 'events', sourcePort: 'out', target: 'parse', targetPort: 'in' },
+        { id: 'c', source: 'parse', sourcePort: 'out', target: 'sessions', targetPort: 'in' },
+      ],
+    });
+    writeFileSync(join(dir, 'stuck.flow.json'), JSON.stringify(flow(100_000)));
+    const stuck = tributary(['validate', 'stuck.flow.json'], dir);
+    expect(stuck.code).toBe(1);
+    expect(stuck.stdout).toContain('2 problems');
+    expect(stuck.stdout).toContain(
+      'node "per-minute" may hold up to 100000 unconfirmed messages, but source "orders" stops reading at 100 unconfirmed',
+    );
+    expect(stuck.stdout).toContain('Max held below 100');
+    // Through a function too: what matters is the source upstream.
+    expect(stuck.stdout).toContain('source "events" stops reading at 500 unconfirmed');
+
+    // Held below the smaller limit: accepted.
+    writeFileSync(join(dir, 'fine.flow.json'), JSON.stringify(flow(99)));
+    const fine = tributary(['validate', 'fine.flow.json'], dir);
+    expect(fine.stdout).not.toContain('✖');
+    expect(fine.code).toBe(0);
+  });
+
   it('points at the line and column of malformed JSON', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'broken.json'), '{\n  "schemaVersion": 1,\n  "id": oops\n}\n');

@@ -25,7 +25,9 @@ the record's key, value (decoded with *Codec*) and headers; \`meta\` holds \`top
 **Delivery: at least once.** Offsets are committed, per partition, only up to the last record the
 flow confirmed (never what was merely fetched), every *Commit interval* and on stop; the consumer is
 deleted on stop. After a crash the group resumes from the last commit, so records after it are seen
-again: duplicates are bounded by what was in flight (*Max in flight*).
+again: duplicates are bounded by what was in flight (*Max in flight*). No poll is made while that
+many are unconfirmed, so a node after it that holds messages until later input comes (a **window**)
+must hold fewer, or it would wait forever: such a flow is refused at deploy.
 
 **Faults it rides out.** Temporary failures (network errors, 408, 429, 5xx) are retried with backoff.
 A 404 means the service forgot the consumer (restart, expiry, another instance behind a load
@@ -38,6 +40,8 @@ A record the codec cannot read goes to the **error** port with its raw bytes (ba
 Stats: \`inFlight\`, \`polls\`, \`emptyPolls\`, \`committed\` (per topic-partition), \`recreated\`,
 \`logins\`, \`relogins\`, \`retries\`.
 `.trim(),
+  // No poll while this many are unconfirmed: a window behind it must hold fewer (checked at deploy).
+  maxUnconfirmed: (config) => config.maxInFlight as number,
   config: z.strictObject({
     connection: channelConnectionField(0),
     topics: z

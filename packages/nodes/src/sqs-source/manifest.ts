@@ -34,7 +34,9 @@ what was not confirmed comes back after the visibility timeout.
 is received: a crash or a failing step there loses the messages it had taken.
 
 **Backpressure.** At most *Max in flight* messages are received and not yet confirmed; while the flow
-is full, no receive is made (the messages stay in the queue for other consumers).
+is full, no receive is made (the messages stay in the queue for other consumers). A node after it
+that holds messages until later input comes (a **window**) must hold fewer than *Max in flight*, or
+it would wait for input this source never receives: such a flow is refused at deploy.
 
 A body the codec cannot read goes to the **error** port (and is deleted once that is handled) —
 or, with *Undecodable* set to \`redrive\`, is handed back to the queue so that its redrive policy moves
@@ -44,6 +46,8 @@ later in the flow, wire the failing node's error port to an SQS sink writing to 
 Stats: \`inFlight\`, \`received\`, \`deleted\`, \`deleteErrors\` (entries that could not be deleted),
 \`returned\` (made visible again), \`extended\` (visibility extensions), \`receiveErrors\`.
 `.trim(),
+  // No receive while this many are unconfirmed: a window behind it must hold fewer (checked at deploy).
+  maxUnconfirmed: (config) => config.maxInFlight as number,
   config: z.strictObject({
     connection: sqsConnectionField(0),
     queue: queueField(1, 'to read'),
