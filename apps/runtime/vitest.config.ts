@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 /** The delivery proofs against the real broker: they run once per Kafka client library (KAFKA_CLIENT). */
 const KAFKA_TESTS = [
   'src/cli/kafka-delivery.test.ts',
+  'src/cli/kafka-checkpoint.test.ts',
   'src/cli/kafka-broker-restart.test.ts',
   'src/kafka-secure.test.ts',
   'src/bench/kafka-pipeline.test.ts',

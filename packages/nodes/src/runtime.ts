@@ -64,6 +64,13 @@ export {
   type CodecTarget,
 } from './lib/avro-codec.js';
 export { RatePacer, sleep } from './lib/pacing.js';
+export {
+  provideSourceControl,
+  sourceControlOf,
+  sourceControlsIn,
+  type SourceControl,
+  type TopicPartition,
+} from './lib/positions.js';
 export { toMessage, MessageResultError, type MessageLike } from './lib/message-like.js';
 export type { FunctionContext } from './function/runtime.js';
 export { connectionOf } from './connections/connection-of.js';

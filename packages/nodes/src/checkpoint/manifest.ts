@@ -11,25 +11,35 @@ needs it, both with the same *Checkpoint name*.
 
 - When a dependent message's event time is more than *Threshold* ahead of the dependency's last
   heartbeat, the dependency is **down**: the dependent stream pauses (its queue fills and its source
-  stops reading), a \`down\` message goes out on the **status** port with the positions
-  (topic/partition/offset) at that moment.
+  stops reading), a \`down\` message goes out on the **status** port with the position
+  (topic/partition/offset) of the paused message and, in reprocess mode, \`rewindTo\`: where each
+  partition will be rewound.
 - When the heartbeat catches up (reaches the paused message's event time), the dependent **resumes** and a \`recovered\` message (with the
-  downtime in seconds) goes out on **status**.
-- *On recovery*: **resume** goes on from the paused message; **reprocess** first sends again the
-  messages that passed after the dependency's last heartbeat (they were handled while it was
-  already silent), marked \`meta.reprocessed: true\`. Those are kept (unconfirmed) in memory, up to
-  *Max reprocess*.
+  downtime in seconds, and in reprocess mode \`reprocessed\`: how many come again, and \`rewound\`)
+  goes out on **status**.
+- *On recovery*: **resume** goes on from the paused message; **reprocess** first rewinds the
+  dependent's **kafka-source** to the positions recorded at the pause — the first message that
+  passed after the dependency's last heartbeat, per partition (they were handled while it was
+  already silent) — so those are read and processed again, marked \`meta.reprocessed: true\`, then
+  the stream goes on. Nothing is kept in memory but positions, so a downtime of any length is
+  reprocessed whole (while the topic still holds it); the source's commit waits for what is read
+  again. The source is the one of the
+  flow that owns those partitions, or the one named in *Source*. When it cannot be rewound (the
+  messages carry no Kafka topic/partition/offset, or no single running kafka-source reads them)
+  the stream resumes without reprocessing, the \`down\` and \`recovered\` status messages carry a
+  \`rewindError\`, an error is logged and \`rewindErrors\` counted.
 - On the first dependent message, before any heartbeat, the dependency's marker starts at that
   message's time (as slipstream does).
 
-Stats: \`down\` (1 while paused), \`downtimeSeconds\` (total), \`downtimes\`, \`heartbeat\`, \`lagSeconds\`.
+Stats: \`down\` (1 while paused), \`downtimeSeconds\` (total), \`downtimes\`, \`heartbeat\`, \`lagSeconds\`,
+\`reprocessed\`, \`rewindErrors\`.
 Feed the two streams from **separate sources**: a paused dependent must not stop the source the
 heartbeats come from. The two nodes meet inside one running flow (one runtime).
 `.trim();
 
 export const checkpointManifest = defineManifest({
   type: 'checkpoint',
-  typeVersion: 1,
+  typeVersion: 2,
   kind: 'handler',
   label: 'Checkpoint',
   description: 'Pauses a dependent stream while the stream it depends on falls behind, then resumes or reprocesses',
@@ -40,6 +50,10 @@ export const checkpointManifest = defineManifest({
     { name: 'status', label: 'status', description: 'down and recovered events (dependent role)' },
   ],
   docs: DOCS,
+  migrations: {
+    // 1 → 2: reprocess rewinds the source instead of keeping copies, so there is no Max reprocess.
+    1: ({ maxReprocess: _dropped, ...config }) => config,
+  },
   config: z.strictObject({
     name: z
       .string({ error: required('the checkpoint name both nodes share') })
@@ -71,12 +85,14 @@ export const checkpointManifest = defineManifest({
       .default('resume')
       .describe('Dependent: resume from the paused message, or first send again what passed after the last heartbeat')
       .meta(ui({ label: 'On recovery', widget: 'select', order: 5 })),
-    maxReprocess: z
-      .int()
+    source: z
+      .string()
+      .trim()
       .min(1)
-      .max(1_000_000)
-      .default(10_000)
-      .describe('Reprocess: most messages kept to send again; older ones are confirmed and counted (notReprocessed)')
-      .meta(ui({ label: 'Max reprocess', advanced: true, order: 6 })),
+      .optional()
+      .describe(
+        'Reprocess: the id of the kafka-source node to rewind (empty: the one source of the flow reading these partitions)',
+      )
+      .meta(ui({ label: 'Source', placeholder: 'orders', advanced: true, order: 6 })),
   }),
 });

@@ -1,7 +1,9 @@
-import { defineNode, type FlowMessage, type Hold, type Output } from '@tributary/shared';
+import { defineNode, type FlowMessage, type NodeContext, type Output } from '@tributary/shared';
 import { compileExpression, userCodeError } from '../lib/compile.js';
 import { durationMs } from '../lib/duration.js';
+import { sourceControlOf, sourceControlsIn, type SourceControl } from '../lib/positions.js';
 import { checkpointManifest } from './manifest.js';
+import { positionOf, RewindTracker, type RewindStep } from './rewind.js';
 
 type Expr = (msg: FlowMessage, key: string | null, value: unknown) => unknown;
 
@@ -37,10 +39,39 @@ function eventTime(raw: unknown): number {
   return ms;
 }
 
-const positionOf = (msg: FlowMessage) => {
+/** A position as status messages carry it (offsets as text, like `meta.offset`). */
+const positionJson = (msg: FlowMessage) => {
   const { topic, partition, offset } = msg.meta;
   return topic === undefined ? null : { topic, partition, offset };
 };
+
+const partitionsText = (steps: readonly RewindStep[]) => steps.map((s) => `${s.topic}-${s.partition}`).join(', ');
+
+/**
+ * The running source that reads the partitions to rewind: the one named in `source`, else the one
+ * source of the flow that owns them. Answers an error text when there is none (or several).
+ */
+async function controlFor(
+  ctx: NodeContext,
+  source: string | undefined,
+  steps: readonly RewindStep[],
+): Promise<SourceControl | string> {
+  if (source !== undefined) {
+    try {
+      return await sourceControlOf(ctx, source, 5_000);
+    } catch (error) {
+      return `${(error as Error).message}: only a kafka-source can be rewound`;
+    }
+  }
+  const owners = sourceControlsIn(ctx).filter(([, control]) => {
+    const assigned = control.assigned();
+    return steps.every((s) => assigned.some((tp) => tp.topic === s.topic && tp.partition === s.partition));
+  });
+  if (owners.length === 1) return owners[0]![1];
+  return owners.length === 0
+    ? `no running source of this flow reads ${partitionsText(steps)}: only a kafka-source can be rewound`
+    : `several sources read ${partitionsText(steps)} (${owners.map(([id]) => id).join(', ')}): set Source to the one feeding this checkpoint`;
+}
 
 /**
  * The `checkpoint` handler (slipstream's Checkpoint): a dependency role that records heartbeats,
@@ -90,9 +121,8 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
   }
 
   const threshold = durationMs(config.threshold);
-  const reprocess = config.onRecovery === 'reprocess';
-  /** Reprocess: messages passed on after the last heartbeat, each holding its input. */
-  let kept: { msg: FlowMessage; time: number; hold: Hold }[] = [];
+  /** Reprocess: where the messages passed after the last heartbeat begin, per partition. */
+  const rewind = config.onRecovery === 'reprocess' ? new RewindTracker() : null;
   let downSince: number | null = null;
   let downtimeMs = 0;
   let downtimes = 0;
@@ -132,17 +162,42 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
     void ctx.emitFrom([{ key: config.name, value, headers: {}, timestamp: Date.now(), meta: {} }], [], 'status');
   };
 
-  /** Confirms kept messages the heartbeat has caught up with (they saw a live dependency). */
-  const trimKept = () => {
-    const marker = pulse.marker;
-    if (kept.length === 0 || marker === null) return;
-    const done = kept.filter((k) => k.time <= marker);
-    if (done.length === 0) return;
-    kept = kept.filter((k) => k.time > marker);
-    ctx.release(
-      done.map((k) => k.hold),
-      true,
-    );
+  /** The rewind planned at a pause: the steps and the source to seek, or why it cannot be done. */
+  const planRewind = async (
+    paused: FlowMessage,
+  ): Promise<{ steps: RewindStep[]; control: SourceControl | null; error: string | null }> => {
+    if (rewind === null) return { steps: [], control: null, error: null };
+    rewind.trim(pulse.marker ?? -Infinity);
+    const { steps, positionless } = rewind.plan(positionOf(paused));
+    const errors: string[] = [];
+    if (positionless > 0)
+      errors.push(
+        `${positionless} message(s) without a Kafka position (meta topic/partition/offset) passed after the last heartbeat: they cannot be read again`,
+      );
+    let control: SourceControl | null = null;
+    if (steps.length > 0) {
+      const found = await controlFor(ctx, config.source, steps);
+      if (typeof found === 'string') errors.push(found);
+      else control = found;
+    }
+    return { steps, control, error: errors.length === 0 ? null : errors.join('; ') };
+  };
+
+  /** Seeks the source back; answers what is read again and any failure. */
+  const rewindSource = (plan: Awaited<ReturnType<typeof planRewind>>) => {
+    const done: RewindStep[] = [];
+    const errors = plan.error === null ? [] : [plan.error];
+    if (plan.control !== null && rewind !== null)
+      for (const step of plan.steps) {
+        try {
+          const readUpTo = plan.control.seek({ topic: step.topic, partition: step.partition, offset: step.from });
+          rewind.rewound(step, readUpTo);
+          done.push(step);
+        } catch (error) {
+          errors.push((error as Error).message);
+        }
+      }
+    return { done, error: errors.length === 0 ? null : errors.join('; ') };
   };
 
   return {
@@ -150,7 +205,15 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
     async process(batch: readonly FlowMessage[], out: Output): Promise<void> {
       /** Passed on but not yet handed over: what `out` collects goes only when `process` returns. */
       let passed: FlowMessage[] = [];
+      let stale = 0;
       for (const msg of batch) {
+        const position = rewind === null ? null : positionOf(msg);
+        const seen = rewind === null ? 'new' : rewind.classify(position);
+        if (seen === 'stale') {
+          // Fetched before the rewind: the source reads it again, in order.
+          stale++;
+          continue;
+        }
         let time: number;
         try {
           time = readTime(msg);
@@ -172,14 +235,25 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
           downtimes++;
           stats.set('down', 1);
           stats.set('downtimes', downtimes);
+          const plan = await planRewind(msg);
+          if (plan.error !== null) {
+            stats.add('rewindErrors');
+            ctx.log.error(`reprocess cannot rewind: ${plan.error}`);
+          }
           status({
             state: 'down',
             checkpoint: config.name,
             dependencyTime: pulse.marker,
             dependentTime: time,
             behindSeconds: (time - pulse.marker) / 1000,
-            position: positionOf(msg),
+            position: positionJson(msg),
             at: downSince,
+            ...(rewind === null
+              ? {}
+              : {
+                  rewindTo: plan.steps.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(s.from) })),
+                  ...(plan.error === null ? {} : { rewindError: plan.error }),
+                }),
           });
           const live = await waitForPulse(time);
           if (!live) {
@@ -192,49 +266,51 @@ export const checkpointNode = defineNode(checkpointManifest, (config, ctx) => {
           downSince = null;
           stats.set('down', 0);
           publishDowntime();
-          const again = reprocess ? kept : [];
-          kept = [];
+          const rewound = rewindSource(plan);
+          if (rewound.error !== null && rewound.error !== plan.error) {
+            stats.add('rewindErrors');
+            ctx.log.error(`reprocess cannot rewind: ${rewound.error}`);
+          }
           status({
             state: 'recovered',
             checkpoint: config.name,
             dependencyTime: pulse.marker,
             downtimeSeconds: downtime / 1000,
-            reprocessed: again.length,
+            reprocessed: rewound.done.reduce((sum, s) => sum + s.count, 0),
+            ...(rewind === null
+              ? {}
+              : {
+                  rewound: rewound.done.map((s) => ({
+                    topic: s.topic,
+                    partition: s.partition,
+                    from: String(s.from),
+                    to: String(s.upTo),
+                  })),
+                  ...(rewound.error === null ? {} : { rewindError: rewound.error }),
+                }),
             at: Date.now(),
           });
-          if (again.length > 0) {
-            stats.add('reprocessed', again.length);
-            const copies = again.map((k) => ({ ...k.msg, meta: { ...k.msg.meta, reprocessed: true } }));
-            const wait = ctx.emitFrom(
-              copies,
-              again.map((k) => k.hold),
-            );
-            if (wait !== undefined) await wait;
+          // This message's partition was rewound: it comes again, after what is reprocessed.
+          if (
+            position !== null &&
+            rewound.done.some((s) => s.topic === position.topic && s.partition === position.partition)
+          ) {
+            stale++;
+            continue;
           }
         }
-        passed.push(msg);
-        if (reprocess && time > pulse.marker) {
-          kept.push({ msg, time, hold: out.hold() });
-          if (kept.length > config.maxReprocess) {
-            const dropped = kept.splice(0, kept.length - config.maxReprocess);
-            stats.add('notReprocessed', dropped.length);
-            ctx.release(
-              dropped.map((k) => k.hold),
-              true,
-            );
-          }
-        }
+        if (seen === 'again') {
+          stats.add('reprocessed');
+          passed.push({ ...msg, meta: { ...msg.meta, reprocessed: true } });
+        } else passed.push(msg);
+        rewind?.passed(position, time);
       }
+      if (stale > 0) out.drop(stale);
       for (const msg of passed) out.push(msg);
-      trimKept();
+      rewind?.trim(pulse.marker ?? -Infinity);
     },
     close(): void {
       clearInterval(timer);
-      ctx.release(
-        kept.map((k) => k.hold),
-        false,
-      );
-      kept = [];
       closePulse(pulseKey, pulse);
     },
   };

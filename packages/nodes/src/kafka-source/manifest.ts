@@ -44,13 +44,15 @@ behind on instead of buffering.
 whichever comes first. *Group instance id* (static membership, platformatic client) lets a
 restarted runtime take its partitions back without waiting for the session timeout.
 *Positions from* names a sink that stores offsets in its own transaction: the source then asks it
-where to resume, on start and on every partition assignment.
+where to resume, on start and on every partition assignment. A **checkpoint** in *reprocess* mode
+rewinds (seeks) the partitions it reads to where a downtime began; the commit then waits for what
+is read again.
 
 Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per
 \`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when
 caught up), \`committed\` (last committed offset per partition), \`partitions\` (owned now),
 \`rebalances\`, \`pauses\` (partitions paused under backpressure), \`commitErrors\`, \`restarts\`
-(consumer restarts after broker errors), \`unconfirmed\`.
+(consumer restarts after broker errors), \`unconfirmed\`, \`seeks\` (rewinds by a checkpoint).
 `.trim(),
   config: z.strictObject({
     connection: kafkaConnectionField(),

@@ -72,4 +72,21 @@ describe('PartitionOffsets', () => {
     p.committed = big + 2n;
     expect(p.toCommit()).toBeNull();
   });
+
+  it('after a seek back, commits only what is read and confirmed again, never passing groups still in the flow', () => {
+    const p = new PartitionOffsets('t', 0);
+    const a = p.track(0n, 10n);
+    const b = p.track(10n, 20n);
+    expect(a(true)).toBe(true);
+    expect(p.committable()).toBe(10n);
+    // Rewound to 5 while 10..19 are still in the flow.
+    expect(p.seek(5n)).toBe(20n);
+    expect(p.committable()).toBe(5n);
+    const again = p.track(5n, 15n);
+    // 5..14 confirmed again: the position moves, but only to 10 (10..19 from before are not confirmed yet).
+    expect(again(true)).toBe(true);
+    expect(p.committable()).toBe(10n);
+    b(true);
+    expect(p.committable()).toBe(15n);
+  });
 });

@@ -61,6 +61,22 @@ export class PartitionOffsets {
     };
   }
 
+  /**
+   * A seek: reading goes on from `offset`, so the commit may reach no further than what is read and
+   * confirmed from there. Groups handed on before stay pending (they are still in the flow: the
+   * commit must not pass them either). Returns the read position before the seek (one past the
+   * highest offset handed on; null when nothing was).
+   *
+   * @example
+   * offsets.track(0n, 50n)(true); // 0..49 confirmed: committable 50
+   * offsets.seek(20n);            // returns 50n; committable 20 until 20.. are read and confirmed again
+   */
+  seek(offset: bigint): bigint | null {
+    const before = this.end;
+    this.end = offset;
+    return before;
+  }
+
   /** Moves the read position without a group to confirm (records filtered out before emitting). */
   skipTo(end: bigint): void {
     if (this.end === null || end > this.end) this.end = end;

@@ -400,8 +400,16 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         pause: (partitions) => c.pause(partitions.filter((tp) => owned.has(`${tp.topic}-${tp.partition}`))),
         resume: (partitions) => c.resume(partitions.filter((tp) => owned.has(`${tp.topic}-${tp.partition}`))),
         seek: (position) => {
-          if (owned.has(`${position.topic}-${position.partition}`)) c.seek(position);
-          else log.warn(`seek of ${position.topic}-${position.partition} ignored: not owned by this member`);
+          const key = `${position.topic}-${position.partition}`;
+          const tracker = owned.get(key);
+          if (tracker === undefined)
+            throw new Error(`cannot seek ${key}: not assigned to this member of group "${config.groupId}"`);
+          // First the tracker: no commit may pass what is about to be read again.
+          const readUpTo = tracker.seek(position.offset);
+          c.seek(position);
+          stats.add('seeks');
+          log.info(`${key}: seeks to ${position.offset} (had read up to ${readUpTo ?? 'nothing'})`);
+          return readUpTo;
         },
         assigned: () => [...owned.values()].map((p) => ({ topic: p.topic, partition: p.partition })),
       });

@@ -28,8 +28,13 @@ export interface SourceControl {
   /** Stops fetching these partitions (a partition not owned is ignored). */
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;
-  /** The next fetch of the partition reads from `offset`. */
-  seek(position: TopicPartition & { readonly offset: bigint }): void;
+  /**
+   * The next fetch of the partition reads from `offset` (what was read from there on is read, and
+   * confirmed, again). Returns the read position before the seek: one past the highest offset
+   * handed on (null: nothing yet), so a node can tell messages fetched before the seek, still on
+   * their way, from those read again. Throws when the partition is not owned by this member.
+   */
+  seek(position: TopicPartition & { readonly offset: bigint }): bigint | null;
   /** The partitions owned now. */
   assigned(): TopicPartition[];
 }
@@ -56,6 +61,16 @@ class Registry<T> {
     return () => {
       if (slot.value === value) slot.value = undefined;
     };
+  }
+
+  /** Every value provided in a flow now, by node id. */
+  inFlow(flowId: string): [nodeId: string, value: T][] {
+    const found: [string, T][] = [];
+    for (const [key, slot] of this.slots) {
+      const at = key.indexOf('\u0000');
+      if (slot.value !== undefined && key.slice(0, at) === flowId) found.push([key.slice(at + 1), slot.value]);
+    }
+    return found;
   }
 
   /** The value once provided; rejects after `timeoutMs` naming what is missing. */
@@ -110,4 +125,9 @@ export function provideSourceControl(ctx: NodeContext, control: SourceControl): 
  */
 export function sourceControlOf(ctx: NodeContext, nodeId: string, timeoutMs = 10_000): Promise<SourceControl> {
   return controls.get(ctx.flowId, nodeId, 'source with a control', timeoutMs);
+}
+
+/** The running sources of this flow that have a control, by node id (a checkpoint finds the one reading a partition). */
+export function sourceControlsIn(ctx: NodeContext): [nodeId: string, control: SourceControl][] {
+  return controls.inFlow(ctx.flowId);
 }
