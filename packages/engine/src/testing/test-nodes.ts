@@ -50,7 +50,7 @@ export const countSource = defineNode(
 export const acks: { first: number; size: number; ok: boolean }[] = [];
 
 /**
- * Emits listed `{ key, value, timestamp }` messages in batches, recording acks in `acks` (`first` =
+ * Emits listed `{ key, value, timestamp, meta? }` messages in batches, recording acks in `acks` (`first` =
  * index of the batch's first item). `delayMs` waits before the first batch, `pauseMs` between
  * batches; `lingerMs` keeps the source running after the last batch (so timers, not the end of
  * input, must close what is open).
@@ -66,7 +66,14 @@ export const itemsSource = defineNode(
     inputs: [],
     outputs: [{ name: 'out' }],
     config: z.object({
-      items: z.array(z.object({ key: z.string().nullable().default(null), value: z.unknown(), timestamp: z.number() })),
+      items: z.array(
+        z.object({
+          key: z.string().nullable().default(null),
+          value: z.unknown(),
+          timestamp: z.number(),
+          meta: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ),
       batch: z.number().int().default(1),
       pauseMs: z.number().default(0),
       lingerMs: z.number().default(0),
@@ -86,7 +93,9 @@ export const itemsSource = defineNode(
         const slice = config.items.slice(i, i + config.batch);
         const first = i;
         await ctx.emit(
-          slice.map((item) => createMessage({ key: item.key, value: item.value, timestamp: item.timestamp })),
+          slice.map((item) =>
+            createMessage({ key: item.key, value: item.value, timestamp: item.timestamp, meta: item.meta }),
+          ),
           (ok) => acks.push({ first, size: slice.length, ok }),
         );
         if (config.pauseMs > 0) await wait(config.pauseMs);

@@ -4,24 +4,9 @@
  * messages were fetched before it (dropped: they come again) and which are read again (marked).
  * Pure bookkeeping, tested through the checkpoint node.
  */
-import type { FlowMessage } from '@tributary/shared';
+import type { Position } from '../lib/positions.js';
 
-export interface Position {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-}
-
-/** A message's Kafka position (`meta` topic/partition/offset), or null when it has none. */
-export function positionOf(msg: FlowMessage): Position | null {
-  const { topic, partition, offset } = msg.meta;
-  if (typeof topic !== 'string' || typeof partition !== 'number' || typeof offset !== 'string') return null;
-  try {
-    return { topic, partition, offset: BigInt(offset) };
-  } catch {
-    return null;
-  }
-}
+export { messagePosition as positionOf, type Position } from '../lib/positions.js';
 
 /** One partition to rewind at recovery. */
 export interface RewindStep {

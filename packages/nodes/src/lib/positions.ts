@@ -7,11 +7,27 @@
  *   kafka-source where to resume, on start and on every partition assignment.
  * - A **source control** lets another node (a `checkpoint`) pause, resume or seek a kafka-source.
  */
-import type { NodeContext } from '@tributary/shared';
+import type { FlowMessage, NodeContext } from '@tributary/shared';
 
 export interface TopicPartition {
   readonly topic: string;
   readonly partition: number;
+}
+
+/** Where a message was read: a Kafka (or channel) topic, partition and offset. */
+export interface Position extends TopicPartition {
+  readonly offset: bigint;
+}
+
+/** A message's position from its `meta` (topic/partition/offset), or null when it has none. */
+export function messagePosition(msg: FlowMessage): Position | null {
+  const { topic, partition, offset } = msg.meta;
+  if (typeof topic !== 'string' || typeof partition !== 'number' || typeof offset !== 'string') return null;
+  try {
+    return { topic, partition, offset: BigInt(offset) };
+  } catch {
+    return null;
+  }
 }
 
 /** Owns the positions of the sources feeding it. */

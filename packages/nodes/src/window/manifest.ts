@@ -28,9 +28,13 @@ closes.
   (\`acc\`, \`value\`, \`msg\` in scope, returns the new \`acc\`; starts from *Initial*).
 
 **Delivery.** A window keeps its input messages unconfirmed until its result is confirmed by the
-sinks, so a crash loses nothing: the source reads the open windows' messages again. In event time,
-windows whose result was confirmed are remembered in the flow's data folder, so messages read again
-after a crash do not reopen them with a partial result (they are counted as \`replayed\`). The node
+sinks, so a crash loses nothing: the source reads the open windows' messages again. What was
+already in a confirmed result is remembered in the flow's data folder, so messages read again after
+a crash are counted as \`replayed\` and skipped, never counted twice or in a partial result:
+event-time tumbling and hopping windows remember the ids of their confirmed windows; session and
+processing-time windows (which a replay cannot rebuild alike) remember their inputs' positions
+(topic/partition/offset: from a kafka-source or channel-source; inputs without one are not
+recognised when read again). The node
 shows how many input messages it holds (\`held\`); *Max held* bounds it (memory, and sources that
 limit unconfirmed messages): when it is reached, the oldest windows close early.
 

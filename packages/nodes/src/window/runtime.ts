@@ -1,7 +1,9 @@
 import { createMessage, defineNode, type FlowMessage, type Hold, type Output } from '@tributary/shared';
 import { compileExpression, compileFunctionBody, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { durationMs } from '../lib/duration.js';
+import { messagePosition, type Position } from '../lib/positions.js';
 import { aggregation, AggregateError } from './aggregate.js';
+import { DoneInputs, type DoneRecord } from './done-inputs.js';
 import { windowManifest } from './manifest.js';
 
 type Expr = (
@@ -19,6 +21,12 @@ interface BatchRef {
   windows: number;
 }
 
+/** An input with a source position, in `windows` windows not yet confirmed (position finality). */
+interface Input {
+  readonly pos: Position;
+  windows: number;
+}
+
 interface Win {
   key: string | null;
   start: number;
@@ -32,6 +40,8 @@ interface Win {
   batch: number;
   /** Changed since the last early result. */
   dirty: boolean;
+  /** Position finality: the inputs with a position. */
+  inputs: Input[];
 }
 
 /** What the node remembers across restarts (event-time tumbling and hopping windows). */
@@ -98,9 +108,12 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
   }
   const agg = aggregation(config.aggregate, { collectLimit: config.collectLimit, reduce, initial });
 
-  // Finality survives restarts only where replaying the input rebuilds the same windows.
-  const store = byEventTime && !session ? ctx.openStore(`window:${ctx.nodeId}`) : null;
-  const loaded = (store ? await store.get('finality') : undefined) as Finality | undefined;
+  // Finality survives restarts. Event-time tumbling and hopping windows are rebuilt alike from a
+  // replay: their ids are remembered. Sessions and processing time are not: the inputs' positions are.
+  const byId = byEventTime && !session;
+  const store = ctx.openStore(`window:${ctx.nodeId}`);
+  const loaded = (byId ? await store.get('finality') : undefined) as Finality | undefined;
+  const done = byId ? null : new DoneInputs((await store.get('done')) as DoneRecord | undefined);
   let finalThrough = loaded?.through ?? -Infinity;
   const finalIds = new Map<string, number>(loaded?.ids ?? []);
   /** Closed windows whose result is not confirmed yet: id → end. */
@@ -148,14 +161,18 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
   let persisting: Promise<void> | null = null;
   let toRelease: Hold[] = [];
   const persist = () => {
-    if (persisting !== null || store === null) return;
+    if (persisting !== null) return;
     persisting = (async () => {
       while (toRelease.length > 0) {
         const holds = toRelease;
         toRelease = [];
-        const ids = [...finalIds].filter(([, end]) => end > finalThrough);
         try {
-          await store.put('finality', { through: finalThrough, ids } satisfies Finality);
+          if (done !== null) await store.put('done', done.toRecord());
+          else
+            await store.put('finality', {
+              through: finalThrough,
+              ids: [...finalIds].filter(([, end]) => end > finalThrough),
+            } satisfies Finality);
           ctx.release(holds, true);
         } catch (error) {
           ctx.log.error(`could not record confirmed windows: ${(error as Error).message}`);
@@ -207,8 +224,24 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
     const results = wins.map((win) => resultOf(win, true));
     const holds = wins.flatMap((win) => win.holds);
     const refs = wins.flatMap((win) => win.refs);
-    if (store === null) {
-      emit(ctx.emitFrom(results, holds, undefined, () => settleRefs(refs)));
+    if (done !== null) {
+      // Inputs without a position (not from a partitioned log) have nothing to remember.
+      if (!wins.some((win) => win.inputs.length > 0)) {
+        emit(ctx.emitFrom(results, holds, undefined, () => settleRefs(refs)));
+        return;
+      }
+      emit(
+        ctx.emitFrom(results, [], undefined, (ok) => {
+          settleRefs(refs);
+          if (!ok) {
+            ctx.release(holds, false);
+            return;
+          }
+          for (const win of wins) for (const input of win.inputs) if (--input.windows === 0) done.finish(input.pos);
+          for (const hold of holds) toRelease.push(hold);
+          persist();
+        }),
+      );
       return;
     }
     const ids = wins.map((win) => [windowId(win.key, win.start, win.end), win.end] as const);
@@ -261,7 +294,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
   const newWin = (key: string | null, start: number, end: number): Win => {
     openCount++;
     if (end < nextEnd) nextEnd = end;
-    return { key, start, end, state: agg.init(), count: 0, holds: [], refs: [], batch: -1, dirty: false };
+    return { key, start, end, state: agg.init(), count: 0, holds: [], refs: [], batch: -1, dirty: false, inputs: [] };
   };
 
   /** The windows a message at `time` joins (creating them); empty when they all closed already. */
@@ -283,6 +316,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
         into.count += other.count;
         into.holds.push(...other.holds);
         into.refs.push(...other.refs);
+        into.inputs.push(...other.inputs);
         into.start = Math.min(into.start, other.start);
         into.end = Math.max(into.end, other.end);
         openCount--;
@@ -352,6 +386,12 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
       let lateCount = 0;
       let replayedCount = 0;
       for (const msg of batch) {
+        const pos = done === null ? null : messagePosition(msg);
+        if (pos !== null && done!.isDone(pos)) {
+          // Read again after a restart, and already in a confirmed result.
+          replayedCount++;
+          continue;
+        }
         let key: string | null;
         let time: number;
         let value: unknown;
@@ -398,6 +438,11 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
             }
           }
           ref.messages++;
+          if (pos !== null) {
+            const input: Input = { pos, windows: wins.length };
+            done!.take(pos);
+            for (const win of wins) win.inputs.push(input);
+          }
         } catch (error) {
           out.error(userCodeError(error, `window:${ctx.nodeId}:reduce`, 'E_REDUCE_THREW'), msg);
         }
