@@ -1,7 +1,8 @@
 /**
- * Windows on the real broker: event-time tumbling counts over out-of-order and late input, in a
- * `tributary run` process killed with SIGKILL mid-stream and started again on the same group and
- * data folder. The last result per window id must equal the count the test computes from the input.
+ * Windows on the real broker: event-time tumbling counts over out-of-order and late input, and
+ * session counts over bursts, in a `tributary run` process killed with SIGKILL mid-stream and
+ * started again on the same group and data folder. The last result per window id must equal the
+ * count the test computes from the input.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowDocument } from '@tributary/shared';
-import { Collector, kafkaFor, RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
+import { Collector, committedOffsets, kafkaFor, RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -48,7 +49,17 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
-function windowFlow(input: string, output: string, late: string, groupId: string, worker: string): FlowDocument {
+const TUMBLING = { size: '5s', lateness: '2s', timestamp: 'value.t', idleTimeout: '1d' };
+
+function windowFlow(
+  input: string,
+  output: string,
+  late: string,
+  groupId: string,
+  worker: string,
+  window: Record<string, unknown> = TUMBLING,
+  batchSize?: number,
+): FlowDocument {
   const node = (id: string, type: string, config: Record<string, unknown>) => ({
     id,
     type,
@@ -68,9 +79,10 @@ function windowFlow(input: string, output: string, late: string, groupId: string
         groupId,
         startFrom: 'earliest',
         sessionTimeoutMs: 6000,
+        ...(batchSize === undefined ? {} : { batchSize }),
       }),
       // No idle advance: only the input (and its final marker) moves the watermark.
-      node('count', 'window', { size: '5s', lateness: '2s', timestamp: 'value.t', idleTimeout: '1d' }),
+      node('count', 'window', window),
       node('out', 'kafka-sink', { connection: 'broker', topic: output }),
       node('late', 'kafka-sink', { connection: 'broker', topic: late }),
     ],
@@ -177,6 +189,129 @@ describe('window in tributary run processes, on the real broker', () => {
       for (const r of runs) await r.dispose();
       await results.close();
       await lateOut.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 400_000);
+
+  it('event-time session counts survive kill -9: no session is rebuilt partial from input read again', async () => {
+    // Bursts of 300 events (50 ms apart, keys in turn) every 25 s: one session per key and burst.
+    // Key "slow" has an event every 2 s from the middle of the first burst on: one long session that
+    // stays open, so the group's commit stays inside the first burst's sessions and the restart reads
+    // them again (without their positions remembered they would come out again, partial). Small
+    // source batches: a batch is confirmed as one, so the commit can stop inside a burst.
+    const GAP_MS = 3_000;
+    const BURSTS = 20;
+    const events: { key: string; t: number }[] = [];
+    for (let b = 0; b < BURSTS; b++)
+      for (let j = 0; j < 300; j++) events.push({ key: keyOf(j), t: BASE + b * 25_000 + j * 50 });
+    for (let t = BASE + 7_525; t < BASE + BURSTS * 25_000; t += 2_000) events.push({ key: 'slow', t });
+    events.sort((a, b) => a.t - b.t);
+    const reference = new Map<string, number>();
+    const open = new Map<string, { start: number; last: number; count: number }>();
+    const flush = (key: string) => {
+      const s = open.get(key);
+      if (s) reference.set(`${key}|${s.start}|${s.last + GAP_MS}`, s.count);
+    };
+    for (const { key, t } of events) {
+      const s = open.get(key);
+      if (s && t - s.last < GAP_MS) {
+        s.last = t;
+        s.count++;
+        continue;
+      }
+      flush(key);
+      open.set(key, { start: t, last: t, count: 1 });
+    }
+    for (const key of open.keys()) flush(key);
+
+    const [input, output, late, groupId] = ['ses-in', 'ses-out', 'ses-late', 'ses-group'].map(unique) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    await admin.createTopics({
+      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1 })),
+      waitForLeaders: true,
+    });
+    const sessions = { kind: 'session', gap: '3s', lateness: '1s', timestamp: 'value.t', idleTimeout: '1d' };
+    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-session-kafka-'));
+    const results = await Collector.start(kafka, admin, output, false);
+    const runs: RuntimeProcess[] = [];
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const produce = async (from: number, to: number) => {
+      for (let i = from; i < to; i += 100)
+        await producer.send({
+          topic: input,
+          messages: events
+            .slice(i, Math.min(to, i + 100))
+            .map((e, j) => ({ key: e.key, value: JSON.stringify({ id: i + j, t: e.t }) })),
+          acks: -1,
+        });
+    };
+    try {
+      const first = new RuntimeProcess(windowFlow(input, output, late, groupId, 'A', sessions, 10), dataDir);
+      runs.push(first);
+      // The first half, then the kill once a third of the sessions are out: the rest is written after it.
+      const half = Math.floor(events.length / 2);
+      await produce(0, half);
+      await waitUntil(
+        'a third of the sessions out',
+        () => results.raw.length >= reference.size / 3,
+        120_000,
+        () => first.log,
+      );
+      // …and the group has committed: inside the first burst, before the slow session's first batch.
+      await waitUntil(
+        'a commit',
+        async () => ((await committedOffsets(admin, groupId, input)).get(0) ?? 0) > 0,
+        60_000,
+      );
+      first.kill();
+      await first.exited;
+      const beforeCrash = results.raw.length;
+
+      const second = new RuntimeProcess(windowFlow(input, output, late, groupId, 'B', sessions, 10), dataDir);
+      runs.push(second);
+      await produce(half, events.length);
+      // The end marker: far ahead in event time, it closes every session.
+      await producer.send({
+        topic: input,
+        messages: [{ key: 'end', value: JSON.stringify({ id: -1, t: BASE + BURSTS * 25_000 + 3_600_000 }) }],
+        acks: -1,
+      });
+
+      const last = () => {
+        const byId = new Map<string, number>();
+        for (const r of results.raw) {
+          const value = JSON.parse(r.value!) as { windowId: string; result: number };
+          byId.set(value.windowId, value.result);
+        }
+        return byId;
+      };
+      await waitUntil(
+        'a result for every session of the input',
+        () => [...reference.keys()].every((id) => last().has(id)),
+        180_000,
+        () => `${[...reference.keys()].filter((id) => !last().has(id)).length} sessions missing; ${second.log}`,
+      );
+      await results.caughtUp();
+      const final = last();
+      // Every session exactly as in the input, and no other (a partial rebuild has another id).
+      for (const [id, count] of reference) expect(final.get(id), id).toBe(count);
+      expect(final.size).toBe(reference.size);
+      expect(beforeCrash).toBeGreaterThan(0);
+      expect(beforeCrash).toBeLessThan(reference.size);
+      const replayed = Number(second.latest?.nodes.count?.custom.replayed ?? 0);
+      console.log(
+        `session kill -9: ${beforeCrash} results before the kill, ${results.raw.length} in all for ${final.size} sessions; ` +
+          `${replayed} input messages read again and skipped as already in a confirmed session`,
+      );
+    } finally {
+      await producer.disconnect();
+      for (const r of runs) await r.dispose();
+      await results.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 400_000);
