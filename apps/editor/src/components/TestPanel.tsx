@@ -66,8 +66,7 @@ export function TestPanel({ id, type, kind }: { id: string; type: string; kind: 
     <details className="test-panel" data-testid="test-panel">
       <summary>Test this node</summary>
       <p className="help muted">
-        Runs this node alone on the runtime with one message (at most {timeoutMs / 1000} s); the flow is not
-        touched.
+        Runs this node alone on the runtime with one message (at most {timeoutMs / 1000} s); the flow is not touched.
         {connections?.length ? ' It reaches the real services of the flow’s connections.' : ''}
       </p>
       <div className="field">
@@ -80,7 +79,12 @@ export function TestPanel({ id, type, kind }: { id: string; type: string; kind: 
       </div>
       {sink && (
         <label className="test-write">
-          <input type="checkbox" checked={write} onChange={(e) => setWrite(e.target.checked)} data-testid="test-write" />
+          <input
+            type="checkbox"
+            checked={write}
+            onChange={(e) => setWrite(e.target.checked)}
+            data-testid="test-write"
+          />
           Really send it: this sink writes the message to its target (a request, a row, a record)
         </label>
       )}

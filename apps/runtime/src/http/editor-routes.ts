@@ -102,10 +102,7 @@ function runTest(job: NodeTestJob, timeoutMs: number): Promise<NodeTestOutcome> 
       if (!('ready' in message)) return done(message);
       // The worker has loaded the node types: the node's own time starts.
       clearTimeout(timer);
-      timer = setTimeout(
-        () => done({ kind: 'timeout', message: timeoutMessage(job, timeoutMs) }),
-        timeoutMs,
-      );
+      timer = setTimeout(() => done({ kind: 'timeout', message: timeoutMessage(job, timeoutMs) }), timeoutMs);
     });
     worker.once('error', (error) => done({ kind: 'failed', message: error.message }));
     worker.once('exit', (code) => done({ kind: 'failed', message: `the test ended without a result (exit ${code})` }));
