@@ -98,7 +98,7 @@ describe('node registry', () => {
     let durations = 0;
     for (const { owner, config } of schemas) {
       const hinted = new Map(hintedFields(config).map((f) => [f.path.join('.'), f.ui]));
-      for (const path of numberPaths(configJsonSchema(config) as NumberSchema)) {
+      for (const path of numberPaths(configJsonSchema(config))) {
         const name = path[path.length - 1]!;
         const ui: FieldUiHints | undefined = hinted.get(path.join('.'));
         const where = `${owner}: ${path.join('.')}`;
@@ -115,9 +115,7 @@ describe('node registry', () => {
       // A unit only means something on a number: a text duration carries its own.
       for (const field of hintedFields(config))
         if (field.ui.unit !== undefined)
-          expect(numberPaths(configJsonSchema(config) as NumberSchema).map((p) => p.join('.'))).toContain(
-            field.path.join('.'),
-          );
+          expect(numberPaths(configJsonSchema(config)).map((p) => p.join('.'))).toContain(field.path.join('.'));
     }
     expect(durations).toBeGreaterThan(30);
   });
