@@ -4,7 +4,7 @@
  * references; the server resolves them and the test reaches the real service.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@tributary/nodes/testing';
 import { bootServer, call } from '../testing/server-harness.js';
@@ -100,6 +100,28 @@ describe('node tests with connections and secrets', () => {
     if (res.body.kind !== 'failed') return;
     expect(res.body.message).toContain(`Redis at 127.0.0.1:${port}`);
     expect(res.body.message).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it('a service that accepts but never answers is stopped at the time limit, naming the connection', async () => {
+    // A TCP peer that takes the connection and says nothing (a hung server, a wrong port behind a proxy).
+    const silent = createNetServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await test({
+        type: 'cache',
+        config: cache('get'),
+        connections: [redis((silent.address() as AddressInfo).port)],
+        message: { key: 'k', value: null },
+        timeoutMs: 1500,
+      });
+      expect(res.body.kind).toBe('timeout');
+      if (res.body.kind !== 'timeout') return;
+      expect(res.body.message).toContain('no result after 1500 ms');
+      expect(res.body.message).toContain('"shared-redis"');
+      expect((await call(server, 'GET', '/api/health')).status).toBe(200);
+    } finally {
+      silent.close();
+    }
   });
 
   it('a connection the flow does not define is named as a config problem', async () => {
