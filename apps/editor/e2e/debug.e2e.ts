@@ -181,9 +181,11 @@ describe('debug sidebar and help panel', () => {
   });
 
   it('a node’s help panel shows the text of docs/nodes.md for its type', async () => {
-    await page.locator('[data-testid="sidebar-tab-inspector"]').click();
-    await page.locator('[data-testid="node-watch"]').click();
-    await page.locator('[data-testid="inspector-tab-help"]').click();
+    // Asked for from the node's menu while the debug tab shows: the inspector comes to the front.
+    await page.locator('[data-testid="debug-panel"]').waitFor();
+    await page.locator('[data-testid="node-watch"]').click({ button: 'right' });
+    await page.locator('[data-testid="context-menu"]').getByRole('menuitem', { name: 'Help' }).click();
+    await page.locator('[data-testid="sidebar-tab-inspector"][aria-selected="true"]').waitFor();
     const doc = await readFile(nodesDoc, 'utf8');
     const section = doc.split('### Debug (`debug`)')[1]!.split('\n| setting')[0]!;
     const docsText = section.split(/Ports — .*\n/)[1]!;

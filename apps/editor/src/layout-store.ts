@@ -57,7 +57,9 @@ export const useLayout = create<LayoutState>()((set, get) => ({
   sidebarTab: saved.sidebarTab === 'debug' ? 'debug' : 'inspector',
   inspectorTab: 'settings',
   setInspectorTab(tab) {
-    set({ inspectorTab: tab });
+    // Asked for a node's settings or help (its menu, say): the inspector comes to the front.
+    set({ inspectorTab: tab, sidebarTab: 'inspector' });
+    keep(get());
   },
   setSidebarTab(tab) {
     set({ sidebarTab: tab });
