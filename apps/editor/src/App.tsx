@@ -15,7 +15,7 @@ import { Resizer } from './components/Resizer.js';
 import { useLayout } from './layout-store.js';
 import { Canvas } from './components/Canvas.js';
 import { Dashboard } from './components/Dashboard.js';
-import { Inspector } from './components/Inspector.js';
+import { Sidebar } from './components/Sidebar.js';
 import { LogPanel } from './components/LogPanel.js';
 import { Palette } from './components/Palette.js';
 import { TapPanel } from './components/TapPanel.js';
@@ -36,6 +36,12 @@ function onKeyDown(e: KeyboardEvent) {
   if (mod && e.key.toLowerCase() === 's') {
     e.preventDefault();
     void save();
+    return;
+  }
+  // The debug sidebar opens from anywhere, as saving does.
+  if (mod && e.shiftKey && e.key.toLowerCase() === 'd') {
+    e.preventDefault();
+    useLayout.getState().toggleDebug();
     return;
   }
   if (typing(e.target)) return;
@@ -124,7 +130,7 @@ export function App() {
         >
           <Palette />
           <Canvas />
-          <Inspector />
+          <Sidebar />
           <Resizer
             axis="x"
             direction={-1}

@@ -91,6 +91,10 @@ export interface NodeTestRequest {
   nodeId?: string;
   config: Record<string, unknown>;
   message?: { value: unknown; key?: string | null; headers?: Record<string, string> };
+  /** The flow's connections as its document holds them: secrets stay references, resolved on the runtime. */
+  connections?: readonly { id: string; type: string; config: Record<string, unknown> }[];
+  /** A sink sends for real only with this set. */
+  writeToTarget?: boolean;
   timeoutMs?: number;
 }
 

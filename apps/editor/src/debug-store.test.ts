@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDebugStore } from './debug-store.js';
+import { createDebugStore, visibleDebug, type DebugFilter } from './debug-store.js';
 
 const line = (i: number, nodeId = 'dbg', data: unknown = { debug: { value: { n: i } } }) => ({
   flowId: 'f',
@@ -29,5 +29,38 @@ describe('debug store', () => {
     store.getState().add(line(1, 'log-1', null));
     store.getState().add({ ...line(2), flowId: 'other' });
     expect(store.getState().entries).toEqual([]);
+  });
+});
+
+describe('debug filter and pause', () => {
+  const entries = () => {
+    const store = createDebugStore();
+    store.getState().reset('f');
+    store.getState().add(line(1, 'a'));
+    store.getState().add(line(2, 'b'));
+    store.getState().add(line(3, 'c'));
+    return store;
+  };
+
+  it('lists every debug node, the selected ones, or the picked ones', () => {
+    const list = entries().getState().entries;
+    const ids = (filter: DebugFilter, selected: string[] = []) =>
+      visibleDebug(list, filter, new Set(selected)).map((e) => e.nodeId);
+    expect(ids({ mode: 'all' })).toEqual(['c', 'b', 'a']);
+    expect(ids({ mode: 'selected' }, ['b'])).toEqual(['b']);
+    expect(ids({ mode: 'selected' })).toEqual([]);
+    expect(ids({ mode: 'pick', picked: ['a', 'c'] })).toEqual(['c', 'a']);
+  });
+
+  it('while paused counts what arrives without listing it', () => {
+    const store = entries();
+    store.getState().setPaused(true);
+    store.getState().add(line(4, 'a'));
+    expect(store.getState().entries).toHaveLength(3);
+    expect(store.getState()).toMatchObject({ received: 4, missed: 1 });
+    store.getState().setPaused(false);
+    expect(store.getState().missed).toBe(0);
+    store.getState().clear();
+    expect(store.getState()).toMatchObject({ entries: [], received: 0 });
   });
 });

@@ -12,19 +12,30 @@ export interface DebugEntry {
   payload: Record<string, unknown>;
 }
 
+/**
+ * Which debug nodes' messages are listed (Node-RED's debug filter): every one, those selected on
+ * the canvas, or the ones picked from the list.
+ */
+export type DebugFilter = { mode: 'all' } | { mode: 'selected' } | { mode: 'pick'; picked: readonly string[] };
+
 export interface DebugState {
   flowId: string | undefined;
   entries: DebugEntry[];
-  /** Received in all, and dropped from the end (over the cap). */
+  /** Received in all (dropped over the cap and while paused included). */
   received: number;
-  nodeId: string | undefined;
+  /** Received while paused, not listed. */
+  missed: number;
+  filter: DebugFilter;
   /** Paused: new messages are counted, not listed (the list holds still to be read). */
   paused: boolean;
+  /** Keep the newest message in view; off once the user scrolls up to read. */
+  autoscroll: boolean;
   setPaused: (paused: boolean) => void;
+  setAutoscroll: (on: boolean) => void;
   add: (entry: FlowLogEntry) => void;
   reset: (flowId: string | undefined) => void;
   clear: () => void;
-  setNodeFilter: (nodeId: string | undefined) => void;
+  setFilter: (filter: DebugFilter) => void;
 }
 
 /** A `flow:log` line from a debug node (packages/nodes/src/debug): its data holds the message. */
@@ -37,6 +48,17 @@ export function debugPayload(entry: FlowLogEntry): Record<string, unknown> | und
     : undefined;
 }
 
+/** The entries the filter lets through; `selected`: the ids selected on the canvas. */
+export function visibleDebug(
+  entries: readonly DebugEntry[],
+  filter: DebugFilter,
+  selected: ReadonlySet<string>,
+): DebugEntry[] {
+  if (filter.mode === 'all') return [...entries];
+  const keep = filter.mode === 'selected' ? selected : new Set(filter.picked);
+  return entries.filter((e) => keep.has(e.nodeId));
+}
+
 let seq = 0;
 
 export function createDebugStore(cap = DEBUG_CAP) {
@@ -44,26 +66,33 @@ export function createDebugStore(cap = DEBUG_CAP) {
     flowId: undefined,
     entries: [],
     received: 0,
-    nodeId: undefined,
+    missed: 0,
+    filter: { mode: 'all' },
     paused: false,
+    autoscroll: true,
     setPaused(paused) {
-      set({ paused });
+      set(paused ? { paused } : { paused, missed: 0 });
+    },
+    setAutoscroll(autoscroll) {
+      set({ autoscroll });
     },
     add(entry) {
       const payload = debugPayload(entry);
       if (!payload || entry.flowId !== get().flowId) return;
-      if (get().paused) return set({ received: get().received + 1 });
+      const { paused, received, missed, entries } = get();
+      if (paused) return set({ received: received + 1, missed: missed + 1 });
       const next: DebugEntry = { seq: ++seq, at: entry.at, nodeId: entry.nodeId!, payload };
-      set({ entries: [next, ...get().entries.slice(0, cap - 1)], received: get().received + 1 });
+      set({ entries: [next, ...entries.slice(0, cap - 1)], received: received + 1 });
     },
     reset(flowId) {
-      set({ flowId, entries: [], received: 0, nodeId: undefined });
+      set({ flowId, entries: [], received: 0, missed: 0, filter: { mode: 'all' } });
     },
     clear() {
-      set({ entries: [], received: 0 });
+      // Nothing left to read: follow the newest again.
+      set({ entries: [], received: 0, missed: 0, autoscroll: true });
     },
-    setNodeFilter(nodeId) {
-      set({ nodeId });
+    setFilter(filter) {
+      set({ filter });
     },
   }));
 }

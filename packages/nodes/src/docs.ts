@@ -13,7 +13,16 @@ interface PropertySchema {
   description?: string;
   items?: PropertySchema;
   anyOf?: PropertySchema[];
-  ui?: { label?: string; help?: string; secret?: boolean; widget?: string };
+  ui?: { label?: string; help?: string; secret?: boolean; widget?: string; unit?: string };
+}
+
+const UNIT_WORDS: Record<string, string> = { ms: 'milliseconds', s: 'seconds' };
+
+/** A duration's unit, as declared in its hints: numbers say what one is, texts carry their own. */
+function durationOf(p: PropertySchema): string | undefined {
+  if (p.ui?.widget !== 'duration') return undefined;
+  if (p.ui.unit) return `duration in ${UNIT_WORDS[p.ui.unit] ?? p.ui.unit}`;
+  return 'duration with its unit (`500ms`, `30s`, `5m`, `1h`, `1d`)';
 }
 
 const KIND_TITLES = { source: 'Sources', handler: 'Handlers', cache: 'Caches', sink: 'Sinks' } as const;
@@ -38,7 +47,9 @@ function fieldTable(schema: Record<string, unknown>): string[] {
     const help = p.description ?? p.ui?.help ?? '';
     const secret = p.ui?.secret || p.ui?.widget === 'secret' ? ' Secret: write `${env:NAME}` or `${cred:NAME}`.' : '';
     const def = p.default === undefined ? (required.has(name) ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
-    return `| \`${name}\` | ${cell(typeOf(p))} | ${def} | ${cell(help + secret)} |`;
+    const duration = durationOf(p);
+    const type = duration ? `${typeOf(p)}: ${duration}` : typeOf(p);
+    return `| \`${name}\` | ${cell(type)} | ${def} | ${cell(help + secret)} |`;
   });
   return ['| setting | type | default | description |', '| --- | --- | --- | --- |', ...rows, ''];
 }

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { configJsonSchema, ERROR_PORT } from '@tributary/shared';
+import { configJsonSchema, ERROR_PORT, hintedFields, type FieldUiHints } from '@tributary/shared';
 import { connectionTypes, nodeManifests } from './manifests.js';
 import { createNodeRegistry, nodeDefinitions } from './runtime.js';
 
@@ -14,6 +14,23 @@ type JsonSchema = {
   properties?: Record<string, { description?: string; ui?: { help?: string } }>;
   required?: string[];
 };
+
+type NumberSchema = {
+  type?: string | string[];
+  properties?: Record<string, NumberSchema>;
+  items?: NumberSchema;
+  anyOf?: NumberSchema[];
+};
+
+/** Paths of the numeric fields of a config's JSON Schema (`*` for array items), nested forms included. */
+function numberPaths(schema: NumberSchema, path: string[] = []): string[][] {
+  const types = [schema.type, ...(schema.anyOf ?? []).map((a) => a.type)].flat();
+  const out: string[][] = types.some((t) => t === 'number' || t === 'integer') && path.length > 0 ? [path] : [];
+  for (const [key, child] of Object.entries(schema.properties ?? {})) out.push(...numberPaths(child, [...path, key]));
+  if (schema.items) out.push(...numberPaths(schema.items, [...path, '*']));
+  for (const alt of schema.anyOf ?? []) if (alt.properties || alt.items) out.push(...numberPaths(alt, path));
+  return out;
+}
 
 describe('node registry', () => {
   it('pairs every manifest with exactly one runtime, and nothing else', () => {
@@ -71,6 +88,36 @@ describe('node registry', () => {
     const subset = createNodeRegistry(nodeDefinitions.slice(0, 2));
     expect(subset.size).toBe(2);
     expect(() => createNodeRegistry([nodeDefinitions[0]!, nodeDefinitions[0]!])).toThrow(/defined twice/);
+  });
+
+  it('declares the unit of every duration: fields named …Ms or …Seconds, and every duration widget', () => {
+    const schemas = [
+      ...nodeManifests.map((m) => ({ owner: m.type, config: m.config })),
+      ...connectionTypes.map((c) => ({ owner: `connection ${c.type}`, config: c.config })),
+    ];
+    let durations = 0;
+    for (const { owner, config } of schemas) {
+      const hinted = new Map(hintedFields(config).map((f) => [f.path.join('.'), f.ui]));
+      for (const path of numberPaths(configJsonSchema(config))) {
+        const name = path[path.length - 1]!;
+        const ui: FieldUiHints | undefined = hinted.get(path.join('.'));
+        const where = `${owner}: ${path.join('.')}`;
+        if (/(Ms|Seconds)$/.test(name)) {
+          // The form converts "2 min" into the field's unit: it must know which.
+          expect(ui?.widget, `${where} is a duration: declare widget 'duration'`).toBe('duration');
+          expect(ui?.unit, `${where} is a duration: declare its unit`).toBe(name.endsWith('Ms') ? 'ms' : 's');
+          durations++;
+        } else if (ui?.widget === 'duration') {
+          expect(ui.unit, `${where}: a numeric duration needs its unit`).toMatch(/^(ms|s)$/);
+          durations++;
+        }
+      }
+      // A unit only means something on a number: a text duration carries its own.
+      for (const field of hintedFields(config))
+        if (field.ui.unit !== undefined)
+          expect(numberPaths(configJsonSchema(config)).map((p) => p.join('.'))).toContain(field.path.join('.'));
+    }
+    expect(durations).toBeGreaterThan(30);
   });
 
   it('has connection types with a config schema', () => {

@@ -25,12 +25,23 @@ export interface PortDefinition {
  * @example
  * z.string().meta({ ui: { widget: 'connection', connectionType: 'kafka', label: 'Cluster' } })
  */
+/** Units a numeric duration field may be kept in (see `FieldUiHints.unit`). */
+export type DurationUnit = 'ms' | 's';
+
 export interface FieldUiHints {
   label?: string;
   help?: string;
   placeholder?: string;
-  /** `code` opens a code editor; `secret` masks the value and stores it as a credential. */
-  widget?: 'text' | 'textarea' | 'code' | 'secret' | 'connection' | 'select' | 'json';
+  /**
+   * `code` opens a code editor; `secret` masks the value and stores it as a credential; `duration`:
+   * a length of time — a number in `unit`, or (no `unit`) a text carrying its own ("30s").
+   */
+  widget?: 'text' | 'textarea' | 'code' | 'secret' | 'connection' | 'select' | 'json' | 'duration';
+  /**
+   * For a number that is a duration: what one means (`ms`: milliseconds, `s`: seconds). Declared,
+   * never guessed from the field's name: the form converts what the user types (2 min) into it.
+   */
+  unit?: DurationUnit;
   /** For `code`: the language of the editor. */
   language?: 'javascript' | 'json' | 'sql';
   /** For `connection`: the connection type to pick from (`kafka`, `redis`, `postgres`). */

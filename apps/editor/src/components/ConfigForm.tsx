@@ -1,5 +1,5 @@
 import { lazy, Suspense, useState } from 'react';
-import type { FlowProblem } from '@tributary/shared';
+import type { DurationUnit, FlowProblem } from '@tributary/shared';
 import {
   enumOptions,
   formFields,
@@ -107,8 +107,9 @@ function FieldInput({ id, field, value, onChange, secretName, checkCode }: Input
         onChange={(e) => onChange(e.target.checked)}
       />
     );
-  if ((type === 'integer' || type === 'number') && /Ms$/.test(field.key))
-    return <DurationInput id={id} schema={schema} value={value} onChange={onChange} />;
+  // Declared in the schema's hints (never guessed from the field's name): what one unit of the value is.
+  if ((type === 'integer' || type === 'number') && ui.widget === 'duration' && ui.unit)
+    return <DurationInput id={id} schema={schema} base={ui.unit} value={value} onChange={onChange} />;
   if (type === 'array' && ['number', 'integer'].includes(typeOf(schema.items ?? {}) ?? ''))
     return (
       <textarea
@@ -171,19 +172,35 @@ const UNITS = [
   { unit: 'ms', ms: 1 },
 ];
 
-/** The largest unit a duration is a whole number of (90000 ms → 90 s, 120000 ms → 2 min). */
-export function bestUnit(ms: number): { unit: string; ms: number } {
-  return UNITS.find((u) => ms !== 0 && ms % u.ms === 0) ?? UNITS[UNITS.length - 1]!;
+const BASE_MS: Record<DurationUnit, number> = { ms: 1, s: 1000 };
+
+/** The units a field kept in `base` can be typed in: none finer than `base` (no 1.5 ms in a seconds field). */
+export function unitsFor(base: DurationUnit): typeof UNITS {
+  return UNITS.filter((u) => u.ms >= BASE_MS[base]);
 }
 
-/** A duration kept in milliseconds (`…Ms` fields), typed as a number and a unit. */
-function DurationInput(props: { id: string; schema: FieldSchema; value: unknown; onChange: (v: unknown) => void }) {
-  const { id, schema, value, onChange } = props;
-  const ms = typeof value === 'number' ? value : undefined;
-  const fallback = typeof schema.default === 'number' ? schema.default : undefined;
-  const [unit, setUnit] = useState(() => bestUnit(ms ?? fallback ?? 1000));
+/** The largest unit a duration is a whole number of (90000 ms → 90 s, 120000 ms → 2 min). */
+export function bestUnit(ms: number, base: DurationUnit = 'ms'): { unit: string; ms: number } {
+  const units = unitsFor(base);
+  return units.find((u) => ms !== 0 && ms % u.ms === 0) ?? units[units.length - 1]!;
+}
+
+/** A duration kept in the field's declared unit (`ui.unit`), typed as a number and a unit. */
+function DurationInput(props: {
+  id: string;
+  schema: FieldSchema;
+  base: DurationUnit;
+  value: unknown;
+  onChange: (v: unknown) => void;
+}) {
+  const { id, schema, base, value, onChange } = props;
+  const scale = BASE_MS[base];
+  const ms = typeof value === 'number' ? value * scale : undefined;
+  const fallback = typeof schema.default === 'number' ? schema.default * scale : undefined;
+  const units = unitsFor(base);
+  const [unit, setUnit] = useState(() => bestUnit(ms ?? fallback ?? 1000, base));
   return (
-    <span className="duration">
+    <span className="duration" data-unit={base}>
       <input
         id={id}
         type="number"
@@ -191,14 +208,16 @@ function DurationInput(props: { id: string; schema: FieldSchema; value: unknown;
         step="any"
         placeholder={fallback === undefined ? undefined : String(fallback / unit.ms)}
         value={ms === undefined ? '' : ms / unit.ms}
-        onChange={(e) => onChange(e.target.value === '' ? undefined : Math.round(Number(e.target.value) * unit.ms))}
+        onChange={(e) =>
+          onChange(e.target.value === '' ? undefined : Math.round((Number(e.target.value) * unit.ms) / scale))
+        }
       />
       <select
         aria-label={`Unit of ${id}`}
         value={unit.unit}
-        onChange={(e) => setUnit(UNITS.find((u) => u.unit === e.target.value) ?? unit)}
+        onChange={(e) => setUnit(units.find((u) => u.unit === e.target.value) ?? unit)}
       >
-        {UNITS.map((u) => (
+        {units.map((u) => (
           <option key={u.unit} value={u.unit}>
             {u.unit}
           </option>

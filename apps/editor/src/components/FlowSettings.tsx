@@ -26,8 +26,8 @@ const SETTING_HINTS: Record<string, FieldUiHints> = {
   restart: { label: 'Restart policy', help: 'What the runtime does when the flow crashes or hangs', order: 1 },
   mode: { label: 'Restart', help: 'on-failure: start the flow again, with a growing pause', order: 1 },
   maxRestarts: { label: 'Most restarts', placeholder: 'no limit', order: 2 },
-  initialBackoffMs: { label: 'First pause (ms)', order: 3 },
-  maxBackoffMs: { label: 'Longest pause (ms)', order: 4 },
+  initialBackoffMs: { label: 'First pause', widget: 'duration', unit: 'ms', order: 3 },
+  maxBackoffMs: { label: 'Longest pause', widget: 'duration', unit: 'ms', order: 4 },
   batchSize: {
     label: 'Batch size',
     help: 'Most messages per batch a source emits (nodes may set their own)',
@@ -41,7 +41,9 @@ const SETTING_HINTS: Record<string, FieldUiHints> = {
     order: 3,
   },
   drainTimeoutMs: {
-    label: 'Drain timeout (ms)',
+    label: 'Drain timeout',
+    widget: 'duration',
+    unit: 'ms',
     help: 'How long a stop waits for messages in flight',
     placeholder: 'runtime default',
     order: 4,

@@ -39,10 +39,12 @@ export function HelpPanel({ info }: { info: NodeTypeInfo }) {
                   <strong>{f.ui.label ?? f.key}</strong>
                   <div className="muted">
                     <code>{f.key}</code> {typeOf(f.schema)}
+                    {f.ui.widget === 'duration' && (f.ui.unit ? `, ${f.ui.unit}` : ', with its unit')}
                   </div>
                 </td>
                 <td>
                   {f.schema.default === undefined ? (f.required ? 'required' : '—') : JSON.stringify(f.schema.default)}
+                  {f.ui.unit && f.schema.default !== undefined && ` ${f.ui.unit}`}
                 </td>
                 <td>{f.schema.description ?? f.ui.help ?? ''}</td>
               </tr>

@@ -136,9 +136,7 @@ function NodeSettings({ id, info }: { id: string; info: NodeTypeInfo | undefined
       ) : (
         <div className="problem">Unknown node type: its config cannot be edited here.</div>
       )}
-      {info && (info.kind === 'handler' || info.kind === 'cache') && node.type && (
-        <TestPanel key={id} id={id} type={node.type} />
-      )}
+      {info && info.kind !== 'source' && node.type && <TestPanel key={id} id={id} type={node.type} kind={info.kind} />}
     </>
   );
 }

@@ -13,9 +13,32 @@ function leaf(value: unknown): { text: string; kind: string } {
   return { text: 'undefined', kind: 'other' };
 }
 
-/** "{3}", "[12]": what a closed node holds. */
-function summary(value: object): string {
-  return Array.isArray(value) ? `Array(${value.length})` : `{${Object.keys(value).length}}`;
+/** Characters of a closed node's preview. */
+const PREVIEW_CHARS = 70;
+
+/** One value inside a preview: leaves as they are, containers by their shape. */
+function inline(value: unknown): string {
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'object' && value !== null) return '{…}';
+  const { text } = leaf(value);
+  return text.length > 24 ? `${text.slice(0, 23)}…` : text;
+}
+
+/** What a closed node holds, as browsers' consoles show it: `{ id: 7, lines: Array(1) }`, `Array(3) [1, 2, 3]`. */
+export function summary(value: object): string {
+  const parts = Array.isArray(value)
+    ? (value as unknown[]).map(inline)
+    : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${inline(v)}`);
+  let body = '';
+  for (const part of parts) {
+    const next = body ? `${body}, ${part}` : part;
+    if (next.length > PREVIEW_CHARS) {
+      body = `${body}, …`;
+      break;
+    }
+    body = next;
+  }
+  return Array.isArray(value) ? `Array(${value.length}) [${body}]` : `{ ${body} }`.replace('{  }', '{}');
 }
 
 /**
@@ -50,7 +73,11 @@ export const JsonTree = memo(function JsonTree({
     <details className="tree-node" open={depth < openDepth}>
       <summary>
         {label}
+        {/* Closed: a preview of what it holds; open: its shape only (the children say the rest). */}
         <span className="tree-summary">{summary(value)}</span>
+        <span className="tree-type">
+          {Array.isArray(value) ? `Array(${value.length})` : `{${Object.keys(value).length}}`}
+        </span>
       </summary>
       <div className="tree-children">
         {entries.slice(0, CHILDREN_SHOWN).map(([k, v]) => (

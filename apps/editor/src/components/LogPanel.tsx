@@ -7,8 +7,6 @@ import { focusNode } from '../focus-node.js';
 import { LOG_LEVELS, useLogs, visibleEntries, type LogEntry } from '../log-store.js';
 import { useLayout } from '../layout-store.js';
 import { useDoc } from '../session.js';
-import { useDebug } from '../debug-store.js';
-import { DebugPanel } from './DebugPanel.js';
 import { Resizer } from './Resizer.js';
 import { clockTime } from '../units.js';
 
@@ -89,15 +87,6 @@ export function LogPanel() {
   }, [entries]);
   const logs = useLogs.getState();
   const height = useLayout((s) => s.drawerHeight);
-  const tab = useLayout((s) => s.drawerTab);
-  const debugCount = useDebug((s) => s.received);
-  const showTab = (next: 'logs' | 'debug') => {
-    if (open && tab === next) logs.setOpen(false);
-    else {
-      useLayout.getState().setDrawerTab(next);
-      logs.setOpen(true);
-    }
-  };
 
   return (
     <section
@@ -118,28 +107,19 @@ export function LogPanel() {
       )}
       <header className="logdrawer-head">
         <button
-          className={`drawer-toggle${open && tab === 'logs' ? ' on' : ''}`}
-          onClick={() => showTab('logs')}
-          aria-expanded={open && tab === 'logs'}
+          className={`drawer-toggle${open ? ' on' : ''}`}
+          onClick={() => logs.setOpen(!open)}
+          aria-expanded={open}
           data-testid="log-toggle"
         >
-          <span className="caret">{open && tab === 'logs' ? '▾' : '▴'}</span> Logs &amp; errors
+          <span className="caret">{open ? '▾' : '▴'}</span> Logs &amp; errors
           {!open && unseen > 0 && (
             <span className={`badge${severe ? '' : ' quiet'}`} data-testid="log-badge">
               {unseen > 999 ? '999+' : unseen}
             </span>
           )}
         </button>
-        <button
-          className={`drawer-toggle${open && tab === 'debug' ? ' on' : ''}`}
-          onClick={() => showTab('debug')}
-          aria-expanded={open && tab === 'debug'}
-          data-testid="debug-toggle"
-        >
-          <span className="caret">{open && tab === 'debug' ? '▾' : '▴'}</span> Debug
-          {debugCount > 0 && <span className="badge quiet">{debugCount > 999 ? '999+' : debugCount}</span>}
-        </button>
-        {open && tab === 'logs' && (
+        {open && (
           <>
             <div className="segmented levels" role="group" aria-label="Levels">
               {LOG_LEVELS.map((level) => (
@@ -177,12 +157,7 @@ export function LogPanel() {
           </>
         )}
       </header>
-      {open && tab === 'debug' && (
-        <div className="logdrawer-body">
-          <DebugPanel />
-        </div>
-      )}
-      {open && tab === 'logs' && (
+      {open && (
         <div className="logdrawer-body">
           {shown.length === 0 ? (
             <p className="muted log-empty">

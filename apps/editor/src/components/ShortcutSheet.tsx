@@ -8,6 +8,7 @@ export const SHORTCUTS: [keys: string, what: string][] = [
   ['Ctrl+A', 'Select every node'],
   ['Ctrl+C / Ctrl+X / Ctrl+V', 'Copy / cut / paste nodes (paste a flow JSON to import it)'],
   ['Ctrl+D', 'Duplicate the selection'],
+  ['Ctrl+Shift+D', 'Show or hide the debug messages (sidebar)'],
   ['Delete / Backspace', 'Delete the selection'],
   ['Shift+drag', 'Select with a box'],
   ['Right click', 'Menu of a node, a wire or the canvas'],

@@ -1,20 +1,32 @@
 import { useState } from 'react';
+import type { NodeKind } from '@tributary/shared';
 import { api, ApiFailure, type NodeTestOutcome } from '../api.js';
 import { useDoc } from '../session.js';
 import { useTap } from '../tap-store.js';
 import { prettyValue } from '../units.js';
 
+/** A plain test's time; one that talks to a service (a connection, a sink) gets longer to connect. */
+const PLAIN_TIMEOUT_MS = 3000;
+const SERVICE_TIMEOUT_MS = 10_000;
+
 /**
  * Sends one sample message through the selected node on the runtime (`POST /api/node-test`: a
  * worker of its own, time-limited, nothing of the flow touched) and shows what comes out — Node-RED
  * users' inject and debug, for one node. The sample is typed as JSON, or taken from the edge tap.
+ * The flow's connections go along as the document holds them (secrets as references, resolved on
+ * the runtime), so a Redis cache or a database lookup runs against the real service; a sink writes
+ * for real, so only once the user ticked that it may.
  */
-export function TestPanel({ id, type }: { id: string; type: string }) {
+export function TestPanel({ id, type, kind }: { id: string; type: string; kind: NodeKind }) {
   const [value, setValue] = useState('{ "example": 1 }');
   const [key, setKey] = useState('');
   const [running, setRunning] = useState(false);
   const [outcome, setOutcome] = useState<NodeTestOutcome | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [write, setWrite] = useState(false);
+  const connections = useDoc((s) => s.docMeta.connections);
+  const sink = kind === 'sink';
+  const timeoutMs = sink || (connections?.length ?? 0) > 0 ? SERVICE_TIMEOUT_MS : PLAIN_TIMEOUT_MS;
   // The newest message tapped on an edge into this node, if the tap has one.
   const tapped = useTap((s) => (s.edgeId?.endsWith(`>${id}:in`) ? s.messages[0] : undefined));
 
@@ -37,6 +49,9 @@ export function TestPanel({ id, type }: { id: string; type: string }) {
           nodeId: id,
           config: node.data.config,
           message: { value: parsed, key: key || null },
+          ...(connections?.length ? { connections } : {}),
+          ...(sink ? { writeToTarget: write } : {}),
+          timeoutMs,
         }),
       );
     } catch (e) {
@@ -51,7 +66,8 @@ export function TestPanel({ id, type }: { id: string; type: string }) {
     <details className="test-panel" data-testid="test-panel">
       <summary>Test this node</summary>
       <p className="help muted">
-        Runs this node alone on the runtime with one message (at most 3 s); the flow is not touched.
+        Runs this node alone on the runtime with one message (at most {timeoutMs / 1000} s); the flow is not touched.
+        {connections?.length ? ' It reaches the real services of the flow’s connections.' : ''}
       </p>
       <div className="field">
         <label htmlFor="test-value">Sample value (JSON)</label>
@@ -61,8 +77,24 @@ export function TestPanel({ id, type }: { id: string; type: string }) {
         <label htmlFor="test-key">Key</label>
         <input id="test-key" type="text" value={key} placeholder="none" onChange={(e) => setKey(e.target.value)} />
       </div>
+      {sink && (
+        <label className="test-write">
+          <input
+            type="checkbox"
+            checked={write}
+            onChange={(e) => setWrite(e.target.checked)}
+            data-testid="test-write"
+          />
+          Really send it: this sink writes the message to its target (a request, a row, a record)
+        </label>
+      )}
       <div className="test-actions">
-        <button className="primary" onClick={() => void run()} disabled={running} data-testid="test-run">
+        <button
+          className="primary"
+          onClick={() => void run()}
+          disabled={running || (sink && !write)}
+          data-testid="test-run"
+        >
           {running ? 'Running…' : 'Run'}
         </button>
         <button
@@ -79,12 +111,12 @@ export function TestPanel({ id, type }: { id: string; type: string }) {
         </button>
       </div>
       {error && <div className="problem">{error}</div>}
-      {outcome && <Outcome outcome={outcome} />}
+      {outcome && <Outcome outcome={outcome} sink={sink} />}
     </details>
   );
 }
 
-function Outcome({ outcome }: { outcome: NodeTestOutcome }) {
+function Outcome({ outcome, sink }: { outcome: NodeTestOutcome; sink: boolean }) {
   if (outcome.kind === 'config')
     return (
       <div className="test-result" data-testid="test-result">
@@ -108,7 +140,9 @@ function Outcome({ outcome }: { outcome: NodeTestOutcome }) {
     <div className="test-result" data-testid="test-result">
       <div className="muted">
         {total === 0 && outcome.errors.length === 0
-          ? 'Nothing came out (the message was dropped).'
+          ? sink
+            ? 'Sent: the target took the message.'
+            : 'Nothing came out (the message was dropped).'
           : `${total} message${total === 1 ? '' : 's'} out${outcome.errors.length ? `, ${outcome.errors.length} error` : ''}`}
       </div>
       {ports.map(([port, messages]) =>

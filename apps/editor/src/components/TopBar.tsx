@@ -5,6 +5,7 @@ import { useDoc, useUi, deploy, exportFlow, importText, newFlow, openFlow, save,
 import { showFlowSettings } from '../session.js';
 import { useStats } from '../stats-store.js';
 import { useView } from '../view-store.js';
+import { useLayout } from '../layout-store.js';
 import { ProblemList } from './ProblemList.js';
 import { ViewToggle } from './ViewToggle.js';
 
@@ -32,6 +33,8 @@ export function TopBar() {
     setTimeout(() => void fitView({ maxZoom: 1, padding: 0.2 }), 50);
   };
   const running = state === 'running' || state === 'deploying';
+  const debugOn = useLayout((s) => s.sidebarTab === 'debug');
+  const editorView = useView((s) => s.view === 'editor');
   return (
     <header className="topbar">
       <button className="brand" onClick={() => useView.getState().setView('home')} title="All flows" data-testid="home">
@@ -92,6 +95,15 @@ export function TopBar() {
         {busy ?? state ?? 'not deployed'}
       </span>
       <span className="spacer" />
+      <button
+        className={`debug-button${debugOn && editorView ? ' on' : ''}`}
+        aria-pressed={debugOn && editorView}
+        onClick={() => useLayout.getState().toggleDebug()}
+        title="Debug messages in the sidebar (Ctrl+Shift+D)"
+        data-testid="debug-toggle"
+      >
+        Debug
+      </button>
       <ViewToggle />
       <button onClick={() => file.current?.click()}>Import</button>
       <input

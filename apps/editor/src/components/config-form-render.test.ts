@@ -28,7 +28,10 @@ const schema: FieldSchema = {
         idleTimeoutMs: { type: 'integer', default: 30000 },
       },
     },
-    flushMs: { type: 'integer', default: 1000, ui: { label: 'Flush every' } },
+    flushMs: { type: 'integer', default: 1000, ui: { label: 'Flush every', widget: 'duration', unit: 'ms' } },
+    waitSeconds: { type: 'integer', default: 20, ui: { label: 'Wait', widget: 'duration', unit: 's' } },
+    // Named like a duration, declared as none: a plain number (units come from the hints only).
+    retriesMs: { type: 'integer', ui: { label: 'Retries' } },
   },
 };
 
@@ -61,6 +64,21 @@ describe('generated forms for lists of objects, nested settings and durations', 
     const html = render({ mappings: [], flushMs: 120_000 });
     expect(html).toMatch(/id="field-flushMs"[^>]*value="2"/);
     expect(html).toContain('<option value="min" selected="">min</option>');
+  });
+
+  it('keeps a seconds field in seconds, offering no unit finer than it', () => {
+    expect(bestUnit(90_000, 's').unit).toBe('s');
+    const html = render({ mappings: [], waitSeconds: 120 });
+    expect(html).toMatch(/id="field-waitSeconds"[^>]*value="2"/);
+    const select = /aria-label="Unit of field-waitSeconds"[^]*?<\/select>/.exec(html)![0];
+    expect(select).toContain('<option value="min" selected="">min</option>');
+    expect(select).not.toContain('value="ms"');
+  });
+
+  it('takes units from the declared hints only, never from the field name', () => {
+    const html = render({ mappings: [], retriesMs: 3 });
+    expect(html).toMatch(/id="field-retriesMs"[^>]*value="3"/);
+    expect(html).not.toContain('Unit of field-retriesMs');
   });
 
   it('says in plain words what is wrong with a list entry, beside it', () => {

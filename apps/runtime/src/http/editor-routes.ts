@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Router } from 'express';
 import { z } from 'zod';
-import { nodeManifests } from '@tributary/nodes/manifests';
+import { connectionTypes, nodeManifests } from '@tributary/nodes/manifests';
 import { RuntimeError } from '../errors.js';
 import type { AppContext } from './app.js';
 import type { NodeTestJob, NodeTestOutcome } from './node-test-protocol.js';
+import { resolveForTest } from './node-test-secrets.js';
 
 /** One line of `GET /api/overview`. */
 export interface FlowOverview {
@@ -49,7 +50,13 @@ const NodeTestBody = z.object({
       headers: z.record(z.string(), z.string()).optional(),
     })
     .optional(),
-  connections: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** The open flow's connections as its document holds them (secrets as references). */
+  connections: z
+    .array(z.object({ id: z.string().min(1), type: z.string().min(1), config: z.record(z.string(), z.unknown()) }))
+    .max(200)
+    .optional(),
+  /** A sink sends for real (a request, a row, a record): only when the user said so. */
+  writeToTarget: z.boolean().default(false),
   timeoutMs: z.number().int().min(100).max(MAX_TEST_TIMEOUT_MS).default(TEST_TIMEOUT_MS),
 });
 
@@ -57,6 +64,15 @@ function testWorkerScript(): URL {
   const beside = new URL('./node-test-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(beside))) return beside;
   return new URL('../../dist/http/node-test-worker.js', import.meta.url);
+}
+
+/** What a test that timed out was waiting for: the services its connections point at, if any. */
+function timeoutMessage(job: NodeTestJob, timeoutMs: number): string {
+  const stopped = `no result after ${timeoutMs} ms: the test was stopped`;
+  const ids = Object.keys(job.connections ?? {});
+  if (ids.length === 0) return stopped;
+  const named = ids.map((id) => `"${id}"`).join(', ');
+  return `${stopped}. It uses connection ${named}: is the service reachable from the runtime, and its timeouts shorter than ${timeoutMs} ms?`;
 }
 
 /** Runs a job in a fresh worker; terminates it when the time is up (a hanging loop included). */
@@ -86,10 +102,7 @@ function runTest(job: NodeTestJob, timeoutMs: number): Promise<NodeTestOutcome> 
       if (!('ready' in message)) return done(message);
       // The worker has loaded the node types: the node's own time starts.
       clearTimeout(timer);
-      timer = setTimeout(
-        () => done({ kind: 'timeout', message: `no result after ${timeoutMs} ms: the test was stopped` }),
-        timeoutMs,
-      );
+      timer = setTimeout(() => done({ kind: 'timeout', message: timeoutMessage(job, timeoutMs) }), timeoutMs);
     });
     worker.once('error', (error) => done({ kind: 'failed', message: error.message }));
     worker.once('exit', (code) => done({ kind: 'failed', message: `the test ended without a result (exit ${code})` }));
@@ -98,7 +111,7 @@ function runTest(job: NodeTestJob, timeoutMs: number): Promise<NodeTestOutcome> 
 
 export function editorApiRoutes(ctx: AppContext): Router {
   const router = Router();
-  const kinds = new Map(nodeManifests.map((m) => [m.type, m.kind]));
+  const manifests = new Map(nodeManifests.map((m) => [m.type, m]));
   let running = 0;
 
   router.get('/overview', (_req, res) => {
@@ -139,16 +152,27 @@ export function editorApiRoutes(ctx: AppContext): Router {
         'send { "type", "config", "message": { "value" } } as JSON (message left out: only check the config)',
         400,
       );
-    const { type, nodeId, config, message, connections, timeoutMs } = body.data;
-    const kind = kinds.get(type);
-    if (kind === undefined) throw new RuntimeError('E_BAD_REQUEST', `unknown node type "${type}"`, 400);
-    // A source would run on its own and a sink would write to its real target: not isolated.
-    if (message !== undefined && kind !== 'handler' && kind !== 'cache')
+    const { type, nodeId, config, message, connections, writeToTarget, timeoutMs } = body.data;
+    const manifest = manifests.get(type);
+    if (manifest === undefined) throw new RuntimeError('E_BAD_REQUEST', `unknown node type "${type}"`, 400);
+    const kind = manifest.kind;
+    // A source would run on its own; a sink writes to its real target, so only when asked to.
+    if (message !== undefined && kind === 'source')
       throw new RuntimeError(
         'E_BAD_REQUEST',
-        `a ${kind} cannot be tested on its own (it would ${kind === 'sink' ? 'write to its real target' : 'read from its real input'}); test the handlers after it`,
+        'a source cannot be tested on its own (it would read from its real input); test the handlers after it',
         400,
       );
+    if (message !== undefined && kind === 'sink' && !writeToTarget)
+      throw new RuntimeError(
+        'E_BAD_REQUEST',
+        'testing a sink would write to its real target: send "writeToTarget": true to do so',
+        400,
+      );
+    // Credentials are resolved here and go only to the test's worker; never back to the client.
+    const resolved = resolveForTest(manifest, config, connections ?? [], connectionTypes, (name) =>
+      ctx.credentials.get(name),
+    );
     if (running >= MAX_RUNNING_TESTS)
       throw new RuntimeError('E_BAD_REQUEST', 'other node tests are running: try again in a moment', 429);
     running++;
@@ -156,9 +180,9 @@ export function editorApiRoutes(ctx: AppContext): Router {
       const job: NodeTestJob = {
         type,
         nodeId,
-        config,
+        config: resolved.config,
         ...(message ? { message: { ...message, key: message.key ?? null } } : {}),
-        ...(connections ? { connections } : {}),
+        ...(Object.keys(resolved.connections).length > 0 ? { connections: resolved.connections } : {}),
       };
       res.json(await runTest(job, timeoutMs));
     } finally {

@@ -67,7 +67,7 @@ export const cacheUpdatesManifest = defineManifest({
       .max(86_400_000)
       .default(30_000)
       .describe('redis: changes taken by a reader but not confirmed for this long are claimed again')
-      .meta(ui({ label: 'Claim after (ms)', advanced: true, order: 6 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Claim after', advanced: true, order: 6 })),
     batchSize: batchSizeField(7),
   }),
 });

@@ -120,7 +120,7 @@ value (get) or field (enrich). Statistics: \`size\` (on Redis counted by SCAN ev
       .min(1)
       .optional()
       .describe('put/update: stored values expire after this many milliseconds; leave empty to keep them')
-      .meta(ui({ label: 'TTL (ms)', placeholder: 'never expires', order: 8 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'TTL', placeholder: 'never expires', order: 8 })),
     onMiss: z
       .enum(['miss', 'pass'])
       .default('miss')

@@ -68,7 +68,7 @@ Stats: \`inFlight\`, \`polls\`, \`emptyPolls\`, \`committed\` (per topic-partiti
       .max(600_000)
       .default(1000)
       .describe('Pause after a poll that brought no records, in ms (a poll that brought records is followed at once)')
-      .meta(ui({ label: 'Wait between polls (ms)', order: 5 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Wait between polls', order: 5 })),
     maxInFlight: z
       .int()
       .min(1)
@@ -82,21 +82,21 @@ Stats: \`inFlight\`, \`polls\`, \`emptyPolls\`, \`committed\` (per topic-partiti
       .max(60_000)
       .default(1000)
       .describe('How often confirmed offsets are committed, in ms (0: after every confirmation)')
-      .meta(ui({ label: 'Commit interval (ms)', advanced: true, order: 7 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Commit interval', advanced: true, order: 7 })),
     sessionTimeoutMs: z
       .int()
       .min(1000)
       .max(3_600_000)
       .optional()
       .describe('The service drops a consumer it has not heard from for this long (default: the service decides)')
-      .meta(ui({ label: 'Session timeout (ms)', advanced: true, order: 8 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Session timeout', advanced: true, order: 8 })),
     requestTimeoutMs: z
       .int()
       .min(1000)
       .max(3_600_000)
       .optional()
       .describe("The service's request timeout for this consumer; larger than the session timeout")
-      .meta(ui({ label: 'Request timeout (ms)', advanced: true, order: 9 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Request timeout', advanced: true, order: 9 })),
     extraSettings: z
       .record(z.string(), z.string())
       .default({})

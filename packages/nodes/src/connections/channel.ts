@@ -80,7 +80,7 @@ export const channelConnectionConfig = z.strictObject({
     .max(600_000)
     .default(60_000)
     .describe('A request without an answer after this many ms fails (and is retried)')
-    .meta(ui({ label: 'Request timeout (ms)', advanced: true, order: 12 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Request timeout', advanced: true, order: 12 })),
 });
 
 export type ChannelConnectionConfig = z.output<typeof channelConnectionConfig>;

@@ -87,7 +87,7 @@ export const kafkaConnectionConfig = z.strictObject({
     .max(300_000)
     .default(10_000)
     .describe('How long to wait for a TCP (and TLS) connection to a broker, in ms')
-    .meta(ui({ label: 'Connection timeout (ms)', advanced: true, order: 5 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Connection timeout', advanced: true, order: 5 })),
   client: z
     .enum(KAFKA_LIBRARIES)
     // platformatic: maintained, static membership, passed every delivery proof on a loaded machine

@@ -45,14 +45,23 @@ export const postgresConnectionConfig = z.strictObject({
     .max(300_000)
     .default(10_000)
     .describe('How long to wait for a connection (TCP, TLS and login), in ms')
-    .meta(ui({ label: 'Connection timeout (ms)', advanced: true, order: 8 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Connection timeout', advanced: true, order: 8 })),
   statementTimeoutMs: z
     .int()
     .min(1)
     .max(86_400_000)
     .optional()
     .describe('The server cancels a statement that runs longer than this many ms; leave empty for no limit')
-    .meta(ui({ label: 'Statement timeout (ms)', placeholder: 'no limit', advanced: true, order: 9 })),
+    .meta(
+      ui({
+        widget: 'duration',
+        unit: 'ms',
+        label: 'Statement timeout',
+        placeholder: 'no limit',
+        advanced: true,
+        order: 9,
+      }),
+    ),
   applicationName: z
     .string()
     .trim()

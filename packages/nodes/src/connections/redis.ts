@@ -44,14 +44,14 @@ export const redisConnectionConfig = z.strictObject({
     .max(300_000)
     .default(10_000)
     .describe('How long to wait for the TCP (and TLS) connection, in ms')
-    .meta(ui({ label: 'Connection timeout (ms)', advanced: true, order: 8 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Connection timeout', advanced: true, order: 8 })),
   commandTimeoutMs: z
     .int()
     .min(10)
     .max(300_000)
     .default(5_000)
     .describe('A command without a reply after this many ms fails (and the message goes to the error port)')
-    .meta(ui({ label: 'Command timeout (ms)', advanced: true, order: 9 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Command timeout', advanced: true, order: 9 })),
 });
 
 export type RedisConnectionConfig = z.output<typeof redisConnectionConfig>;

@@ -31,7 +31,7 @@ export const schemaRegistryConnectionConfig = z.strictObject({
     .max(120_000)
     .default(10_000)
     .describe('A registry request without an answer after this many ms fails')
-    .meta(ui({ label: 'Timeout (ms)', advanced: true, order: 4 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 4 })),
 });
 
 export type SchemaRegistryConnectionConfig = z.output<typeof schemaRegistryConnectionConfig>;

@@ -41,7 +41,7 @@ export const sqsConnectionConfig = z.strictObject({
     .max(300_000)
     .default(30_000)
     .describe('A request without an answer after this many ms fails and is retried (long polls add their wait)')
-    .meta(ui({ label: 'Request timeout (ms)', advanced: true, order: 6 })),
+    .meta(ui({ widget: 'duration', unit: 'ms', label: 'Request timeout', advanced: true, order: 6 })),
 });
 
 export type SqsConnectionConfig = z.output<typeof sqsConnectionConfig>;

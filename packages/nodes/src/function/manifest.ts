@@ -59,7 +59,7 @@ export const functionManifest = defineManifest({
       .max(3_600_000)
       .default(30_000)
       .describe('Asynchronous code only: a message whose promise takes longer goes to the error port (ms)')
-      .meta(ui({ label: 'Timeout (ms)', advanced: true, order: 3 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 3 })),
     cacheName: z
       .string()
       .min(1)

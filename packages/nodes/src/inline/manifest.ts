@@ -54,7 +54,7 @@ The list is sent *Repeat* times (or forever), as fast as the flow takes it, or o
       .max(MAX_TIMER_MS)
       .default(0)
       .describe('Pause between messages in ms; 0 sends them as fast as the flow takes them')
-      .meta(ui({ label: 'Interval (ms)', order: 4 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Interval', order: 4 })),
     batchSize: batchSizeField(
       5,
       `Most messages per batch when there is no interval (default: the flow's, else ${DEFAULT_BATCH_SIZE})`,

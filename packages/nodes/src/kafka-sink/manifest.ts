@@ -101,7 +101,7 @@ Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`er
         .min(0)
         .default(120_000)
         .describe('How long to keep retrying a batch through transient broker failures (ms; 0 = forever)')
-        .meta(ui({ label: 'Delivery timeout (ms)', advanced: true, order: 10 })),
+        .meta(ui({ widget: 'duration', unit: 'ms', label: 'Delivery timeout', advanced: true, order: 10 })),
     })
     .superRefine((config, ctx) => {
       if (config.idempotent && config.acks !== 'all')

@@ -93,7 +93,7 @@ caught up), \`committed\` (last committed offset per partition), \`partitions\` 
       .max(60_000)
       .default(1000)
       .describe('How often confirmed offsets are committed, in ms (0: after every confirmation)')
-      .meta(ui({ label: 'Commit interval (ms)', advanced: true, order: 7 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Commit interval', advanced: true, order: 7 })),
     commitEveryMessages: z
       .int()
       .min(1)
@@ -128,6 +128,6 @@ caught up), \`committed\` (last committed offset per partition), \`partitions\` 
       .max(300_000)
       .default(30_000)
       .describe('The group drops a member it has not heard from for this long, in ms')
-      .meta(ui({ label: 'Session timeout (ms)', advanced: true, order: 8 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Session timeout', advanced: true, order: 8 })),
   }),
 });

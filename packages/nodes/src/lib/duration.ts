@@ -43,5 +43,5 @@ export function durationField(label: string, description: string, hints: Omit<Fi
     .trim()
     .regex(new RegExp(DURATION_PATTERN), 'a duration with its unit: 500ms, 30s, 5m, 1h or 1d')
     .describe(`${description} (with a unit: ms, s, m, h or d)`)
-    .meta(ui({ label, placeholder: '30s', ...hints }));
+    .meta(ui({ label, placeholder: '30s', widget: 'duration', ...hints }));
 }

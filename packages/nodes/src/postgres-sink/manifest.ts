@@ -121,7 +121,7 @@ export const postgresSinkManifest = defineManifest({
       .max(60_000)
       .default(50)
       .describe('How long a partial batch waits for more rows before it is written (0: write each batch as it comes)')
-      .meta(ui({ label: 'Linger (ms)', advanced: true, order: 8 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Linger', advanced: true, order: 8 })),
     effectivelyOnce: z
       .boolean()
       .default(true)

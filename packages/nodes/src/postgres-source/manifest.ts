@@ -57,7 +57,7 @@ export const postgresSourceManifest = defineManifest({
       .max(3_600_000)
       .default(1000)
       .describe('How often to look for new rows when the last read found none')
-      .meta(ui({ label: 'Interval (ms)', order: 5 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Interval', order: 5 })),
     notifyChannel: z
       .string()
       .trim()

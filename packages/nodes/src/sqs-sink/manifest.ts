@@ -49,7 +49,7 @@ Batches to a FIFO queue are sent one after another to keep the order.
       .max(900)
       .optional()
       .describe('Standard queues: seconds before a sent message becomes visible (the queue default if empty)')
-      .meta(ui({ label: 'Delay (s)', advanced: true, order: 5 })),
+      .meta(ui({ widget: 'duration', unit: 's', label: 'Delay', advanced: true, order: 5 })),
     parallel: z
       .int()
       .min(1)

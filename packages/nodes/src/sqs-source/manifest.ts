@@ -65,7 +65,7 @@ Stats: \`inFlight\`, \`received\`, \`deleted\`, \`deleteErrors\` (entries that c
       .max(20)
       .default(20)
       .describe('Long polling: how long one receive waits for messages when the queue is empty (0-20 s)')
-      .meta(ui({ label: 'Wait time (s)', advanced: true, order: 4 })),
+      .meta(ui({ widget: 'duration', unit: 's', label: 'Wait time', advanced: true, order: 4 })),
     receivers: z
       .int()
       .min(1)
@@ -86,7 +86,7 @@ Stats: \`inFlight\`, \`received\`, \`deleted\`, \`deleteErrors\` (entries that c
       .max(43_200)
       .default(30)
       .describe('For "visible-after": seconds before a failed message is visible again')
-      .meta(ui({ label: 'Retry delay (s)', advanced: true, order: 7 })),
+      .meta(ui({ widget: 'duration', unit: 's', label: 'Retry delay', advanced: true, order: 7 })),
     undecodable: z
       .enum(['error-port', 'redrive'])
       .default('error-port')

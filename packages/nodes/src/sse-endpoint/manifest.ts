@@ -58,14 +58,14 @@ Stats: \`clients\`, \`droppedClients\`.
       .max(3_600_000)
       .default(2000)
       .describe('The retry: sent to clients, in ms')
-      .meta(ui({ label: 'Client retry (ms)', advanced: true, order: 5 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Client retry', advanced: true, order: 5 })),
     pingMs: z
       .int()
       .min(1000)
       .max(3_600_000)
       .default(15_000)
       .describe('A comment ping this often, in ms')
-      .meta(ui({ label: 'Ping (ms)', advanced: true, order: 6 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Ping', advanced: true, order: 6 })),
     clientBufferBytes: z
       .int()
       .min(1024)

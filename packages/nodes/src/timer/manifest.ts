@@ -24,7 +24,7 @@ missed ones are skipped, not sent in a burst, and counted in the \`skipped\` sta
       .max(MAX_TIMER_MS)
       .default(1000)
       .describe('Time between ticks, in milliseconds')
-      .meta(ui({ label: 'Interval (ms)', order: 1 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Interval', order: 1 })),
     count: z
       .int()
       .min(1)

@@ -71,7 +71,7 @@ Stats: \`requests\`, \`rejected\` (4xx), \`saturated\` (429 answers).
         .max(600_000)
         .default(30_000)
         .describe('A confirmation that takes longer answers 504 (the message may still be delivered)')
-        .meta(ui({ label: 'Timeout (ms)', advanced: true, order: 8 })),
+        .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 8 })),
     })
     .refine((c) => c.auth === 'none' || c.secret !== undefined, {
       message: 'required: a secret for this authentication',

@@ -49,7 +49,7 @@ Stats: \`sent\`, \`resent\`, \`replies\`, \`sessions\` (broadcast).
       .max(600_000)
       .default(30_000)
       .describe('Client mode with Await reply: reconnect and resend when no reply came within this, in ms')
-      .meta(ui({ label: 'Reply timeout (ms)', advanced: true, order: 6 })),
+      .meta(ui({ widget: 'duration', unit: 'ms', label: 'Reply timeout', advanced: true, order: 6 })),
     ...wsClientFields(7),
     tls: tlsField('WebSocket server', 20),
   }),
