@@ -29,7 +29,11 @@ interface Mark {
 
 interface Rewinding {
   readonly upTo: bigint;
-  /** Until the first message read again arrives, later offsets up to `readUpTo` are stale. */
+  /**
+   * Until the first message read again arrives, later offsets up to `readUpTo` are stale (the queue
+   * is FIFO, so they all come before it). A read-again message is recognised by its offset going
+   * back; if retention deleted the log past the pause during the downtime, it may not: accepted.
+   */
   awaiting: boolean;
   lastStale: bigint;
   readonly readUpTo: bigint | null;
