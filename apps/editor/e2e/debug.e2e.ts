@@ -136,6 +136,13 @@ describe('debug sidebar and help panel', () => {
 
   it('pauses to read a message as a tree, clears, and a click on a message selects its node', async () => {
     const rows = page.locator('[data-testid="debug-row"]');
+    // Enough messages to scroll (they keep coming), so reading further up can be tried below.
+    await expect
+      .poll(
+        () => page.locator('[data-testid="debug-scroll"]').evaluate((el) => el.scrollHeight > el.clientHeight + 100),
+        { timeout: 60_000 },
+      )
+      .toBe(true);
     await page.locator('[data-testid="debug-pause"]').click();
     const held = await seqs(page);
     const status = page.locator('[data-testid="debug-status"]');

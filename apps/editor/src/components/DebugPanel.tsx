@@ -41,7 +41,7 @@ const DebugRow = memo(function DebugRow({
         data-testid="debug-node"
       >
         <time>{clockTime(entry.at)}</time> <span className="debug-node">{label}</span>
-        {key !== undefined && key !== null && <span className="debug-key">key {String(key)}</span>}
+        {typeof key === 'string' && <span className="debug-key">key {key}</span>}
       </button>
       {'key' in payload ? <JsonTree value={payload} name="msg" /> : <JsonTree value={payload.value} name="value" />}
     </li>
