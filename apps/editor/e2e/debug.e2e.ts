@@ -8,21 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { edge, openEditor, results, WIDE, type Editor } from './harness.js';
 
 const nodesDoc = fileURLToPath(new URL('../../../docs/nodes.md', import.meta.url));
 
-let runtime: Runtime;
-let browser: Browser;
+let editor: Editor;
 let page: Page;
-
-const edge = (source: string, target: string) => ({
-  id: `${source}:out>${target}:in`,
-  source,
-  sourcePort: 'out',
-  target,
-  targetPort: 'in',
-});
 
 const flow = {
   schemaVersion: 1,
@@ -47,19 +38,17 @@ const flow = {
 const plain = (text: string) => text.replace(/[*`]/g, '').replace(/\s+/g, ' ').trim();
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
-  expect((await runtime.api('POST', '/api/flows/dbg/deploy')).status).toBe(200);
-  browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  page = browser.page;
-  await page.goto(`${runtime.url}/#/flows/dbg`);
-  await page.locator('[data-testid="node-watch"]').waitFor();
+  editor = await openEditor({
+    flows: [flow],
+    deploy: ['dbg'],
+    viewport: WIDE,
+    open: '/#/flows/dbg',
+    waitFor: '[data-testid="node-watch"]',
+  });
+  ({ page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('debug and help panels', () => {
   it('shows what reaches debug nodes as trees you open, filtered by node', async () => {
