@@ -9,8 +9,9 @@
  *      run reported; TICK_SECONDS (8); BENCH_EDITOR_DIR (another build of the editor, to compare
  *      two builds on the same machine state); CHROMIUM_PATH (/usr/bin/chromium); BENCH_SCREENSHOTS=0 to
  *      skip the screenshots (apps/editor/test-results/bench-1000-*.png). Diagnostics, to find where
- *      the time goes: BENCH_PROFILE=pan|tick prints a JS CPU profile (build the editor with
- *      `vite build --minify false` to read it), BENCH_TRACE=1 the Chromium trace totals of a pan.
+ *      the time goes: BENCH_PROFILE=tick|pan|zoom1|mid|glance prints a JS CPU profile of that
+ *      scenario (build the editor with `vite build --minify false` to read it), BENCH_TRACE=<same>
+ *      the Chromium trace totals (BENCH_TRACE=1: the pan at fit zoom).
  *
  * What is measured (all inside the page, with performance.now()); a second flow of 200 nodes is
  * then opened at fit zoom, where each node shows its rate (the "glance" detail), and panned too:
@@ -35,7 +36,7 @@
  * The last line of stdout is one JSON object with the figures (read by apps/runtime's run-bench).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,9 @@ const FLOW_ID = 'bench-1000';
 const MID_FLOW_ID = 'bench-200';
 const TARGET_MID_FPS = 50;
 const SCREENSHOTS = process.env.BENCH_SCREENSHOTS !== '0';
+/** Linux's USER_HZ: /proc CPU times are in these ticks. */
+const CLOCK_TICKS = 100;
+let runtimePid = -1;
 
 const log = (text) => console.error(`[canvas-bench] ${text}`);
 
@@ -146,7 +150,7 @@ async function api(base, method, path, body) {
  * Runs in the page before the app: long tasks, and the cost of every `flow:stats` socket message
  * (socket.io's websocket transport sets `ws.onmessage`; the wrapper times each stats message).
  */
-function instrument() {
+export function instrument() {
   const bench = { longTasks: [], ticks: [] };
   window.__bench = bench;
   // Render counters of the editor's own components (src/render-probe.ts).
@@ -220,7 +224,7 @@ function armOpen(expected) {
  * In the page: drags the pane with mouse events (one move per frame) for `ms`, counting frames.
  * `path(t)` gives the pointer offset from the start at time t (ms).
  */
-async function panInPage({ ms, mode }) {
+export async function panInPage({ ms, mode }) {
   const pane = document.querySelector('.react-flow__pane');
   const box = pane.getBoundingClientRect();
   const cx = box.left + box.width / 2;
@@ -291,14 +295,56 @@ async function panRuns(page, mode, prepare) {
   const runs = [];
   for (let i = 0; i < PAN_RUNS; i++) {
     await prepare();
-    runs.push(await page.evaluate(panInPage, { ms: PAN_MS, mode }));
+    const cpu0 = chromiumCpuMs();
+    const run = await page.evaluate(panInPage, { ms: PAN_MS, mode });
+    const cpu1 = chromiumCpuMs();
+    runs.push({ ...run, cpuMsPerFrame: cpu0 === undefined || cpu1 === undefined ? null : (cpu1 - cpu0) / run.frames });
   }
   const sorted = [...runs].sort((a, b) => a.fps - b.fps);
-  return { ...sorted[Math.floor(sorted.length / 2)], runsFps: runs.map((r) => round(r.fps)) };
+  const cpu = runs.map((r) => r.cpuMsPerFrame).sort((a, b) => a - b);
+  return {
+    ...sorted[Math.floor(sorted.length / 2)],
+    runsFps: runs.map((r) => round(r.fps)),
+    medianCpuMsPerFrame: cpu[Math.floor(cpu.length / 2)],
+  };
+}
+
+/**
+ * CPU time (ms) used so far by the Chromium processes this bench started (all of them: renderer,
+ * compositor, raster), from /proc; undefined where there is none. Per frame, it is what a pan
+ * costs whatever else the machine runs: the fps of a shared machine also counts waiting for a core.
+ */
+export function chromiumCpuMs(exclude = [runtimePid]) {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const procs = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after "(comm)": state, ppid, … utime (14th of the line) and stime (15th), in ticks.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.push({ pid: Number(pid), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const mine = new Set([process.pid]);
+  let total = 0;
+  // Descendants of this process, but not the runtime (its own CPU is not the canvas's).
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs)
+      if (!mine.has(p.pid) && mine.has(p.ppid) && !exclude.includes(p.pid)) {
+        mine.add(p.pid);
+        total += p.ticks;
+        grew = true;
+      }
+  }
+  return (total * 1000) / CLOCK_TICKS;
 }
 
 /** In the page: zooms to `target` around node `nodeId` with one wheel event (d3-zoom's handler). */
-function zoomTo({ target, nodeId }) {
+export function zoomTo({ target, nodeId }) {
   const viewport = document.querySelector('.react-flow__viewport');
   const scale = Number(/scale\(([^)]+)\)/.exec(viewport.style.transform)?.[1] ?? 1);
   const pane = document.querySelector('.react-flow__pane');
@@ -357,6 +403,18 @@ async function idleTicks(ms) {
   };
 }
 
+/**
+ * BENCH_PROFILE=<scenario> (JS CPU profile) or BENCH_TRACE=<scenario> (Chromium trace totals) for
+ * one scenario: tick, pan (fit zoom; BENCH_TRACE=1 too), zoom1, mid, glance (200 nodes at fit).
+ * Returns the function that stops and prints it, or undefined.
+ */
+async function diagnose(page, scenario) {
+  const trace = process.env.BENCH_TRACE === '1' ? 'pan' : process.env.BENCH_TRACE;
+  if (trace === scenario) return startTrace(page);
+  if (process.env.BENCH_PROFILE === scenario) return startProfile(page);
+  return undefined;
+}
+
 async function startProfile(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
@@ -392,14 +450,20 @@ async function startTrace(page) {
     await done;
     const threads = new Map();
     for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, e.args.name);
+    // Wall time and thread (CPU) time: on a shared machine the wall time includes waiting for a core.
     const totals = new Map();
     for (const e of events) {
       if (e.ph !== 'X' || !e.dur) continue;
       const key = `${threads.get(`${e.pid}:${e.tid}`) ?? e.tid} | ${e.name}`;
-      totals.set(key, (totals.get(key) ?? 0) + e.dur / 1000);
+      const t = totals.get(key) ?? { wall: 0, cpu: 0 };
+      t.wall += e.dur / 1000;
+      t.cpu += (e.tdur ?? 0) / 1000;
+      totals.set(key, t);
     }
-    const top = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 40);
-    for (const [k, v] of top) console.error(`${v.toFixed(0).padStart(8)} ms  ${k}`);
+    const top = [...totals].sort((a, b) => b[1].cpu - a[1].cpu).slice(0, 40);
+    console.error('    wall      cpu');
+    for (const [k, v] of top)
+      console.error(`${v.wall.toFixed(0).padStart(8)} ${v.cpu.toFixed(0).padStart(8)} ms  ${k}`);
   };
 }
 
@@ -416,6 +480,7 @@ async function main() {
   const homeDir = mkdtempSync(join(tmpdir(), 'tributary-bench-home-'));
   mkdirSync(results, { recursive: true });
   const runtime = startRuntime(dataDir);
+  runtimePid = runtime.proc.pid ?? -1;
   let context;
   try {
     const base = await runtime.url;
@@ -473,15 +538,11 @@ async function main() {
     await page.waitForTimeout(1000);
     const fitScale = await page.evaluate(currentScale);
     if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-1000-fit.png') });
-    const tickProfile = process.env.BENCH_PROFILE === 'tick' ? await startProfile(page) : undefined;
+    const tickProfile = await diagnose(page, 'tick');
     const tickFit = await page.evaluate(idleTicks, TICK_MS);
     if (tickProfile) await tickProfile();
     log(`ticks at fit zoom: ${JSON.stringify(roundAll(tickFit))}`);
-    const trace = process.env.BENCH_TRACE
-      ? await startTrace(page)
-      : process.env.BENCH_PROFILE === 'pan'
-        ? await startProfile(page)
-        : undefined;
+    const trace = await diagnose(page, 'pan');
     const fitView = async () => {
       await page.click('.react-flow__controls-fitview');
       await page.waitForTimeout(500);
@@ -503,12 +564,16 @@ async function main() {
     if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-1000-zoom1.png') });
     const tickZoom1 = await page.evaluate(idleTicks, TICK_MS);
     log(`ticks at zoom ${zoom1Scale.toFixed(2)}: ${JSON.stringify(roundAll(tickZoom1))}`);
+    const zoom1Trace = await diagnose(page, 'zoom1');
     const panZoom1 = await panRuns(page, 'across', zoomAt(1));
+    if (zoom1Trace) await zoom1Trace();
     log(`pan at zoom ${zoom1Scale.toFixed(2)}: ${JSON.stringify(roundAll(panZoom1))}`);
     await zoomAt(0.32)();
     const midScale = await page.evaluate(currentScale);
     if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-1000-mid.png') });
+    const midTrace = await diagnose(page, 'mid');
     const panMid = await panRuns(page, 'across', zoomAt(0.32));
+    if (midTrace) await midTrace();
     log(`pan at zoom ${midScale.toFixed(2)}: ${JSON.stringify(roundAll(panMid))}`);
 
     // A mid-sized flow (200 nodes) fitted to the window: every node shows its rate and errors
@@ -536,7 +601,9 @@ async function main() {
       glanceScale = await page.evaluate(currentScale);
       glanceShown = await page.evaluate(() => document.querySelectorAll('.node-glance').length);
       if (SCREENSHOTS) await page.screenshot({ path: join(results, 'bench-200-fit.png') });
+      const glanceTrace = await diagnose(page, 'glance');
       panGlance = await panRuns(page, 'circle', fitView);
+      if (glanceTrace) await glanceTrace();
       log(
         `200 nodes, pan at fit zoom (${glanceScale.toFixed(3)}), ${glanceShown} with figures: ${JSON.stringify(roundAll(panGlance))}`,
       );
@@ -590,12 +657,14 @@ async function main() {
       console.log(row(`pan at ${label} (${r.zoom}), fps`, r.fps, '>= 45', r.pass));
       console.log(row('  worst / p95 frame, ms', `${r.worstFrameMs} / ${r.p95FrameMs}`));
       console.log(row('  runs, fps', r.runsFps.join(' ')));
+      console.log(row('  Chromium CPU per frame (median run), ms', r.medianCpuMsPerFrame));
     }
     const m = figures.panMidSizedFit;
     console.log(row(`200 nodes at fit zoom (${m.zoom}), figures on`, `${m.withFigures} nodes`));
     console.log(row('  pan, fps', m.fps, '>= 50', m.pass));
     console.log(row('  worst / p95 frame, ms', `${m.worstFrameMs} / ${m.p95FrameMs}`));
     console.log(row('  runs, fps', m.runsFps.join(' ')));
+    console.log(row('  Chromium CPU per frame (median run), ms', m.medianCpuMsPerFrame));
     for (const [label, t] of [
       ['fit zoom', figures.tickFit],
       ['zoom 1', figures.tickZoom1],

@@ -6,63 +6,24 @@
  * the same points React Flow draws close up. Speed itself is measured by bench/canvas-bench.mjs.
  */
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, pickFlow, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { diamonds, edge, openEditor, pickFlow, results, type Editor, type Runtime } from './harness.js';
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
+let page: Page;
 
 type Renders = Record<string, number>;
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-  // The editor counts its components' renders when this object exists (src/render-probe.ts).
-  await browser.context.addInitScript(() => {
-    (window as { __tributaryRenders?: Renders }).__tributaryRenders = {};
-  });
+  editor = await openEditor({ countRenders: true });
+  ({ runtime, page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
-const renders = () =>
-  browser.page.evaluate(() => ({ ...(window as { __tributaryRenders?: Renders }).__tributaryRenders }));
-
-function edge(source: string, target: string) {
-  return { id: `${source}:out>${target}:in`, source, sourcePort: 'out', target, targetPort: 'in' };
-}
-
-/** `groups` diamonds: sequence → map and filter → counter (4 nodes, 4 edges each). */
-function diamonds(id: string, groups: number) {
-  const nodes = [];
-  const edges = [];
-  for (let g = 0; g < groups; g++) {
-    const x = (g % 8) * 860;
-    const y = Math.floor(g / 8) * 230;
-    nodes.push(
-      { id: `src-${g}`, type: 'sequence', typeVersion: 1, position: { x, y: y + 55 }, config: { rate: 2 } },
-      { id: `map-${g}`, type: 'map', typeVersion: 1, position: { x: x + 280, y }, config: { value: 'value' } },
-      {
-        id: `filter-${g}`,
-        type: 'filter',
-        typeVersion: 1,
-        position: { x: x + 280, y: y + 110 },
-        config: { expression: 'true' },
-      },
-      { id: `count-${g}`, type: 'counter', typeVersion: 1, position: { x: x + 560, y: y + 55 }, config: {} },
-    );
-    edges.push(
-      edge(`src-${g}`, `map-${g}`),
-      edge(`src-${g}`, `filter-${g}`),
-      edge(`map-${g}`, `count-${g}`),
-      edge(`filter-${g}`, `count-${g}`),
-    );
-  }
-  return { schemaVersion: 1, id, name: id, nodes, edges };
-}
+const renders = () => page.evaluate(() => ({ ...(window as { __tributaryRenders?: Renders }).__tributaryRenders }));
 
 /** First and last points of an SVG path (`M x,y C … x,y`). */
 function ends(d: string): [number, number, number, number] {
@@ -72,7 +33,6 @@ function ends(d: string): [number, number, number, number] {
 
 describe('canvas', () => {
   it('a stats tick re-renders the live figures, never the canvas or the nodes themselves', async () => {
-    const { page } = browser;
     expect((await runtime.api('POST', '/api/flows', diamonds('live', 1))).status).toBe(201);
     expect((await runtime.api('POST', '/api/flows/live/deploy')).status).toBe(200);
     await page.goto(runtime.url);
@@ -95,7 +55,6 @@ describe('canvas', () => {
   });
 
   it('seen from far, a large flow is blocks and an edge overview that meets the handles drawn close up', async () => {
-    const { page } = browser;
     const groups = 75; // 300 nodes, 300 edges
     expect((await runtime.api('POST', '/api/flows', diamonds('large', groups))).status).toBe(201);
     await page.goto(runtime.url);
@@ -131,5 +90,37 @@ describe('canvas', () => {
       );
       expect(match, `edge ${d} has no twin in the overview`).toBe(true);
     }
+  });
+
+  it('shows a long node title whole at zoom 1, on two lines, and in full on hover', async () => {
+    const long = 'Kafka source: orders from the EU region';
+    const flow = {
+      schemaVersion: 1,
+      id: 'titles',
+      name: 'Long titles',
+      nodes: [
+        { id: 'orders', type: 'sequence', typeVersion: 1, label: long, position: { x: 0, y: 0 }, config: { rate: 1 } },
+        { id: 'tally', type: 'counter', typeVersion: 1, position: { x: 300, y: 0 }, config: {} },
+      ],
+      edges: [edge('orders', 'tally')],
+    };
+    expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
+    await page.goto(`${runtime.url}/#/flows/titles`);
+    const title = page.locator('[data-testid="title-orders"]');
+    await title.waitFor();
+    // Two nodes fit at the largest zoom (1): the full detail, as a user reads a small flow.
+    await expect.poll(() => page.locator('.tnode-near').count()).toBe(2);
+    expect(await title.textContent()).toBe(long);
+    expect(await title.getAttribute('title')).toBe(long);
+    const box = await title.evaluate((el) => ({
+      lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)),
+      clippedX: el.scrollWidth > el.clientWidth,
+      clippedY: el.scrollHeight > el.clientHeight,
+    }));
+    expect(box).toEqual({ lines: 2, clippedX: false, clippedY: false });
+    // The node keeps its width (the flow's layout), and its wire still ends on its port.
+    expect((await page.locator('[data-testid="node-orders"]').boundingBox())!.width).toBe(190);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await page.locator('[data-testid="node-orders"]').screenshot({ path: join(results, 'canvas-long-title.png') });
   });
 });

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { openEditor, results, WIDE, type Editor, type Runtime } from './harness.js';
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let page: Page;
 
 const flow = {
@@ -46,19 +46,13 @@ async function typeCode(text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
-  browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  page = browser.page;
-  await page.goto(`${runtime.url}/#/flows/code`);
+  editor = await openEditor({ flows: [flow], viewport: WIDE, open: '/#/flows/code' });
+  ({ runtime, page } = editor);
   await page.locator('[data-testid="node-double"]').click();
   await code().waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('code fields', () => {
   it('marks a syntax error on its line as you type, with the runtime message, and clears it once fixed', async () => {

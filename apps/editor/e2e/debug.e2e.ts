@@ -9,21 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { edge, openEditor, results, type Editor } from './harness.js';
 
 const nodesDoc = fileURLToPath(new URL('../../../docs/nodes.md', import.meta.url));
 
-let runtime: Runtime;
-let browser: Browser;
+let editor: Editor;
 let page: Page;
-
-const edge = (source: string, target: string) => ({
-  id: `${source}:out>${target}:in`,
-  source,
-  sourcePort: 'out',
-  target,
-  targetPort: 'in',
-});
 
 const flow = {
   schemaVersion: 1,
@@ -62,20 +53,18 @@ const seqs = async (page: Page) =>
   ).join(',');
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
-  expect((await runtime.api('POST', '/api/flows/dbg/deploy')).status).toBe(200);
   // The smallest window the editor holds at: the sidebar must be usable there.
-  browser = await launchBrowser({ viewport: { width: 1024, height: 700 } });
-  page = browser.page;
-  await page.goto(`${runtime.url}/#/flows/dbg`);
-  await page.locator('[data-testid="node-watch"]').waitFor();
+  editor = await openEditor({
+    flows: [flow],
+    deploy: ['dbg'],
+    viewport: { width: 1024, height: 700 },
+    open: '/#/flows/dbg',
+    waitFor: '[data-testid="node-watch"]',
+  });
+  ({ page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('debug sidebar and help panel', () => {
   it('opens beside the canvas from the shortcut and the top bar, resizable, usable at 1024×700', async () => {

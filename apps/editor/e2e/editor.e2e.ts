@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { openEditor, results, type Editor, type Runtime } from './harness.js';
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let baseUrl: string;
 let page: Page;
 
@@ -37,18 +37,12 @@ async function count(): Promise<number> {
 }
 
 beforeAll(async () => {
-  runtime = await startRuntime();
+  editor = await openEditor({ open: '', waitFor: '[data-testid="palette-sequence"]' });
+  ({ runtime, page } = editor);
   baseUrl = runtime.url;
-  browser = await launchBrowser();
-  page = browser.page;
-  await page.goto(baseUrl);
-  await page.locator('[data-testid="palette-sequence"]').waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('editor end to end', () => {
   it('builds sequence → function → counter, saves, deploys, and shows the count growing', async () => {

@@ -6,10 +6,9 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { openEditor, results, WIDE, type Editor } from './harness.js';
 
-let runtime: Runtime;
-let browser: Browser;
+let editor: Editor;
 let page: Page;
 
 const broken = {
@@ -37,18 +36,16 @@ const broken = {
 const body = () => page.locator('body').textContent();
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  expect((await runtime.api('POST', '/api/flows', broken)).status).toBe(201);
-  browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  page = browser.page;
-  await page.goto(`${runtime.url}/#/flows/broken`);
-  await page.locator('[data-testid="node-map-1"]').waitFor();
+  editor = await openEditor({
+    flows: [broken],
+    viewport: WIDE,
+    open: '/#/flows/broken',
+    waitFor: '[data-testid="node-map-1"]',
+  });
+  ({ page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('forms and problems in plain words', () => {
   it('a field says what is wrong with it in words, not in validator terms', async () => {

@@ -4,7 +4,7 @@
  * end-to-end tests. Build both first: `pnpm exec turbo run build`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,11 @@ import { chromiumArgs, chromiumPath } from '../bench/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const cli = join(here, '../../runtime/dist/cli.js');
+const demoFile = join(here, '../../../examples/demo.flow.json');
 export const results = join(here, '../test-results');
+
+/** The window most tests use; the layout test goes through others. */
+export const WIDE = { width: 1440, height: 900 };
 
 export interface Runtime {
   url: string;
@@ -92,4 +96,111 @@ export async function pickFlow(page: Page, id: string): Promise<void> {
   const picker = page.getByLabel('Open flow');
   await picker.locator(`option[value="${id}"]`).waitFor({ state: 'attached' });
   await picker.selectOption(id);
+}
+
+/** A flow's edge from `source`'s out port to `target`'s in port (the common wiring of test flows). */
+export function edge(source: string, target: string) {
+  return { id: `${source}:out>${target}:in`, source, sourcePort: 'out', target, targetPort: 'in' };
+}
+
+/**
+ * `groups` diamonds of 4 nodes (sequence → map and filter → counter), `columns` groups a row: a
+ * running flow of any size with live figures on every node and edge.
+ */
+export function diamonds(id: string, groups: number, columns = 8) {
+  const nodes = [];
+  const edges = [];
+  for (let g = 0; g < groups; g++) {
+    const x = (g % columns) * 860;
+    const y = Math.floor(g / columns) * 230;
+    nodes.push(
+      { id: `src-${g}`, type: 'sequence', typeVersion: 1, position: { x, y: y + 55 }, config: { rate: 2 } },
+      { id: `map-${g}`, type: 'map', typeVersion: 1, position: { x: x + 280, y }, config: { value: 'value' } },
+      {
+        id: `filter-${g}`,
+        type: 'filter',
+        typeVersion: 1,
+        position: { x: x + 280, y: y + 110 },
+        config: { expression: 'true' },
+      },
+      { id: `count-${g}`, type: 'counter', typeVersion: 1, position: { x: x + 560, y: y + 55 }, config: {} },
+    );
+    edges.push(
+      edge(`src-${g}`, `map-${g}`),
+      edge(`src-${g}`, `filter-${g}`),
+      edge(`map-${g}`, `count-${g}`),
+      edge(`filter-${g}`, `count-${g}`),
+    );
+  }
+  return { schemaVersion: 1, id, name: `${groups * 4} nodes`, nodes, edges };
+}
+
+/** The demo flow of examples/ (id `demo`), as the README tells users to import it. */
+export async function demoFlow(): Promise<unknown> {
+  return JSON.parse(await readFile(demoFile, 'utf8')) as unknown;
+}
+
+export interface EditorOptions {
+  /** Flows saved on the runtime before the page opens (each must be accepted). */
+  flows?: readonly unknown[];
+  /** Ids of those flows to deploy (each must start). */
+  deploy?: readonly string[];
+  viewport?: { width: number; height: number };
+  /** Opened in the page, after the runtime's address: `/#/flows/x`; none: the page stays blank. */
+  open?: string;
+  /** A selector the opened page shows once ready. */
+  waitFor?: string;
+  /** Answer yes to the page's dialogs (leaving a flow with unsaved changes asks first). */
+  acceptDialogs?: boolean;
+  /** Count the editor's component renders (`window.__tributaryRenders`, src/render-probe.ts). */
+  countRenders?: boolean;
+  token?: string;
+}
+
+/** A runtime and a browser on it, set up as one test file needs them. */
+export interface Editor {
+  runtime: Runtime;
+  browser: Browser;
+  page: Page;
+  close: () => Promise<void>;
+}
+
+/** The set-up most e2e files share: a runtime with their flows, a browser, the page opened. */
+export async function openEditor(options: EditorOptions = {}): Promise<Editor> {
+  const runtime = await startRuntime({ token: options.token });
+  let browser: Browser | undefined;
+  try {
+    for (const flow of options.flows ?? []) {
+      const saved = await runtime.api('POST', '/api/flows', flow);
+      if (saved.status !== 201) throw new Error(`saving a test flow: ${saved.status} ${JSON.stringify(saved.body)}`);
+    }
+    for (const id of options.deploy ?? []) {
+      const deployed = await runtime.api('POST', `/api/flows/${id}/deploy`);
+      if (deployed.status !== 200)
+        throw new Error(`deploying ${id}: ${deployed.status} ${JSON.stringify(deployed.body)}`);
+    }
+    browser = await launchBrowser({ viewport: options.viewport });
+    const { page } = browser;
+    if (options.acceptDialogs) page.on('dialog', (dialog) => void dialog.accept());
+    if (options.countRenders)
+      await browser.context.addInitScript(() => {
+        (window as { __tributaryRenders?: Record<string, number> }).__tributaryRenders = {};
+      });
+    if (options.open !== undefined) await page.goto(runtime.url + options.open);
+    if (options.waitFor) await page.locator(options.waitFor).waitFor();
+    const opened = browser;
+    return {
+      runtime,
+      browser: opened,
+      page,
+      close: async () => {
+        await opened.close();
+        await runtime.stop();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await runtime.stop();
+    throw error;
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, pickFlow, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { openEditor, pickFlow, results, type Browser, type Editor, type Runtime } from './harness.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 const topic = `editor-lag-${Date.now().toString(36)}`;
@@ -67,14 +67,13 @@ const slow = {
   ],
 };
 
+let editor: Editor;
 let runtime: Runtime;
 let browser: Browser;
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  for (const flow of [fill, slow]) expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
-  const deployed = await runtime.api<{ error?: { message: string } }>('POST', '/api/flows/fill/deploy');
-  expect(deployed.status, JSON.stringify(deployed.body)).toBeLessThan(300);
+  editor = await openEditor({ flows: [fill, slow], deploy: ['fill'] });
+  ({ runtime, browser } = editor);
   // The topic is full once the fill flow finished (its sink confirmed every record).
   for (let deadline = Date.now() + 60_000; ;) {
     const { body } = await runtime.api<{ state: string; lastError?: string }>('GET', '/api/flows/fill');
@@ -82,15 +81,12 @@ beforeAll(async () => {
     if (body.state === 'failed' || Date.now() > deadline) throw new Error(`fill flow: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  browser = await launchBrowser();
+  // Opened once the fill flow is done: a running flow would open by itself.
   await browser.page.goto(runtime.url);
   await browser.page.locator('[data-testid="palette-sequence"]').waitFor({ state: 'attached' });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('Kafka in the editor', () => {
   it('has the Kafka nodes in the palette, with their forms', async () => {

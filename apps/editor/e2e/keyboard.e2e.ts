@@ -5,19 +5,11 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { edge, openEditor, results, WIDE, type Editor, type Runtime } from './harness.js';
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let page: Page;
-
-const edge = (source: string, target: string) => ({
-  id: `${source}:out>${target}:in`,
-  source,
-  sourcePort: 'out',
-  target,
-  targetPort: 'in',
-});
 
 const flow = {
   schemaVersion: 1,
@@ -50,18 +42,16 @@ async function stored(): Promise<{
 }
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
-  browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-  page = browser.page;
-  await page.goto(`${runtime.url}/#/flows/keys`);
-  await page.locator('[data-testid="node-twice"]').waitFor();
+  editor = await openEditor({
+    flows: [flow],
+    viewport: WIDE,
+    open: '/#/flows/keys',
+    waitFor: '[data-testid="node-twice"]',
+  });
+  ({ runtime, page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('keyboard and menus', () => {
   it('Ctrl+S saves from inside a field; ? shows the shortcuts', async () => {

@@ -5,14 +5,11 @@
  * dashboard and the list never scroll sideways, the inspector and the log drawer can be resized.
  * Screenshots of each size go to test-results/ (the good ones are kept in docs/).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { demoFlow, openEditor, results, type Editor, type Runtime } from './harness.js';
 
-const demoFile = fileURLToPath(new URL('../../../examples/demo.flow.json', import.meta.url));
 const SIZES = [
   { width: 1024, height: 700 },
   { width: 1440, height: 900 },
@@ -20,8 +17,8 @@ const SIZES = [
   { width: 2560, height: 1440 },
 ];
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let page: Page;
 
 /** Controls of the top bar that stick out of the window or out of the bar. */
@@ -42,18 +39,11 @@ async function clippedControls(p: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  const demo = JSON.parse(await readFile(demoFile, 'utf8')) as unknown;
-  expect((await runtime.api('POST', '/api/flows', demo)).status).toBe(201);
-  expect((await runtime.api('POST', '/api/flows/demo/deploy')).status).toBe(200);
-  browser = await launchBrowser({ viewport: SIZES[0]! });
-  page = browser.page;
+  editor = await openEditor({ flows: [await demoFlow()], deploy: ['demo'], viewport: SIZES[0]! });
+  ({ runtime, page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('layout from 1024 × 700 to 2560 × 1440', () => {
   it('keeps the top bar in one row of one height, and nothing scrolls sideways', async () => {

@@ -7,19 +7,11 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { diamonds, edge, openEditor, results, type Editor, type Runtime } from './harness.js';
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let page: Page;
-
-const edge = (source: string, target: string) => ({
-  id: `${source}:out>${target}:in`,
-  source,
-  sourcePort: 'out',
-  target,
-  targetPort: 'in',
-});
 
 /** Numbers → a function that loops forever from the 100th message (the watchdog's case) → a counter. */
 const hanging = {
@@ -52,47 +44,17 @@ const steady = {
   edges: [edge('ticks', 'tally')],
 };
 
-/** `groups` diamonds of 4 nodes (sequence → map, filter → counter): 15 groups are 60 nodes. */
-function diamonds(id: string, groups: number) {
-  const nodes = [];
-  const edges = [];
-  for (let g = 0; g < groups; g++) {
-    const x = (g % 5) * 860;
-    const y = Math.floor(g / 5) * 230;
-    nodes.push(
-      { id: `src-${g}`, type: 'sequence', typeVersion: 1, position: { x, y: y + 55 }, config: { rate: 2 } },
-      { id: `map-${g}`, type: 'map', typeVersion: 1, position: { x: x + 280, y }, config: { value: 'value' } },
-      {
-        id: `filter-${g}`,
-        type: 'filter',
-        typeVersion: 1,
-        position: { x: x + 280, y: y + 110 },
-        config: { expression: 'true' },
-      },
-      { id: `count-${g}`, type: 'counter', typeVersion: 1, position: { x: x + 560, y: y + 55 }, config: {} },
-    );
-    edges.push(edge(`src-${g}`, `map-${g}`), edge(`src-${g}`, `filter-${g}`));
-    edges.push(edge(`map-${g}`, `count-${g}`), edge(`filter-${g}`, `count-${g}`));
-  }
-  return { schemaVersion: 1, id, name: `${groups * 4} nodes`, nodes, edges };
-}
-
 const text = (selector: string) => page.locator(selector).first().textContent();
 const liveFigures = () => page.locator('.node-stats, .node-glance, .edge-label').count();
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  for (const flow of [hanging, steady, diamonds('sixty', 15)])
-    expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
-  browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
-  page = browser.page;
-  page.on('dialog', (dialog) => void dialog.accept());
+  // 15 groups of diamonds, 5 a row: 60 nodes.
+  const flows = [hanging, steady, diamonds('sixty', 15, 5)];
+  editor = await openEditor({ flows, viewport: { width: 1400, height: 900 }, acceptDialogs: true });
+  ({ runtime, page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('live state and flow addresses', () => {
   it('opens on the list of flows, with state and live rate, and a row opens its flow by address', async () => {

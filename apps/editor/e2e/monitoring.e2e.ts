@@ -4,25 +4,17 @@
  * charts from history and live ticks, the message tap of an edge, the log and error drawer.
  * Build the runtime and the editor first (the runtime serves apps/editor/dist).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { demoFlow, openEditor, results, type Editor, type Runtime } from './harness.js';
 
-const demoFile = fileURLToPath(new URL('../../../examples/demo.flow.json', import.meta.url));
-
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let baseUrl: string;
 let page: Page;
 /** socket.io frames the page sent (to see `tap:start` / `tap:stop` go out). */
 const sent: string[] = [];
-
-async function post(path: string, body?: unknown): Promise<number> {
-  return (await runtime.api('POST', path, body)).status;
-}
 
 /** A flow whose function node throws for every third message, its error port left unwired. */
 const failingFlow = {
@@ -85,25 +77,18 @@ async function points(testId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  baseUrl = runtime.url;
-  const demo = JSON.parse(await readFile(demoFile, 'utf8')) as unknown;
-  expect(await post('/api/flows', demo)).toBe(201);
-  expect(await post('/api/flows', failingFlow)).toBe(201);
-  browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
-  page = browser.page;
   // Leaving a flow with unsaved changes asks first: yes.
-  page.on('dialog', (dialog) => void dialog.accept());
+  const flows = [await demoFlow(), failingFlow];
+  editor = await openEditor({ flows, viewport: { width: 1400, height: 900 }, acceptDialogs: true });
+  ({ runtime, page } = editor);
+  baseUrl = runtime.url;
   page.on('websocket', (ws) => ws.on('framesent', (frame) => sent.push(String(frame.payload))));
   await page.goto(baseUrl);
   // Flows exist, none runs and none was opened here before: the page starts on the list of flows.
   await page.locator('[data-testid="flow-list"]').waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 describe('monitoring end to end', () => {
   it('the dashboard says the flow is not deployed, then charts it from history and live ticks', async () => {

@@ -7,26 +7,29 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, pickFlow, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import {
+  launchBrowser,
+  openEditor,
+  pickFlow,
+  results,
+  startRuntime,
+  type Browser,
+  type Editor,
+  type Runtime,
+} from './harness.js';
 
+let editor: Editor;
 let runtime: Runtime;
-let browser: Browser;
 let page: Page;
 
 const SECRET = 's3cr3t-kafka-pa55';
 
 beforeAll(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-  page = browser.page;
-  await page.goto(runtime.url);
-  await page.locator('[data-testid="palette-kafka-source"]').waitFor();
+  editor = await openEditor({ open: '', waitFor: '[data-testid="palette-kafka-source"]' });
+  ({ runtime, page } = editor);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+afterAll(() => editor?.close());
 
 const settings = () => page.locator('[data-testid="flow-settings"]');
 const dirty = () => page.locator('[data-testid="dirty"]').textContent();

@@ -1,4 +1,12 @@
-import { useCallback, useEffect, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  type DragEvent,
+  type MouseEvent as ReactMouseEvent,
+  type RefObject,
+} from 'react';
 import {
   Background,
   ControlButton,
@@ -8,6 +16,7 @@ import {
   getViewportForBounds,
   useReactFlow,
   useStoreApi,
+  useUpdateNodeInternals,
   type Connection,
   type EdgeTypes,
   type FinalConnectionState,
@@ -16,7 +25,7 @@ import {
 import { canConnect } from '@tributary/shared';
 import { nodeManifests } from '@tributary/nodes/manifests';
 import { KIND_COLOUR, useCatalog } from '../catalog.js';
-import { DetailContext, NODE_WIDTH, nodeHeight, useZoomDetail } from '../canvas-detail.js';
+import { DetailContext, NODE_WIDTH, nodeHeight, useZoomDetail, type Detail } from '../canvas-detail.js';
 import { EDGE_COMPONENT, type EditorEdge, type EditorNode } from '../doc-mapping.js';
 import { countRender } from '../render-probe.js';
 import { importText, notify, useDoc } from '../session.js';
@@ -79,6 +88,25 @@ function estimatedFit(nodes: readonly EditorNode[], width: number, height: numbe
   return getViewportForBounds(bounds, width, height, MIN_ZOOM, FIT_VIEW.maxZoom, FIT_VIEW.padding);
 }
 
+/**
+ * Far out, nodes have no handles (see `FlowNodeView`). Zoomed in again, the nodes on screen get
+ * them back at the same size, which React Flow does not notice by itself: it measures their
+ * handles again so that the edges it draws have ends.
+ */
+function useHandlesMeasuredBack(detail: Detail, container: RefObject<HTMLDivElement | null>): void {
+  const updateNodeInternals = useUpdateNodeInternals();
+  const previous = useRef(detail);
+  useEffect(() => {
+    const wasFar = previous.current === 'far';
+    previous.current = detail;
+    if (!wasFar || detail === 'far' || !container.current) return;
+    const ids = [...container.current.querySelectorAll<HTMLElement>('.react-flow__node')].flatMap((el) =>
+      el.dataset.id ? [el.dataset.id] : [],
+    );
+    updateNodeInternals(ids);
+  }, [detail, container, updateNodeInternals]);
+}
+
 export function Canvas() {
   const nodes = useDoc((s) => s.nodes);
   const edges = useDoc((s) => s.edges);
@@ -115,6 +143,7 @@ export function Canvas() {
   // Far out, edges are drawn with a width in screen pixels (`--zoom-inverse` in styles.css): set
   // here, outside React, only when the zoom changes (never on a pan step).
   const container = useRef<HTMLDivElement>(null);
+  useHandlesMeasuredBack(detail, container);
   useEffect(() => {
     let last = 0;
     const update = (zoom: number) => {
@@ -303,7 +332,9 @@ export function Canvas() {
           proOptions={{ hideAttribution: true }}
           colorMode="system"
         >
-          <Background gap={16} />
+          {/* Zoomed out, the dots are a fraction of a pixel and a few pixels apart: a faint tint that
+              costs a full-window pattern repaint on every pan step. */}
+          {detail === 'near' && <Background gap={16} />}
           {detail === 'far' && <EdgeOverview />}
           <NotesLayer />
           {/* Far out, a large flow is its own overview; its minimap would repaint 1,000 nodes per pan step. */}

@@ -146,7 +146,9 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
       ))}
     </>
   );
-  // Far out, a plain block: no text to lay out or paint, handles kept (edges are drawn to them).
+  // Far out, a plain block: no text and no handles (the edge overview draws the edges from
+  // positions; each handle is a React Flow store subscriber called on every pan step). The canvas
+  // has the handles measured again when it zooms in (see `useHandlesMeasuredBack`).
   if (detail === 'far')
     return (
       <div
@@ -154,15 +156,16 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
         style={{ background: colour, borderColor: colour, height: nodeHeight(info) }}
         data-testid={`node-${id}`}
         title={label || info?.label || type}
-      >
-        {handles}
-      </div>
+      />
     );
+  const title = label || info?.label || type;
   return (
     <div className={classes} style={{ borderColor: colour, minHeight: nodeHeight(info) }} data-testid={`node-${id}`}>
       <div className="tnode-head" style={{ background: colour }}>
-        <span className="tnode-kind">{info?.kind ?? '?'}</span>
-        <span className="tnode-title">{label || info?.label || type}</span>
+        {/* The whole head row for the title, on up to two lines; longer ones are cut, and said in full on hover. */}
+        <span className="tnode-title" title={title} data-testid={`title-${id}`}>
+          {title}
+        </span>
         {problems > 0 && (
           <span className="badge" title={`${problems} problem(s): see the inspector`}>
             {problems}
@@ -175,7 +178,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
         )}
       </div>
       <div className="tnode-sub" hidden={detail === 'glance'}>
-        {id}
+        <span className="tnode-kind">{info?.kind ?? '?'}</span> {id}
         {!info && <em> unknown type "{type}"</em>}
       </div>
       {failure ? (
