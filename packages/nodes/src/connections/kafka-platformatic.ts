@@ -4,7 +4,9 @@
  * Its consumer is one stream per member, not a fetch loop per partition, so:
  * - pausing any partition pauses the stream (all of the member's partitions). A kafka-source's
  *   partitions feed one output queue, so a full queue stops them all anyway;
- * - a seek moves the stream's fetch position and drops what was already fetched for the partition;
+ * - a seek moves the stream's fetch position and drops what was fetched for the partition before
+ *   it: records already in the stream's buffer, and the answer of a fetch that was under way (it
+ *   would otherwise also move the position back past the seek: kafka-fetch-guard.ts);
  * - the partition end (for lag) is polled once a second with ListOffsets.
  * Static membership: `groupInstanceId` is passed on (KIP-345).
  */
@@ -20,6 +22,7 @@ import {
   type SASLOptions,
 } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { FetchGuard } from './kafka-fetch-guard.js';
 import type {
   ConsumedRecord,
   ConsumerHandlers,
@@ -87,8 +90,12 @@ class PlatformaticConsumer implements ConsumerPort {
   /** Bumped per partition by a seek and per member by a join: a batch from before is not current. */
   private readonly generations = new Map<string, number>();
   private joinGeneration = 0;
-  /** Records below this offset of a partition are dropped (fetched before a seek). */
-  private readonly floors = new Map<string, bigint>();
+  /** Answers to fetches sent before a seek or a rejoin do not reach the stream. */
+  private readonly guard: FetchGuard;
+  /** 'data' events seen; with `dropUntil`, which records were in the stream's buffer at a seek. */
+  private dataCount = 0;
+  /** Per partition, and for all ('*', at a rejoin): records before this data count were fetched earlier. */
+  private readonly dropUntil = new Map<string, number>();
   private buffer: Record_[] = [];
   private draining = false;
   private drainScheduled = false;
@@ -111,6 +118,7 @@ class PlatformaticConsumer implements ConsumerPort {
       // The broker's tools default; no retries here means an unreachable broker fails the start.
       retries: 5,
     });
+    this.guard = new FetchGuard(this.consumer);
   }
 
   async connect(): Promise<void> {
@@ -120,7 +128,8 @@ class PlatformaticConsumer implements ConsumerPort {
   async subscribe(): Promise<void> {
     // The stream subscribes when it starts; here the topics are only checked to exist.
     // Like kafkajs, ask the broker to create a missing topic (it does if auto.create.topics.enable).
-    await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: true });
+    const metadata = await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: true });
+    this.guard.learnTopics(metadata.topics);
   }
 
   isMissingTopic(error: unknown): boolean {
@@ -154,6 +163,8 @@ class PlatformaticConsumer implements ConsumerPort {
       heartbeatInterval: Math.min(3000, Math.floor(this.settings.sessionTimeoutMs / 3)),
     });
     this.stream = stream;
+    this.dataCount = 0;
+    this.dropUntil.clear();
     stream.on('offsets', () => {
       if (this.stream !== stream) return;
       this.refreshed = true;
@@ -165,6 +176,9 @@ class PlatformaticConsumer implements ConsumerPort {
     });
     stream.on('data', (record: Record_) => {
       if (this.stream !== stream) return;
+      const index = this.dataCount++;
+      // Pushed into the stream's buffer before a seek or rejoin: its position is no longer ours.
+      if (this.dropUntil.size > 0 && this.fetchedBefore(index, keyOf(record.topic, record.partition))) return;
       this.buffer.push(record);
       if (this.buffer.length >= BUFFER_LIMIT) this.updatePause();
       // One fetch pushes its records synchronously: hand them on together, after the last one.
@@ -217,6 +231,24 @@ class PlatformaticConsumer implements ConsumerPort {
     }
   }
 
+  private fetchedBefore(index: number, key: string): boolean {
+    for (const k of [key, '*']) {
+      const until = this.dropUntil.get(k);
+      if (until === undefined) continue;
+      if (index < until) return true;
+      this.dropUntil.delete(k); // passed: later records were fetched after the seek
+    }
+    return false;
+  }
+
+  /** Records now in the stream's buffer were fetched before this moment: drop them when they come. */
+  private markFetchedBefore(key: string): void {
+    const waiting = this.stream?.readableLength ?? 0;
+    if (waiting === 0) return;
+    this.dropUntil.set(key, this.dataCount + waiting);
+    if (key === '*') for (const k of this.dropUntil.keys()) if (k !== '*') this.dropUntil.delete(k);
+  }
+
   /** `fresh`: called for a stream just opened (it read the commits itself), not for a join event. */
   private onJoin(assignments: readonly { topic: string; partitions: number[] }[], fresh = false): void {
     const partitions = assignments.flatMap(({ topic, partitions: list }) =>
@@ -227,7 +259,8 @@ class PlatformaticConsumer implements ConsumerPort {
     // kafkajs: the stream would otherwise keep its own read position for a partition it had,
     // skipping what was read but never confirmed. The stream refreshes them right after this.
     if (!fresh) this.stream?.offsetsToFetch.clear();
-    this.floors.clear();
+    this.guard.rejoin();
+    this.markFetchedBefore('*');
     this.owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
     this.buffer = this.buffer.filter((r) => this.owned.has(keyOf(r.topic, r.partition)));
     this.held = true;
@@ -279,8 +312,6 @@ class PlatformaticConsumer implements ConsumerPort {
         for (const r of records) {
           const key = keyOf(r.topic, r.partition);
           if (!this.owned.has(key)) continue;
-          const floor = this.floors.get(key);
-          if (floor !== undefined && r.offset < floor) continue;
           let list = groups.get(key);
           if (list === undefined) groups.set(key, (list = []));
           list.push(r);
@@ -351,8 +382,9 @@ class PlatformaticConsumer implements ConsumerPort {
   seek(position: TopicPartition & { readonly offset: bigint }): void {
     const key = keyOf(position.topic, position.partition);
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
-    this.floors.set(key, position.offset);
     this.buffer = this.buffer.filter((r) => keyOf(r.topic, r.partition) !== key);
+    this.markFetchedBefore(key);
+    this.guard.seek(key, position.offset);
     this.pendingSeeks.set(key, position.offset);
     this.applySeeks();
   }
@@ -371,6 +403,7 @@ class PlatformaticConsumer implements ConsumerPort {
   async close(): Promise<void> {
     this.running = false;
     if (this.lagTimer) clearInterval(this.lagTimer);
+    this.guard.close();
     await this.stream?.close().catch(() => undefined);
     await this.consumer.close();
   }
