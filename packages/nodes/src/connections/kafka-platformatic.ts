@@ -22,6 +22,7 @@ import {
   type SASLOptions,
 } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { backoffDelay, sleep } from '@tributary/shared';
 import { FetchGuard } from './kafka-fetch-guard.js';
 import type {
   ConsumedRecord,
@@ -66,6 +67,8 @@ const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
 /** How many fetched records wait in the adapter before the stream is paused. */
 const BUFFER_LIMIT = 4096;
 const LAG_POLL_MS = 1000;
+/** Pauses between attempts to open a new stream after an outage (the shared backoff rule). */
+const RESTART_RETRY = { initialMs: 250, maxMs: 5000 } as const;
 
 function findCode(error: unknown, id: string): boolean {
   const e = error as { findBy?: (property: string, value: unknown) => unknown; apiId?: unknown } | null;
@@ -101,6 +104,8 @@ class PlatformaticConsumer implements ConsumerPort {
   private drainScheduled = false;
   private readonly ends = new Map<string, bigint>();
   private lagTimer: NodeJS.Timeout | null = null;
+  /** Aborted by stopFetching/close: ends a pause between restart attempts. */
+  private readonly stopped = new AbortController();
 
   constructor(
     options: PlatformaticOptions,
@@ -215,8 +220,7 @@ class PlatformaticConsumer implements ConsumerPort {
     this.held = true;
     await old?.close().catch(() => undefined);
     for (let attempt = 0; this.running; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)).unref());
-      if (!this.running) return;
+      if (!(await sleep(backoffDelay(attempt, RESTART_RETRY), this.stopped.signal))) return;
       try {
         await this.openStream();
         // Start again from the commits, as after a join (the consumer may not have needed one).
@@ -397,11 +401,13 @@ class PlatformaticConsumer implements ConsumerPort {
 
   stopFetching(): void {
     this.running = false;
+    this.stopped.abort();
     this.updatePause();
   }
 
   async close(): Promise<void> {
     this.running = false;
+    this.stopped.abort();
     if (this.lagTimer) clearInterval(this.lagTimer);
     this.guard.close();
     await this.stream?.close().catch(() => undefined);
