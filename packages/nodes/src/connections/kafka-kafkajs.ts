@@ -12,6 +12,7 @@ import {
   type Message,
   type TopicPartitions,
 } from 'kafkajs';
+import { EMPTY_HEADERS } from '@tributary/shared';
 import type {
   ConsumerHandlers,
   ConsumerPort,
@@ -25,15 +26,16 @@ import type {
 
 /** Record headers as strings; a header given several times keeps its last value. */
 function headersOf(headers: IHeaders | undefined): Readonly<Record<string, string>> {
-  const out: Record<string, string> = {};
-  if (headers === undefined) return out;
+  if (headers === undefined) return EMPTY_HEADERS;
+  let out: Record<string, string> | null = null;
   for (const name in headers) {
     let value = headers[name];
     if (Array.isArray(value)) value = value[value.length - 1];
     if (value === undefined) continue;
-    out[name] = typeof value === 'string' ? value : value.toString('utf8');
+    (out ??= {})[name] = typeof value === 'string' ? value : value.toString('utf8');
   }
-  return out;
+  // One shared object for the (usual) record without headers.
+  return out ?? EMPTY_HEADERS;
 }
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}-${tp.partition}`;

@@ -49,7 +49,8 @@ function rawMessage(record: ConsumedRecord, topic: string, partition: number): F
 }
 
 function headersOf(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  return Object.keys(headers).length === 0 ? EMPTY_HEADERS : headers;
+  // The adapters pass EMPTY_HEADERS for a record without headers: no key list to build then.
+  return headers === EMPTY_HEADERS || Object.keys(headers).length === 0 ? EMPTY_HEADERS : headers;
 }
 
 function isRebalanceError(error: unknown): boolean {
@@ -299,7 +300,8 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       const last = slice[slice.length - 1]!;
       const end = i + batchSize >= records.length ? batch.end : BigInt(last.offset) + 1n;
       const good: FlowMessage[] = [];
-      const goodOffsets: bigint[] = [];
+      /** The lowest offset of `good` (the one its confirmation is tracked under). */
+      let goodStart: bigint | null = null;
       const bad: { error: unknown; message: FlowMessage; offset: bigint }[] = [];
       for (const record of slice) {
         try {
@@ -311,7 +313,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
             timestamp: record.timestamp,
             meta: { topic, partition, offset: record.offset },
           });
-          goodOffsets.push(BigInt(record.offset));
+          goodStart ??= BigInt(record.offset);
         } catch (error) {
           if (signal.aborted) return; // stopped while the registry was away: read again next time
           bad.push({ error, message: rawMessage(record, topic, partition), offset: BigInt(record.offset) });
@@ -332,7 +334,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
             }
           };
         };
-        if (good.length > 0) onGood = confirm(tracker.track(goodOffsets[0]!, end), good.length);
+        if (goodStart !== null) onGood = confirm(tracker.track(goodStart, end), good.length);
         for (const b of bad) onBad.push(confirm(tracker.track(b.offset, end), 1));
         tracker.skipTo(end);
       } else {
