@@ -1,7 +1,8 @@
 /**
  * The kafkajs adapter of the Kafka port. kafkajs has static membership neither in its API nor its
- * protocol versions, so `groupInstanceId` is ignored here (a restarted member waits for the
- * session timeout to get its partitions back).
+ * protocol versions: the kafka-source refuses a `groupInstanceId` with this client, and the
+ * adapter throws if one reaches it anyway (a restarted member would silently lose its partitions
+ * to a rebalance).
  */
 import {
   CompressionTypes,
@@ -64,6 +65,8 @@ class KafkajsConsumer implements ConsumerPort {
     kafka: Kafka,
     private readonly settings: ConsumerSettings,
   ) {
+    if (settings.groupInstanceId !== null)
+      throw new Error('kafkajs has no static membership (group instance id): use the platformatic client');
     this.consumer = kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs,

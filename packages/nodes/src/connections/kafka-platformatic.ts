@@ -8,7 +8,9 @@
  *   it: records already in the stream's buffer, and the answer of a fetch that was under way (it
  *   would otherwise also move the position back past the seek: kafka-fetch-guard.ts);
  * - the partition end (for lag) is polled once a second with ListOffsets.
- * Static membership: `groupInstanceId` is passed on (KIP-345).
+ * Static membership: `groupInstanceId` is passed on (KIP-345), and such a member does not leave
+ * the group when it closes (as the Java client): a restart within the session timeout gets the
+ * same partitions back with no rebalance of the other members.
  */
 import {
   Consumer,
@@ -432,6 +434,10 @@ class PlatformaticConsumer implements ConsumerPort {
     if (this.lagTimer) clearInterval(this.lagTimer);
     this.guard.close();
     await this.stream?.close().catch(() => undefined);
+    // The client always sends LeaveGroup on close, unless it has no member id; it has no option to
+    // keep a static member in the group, so the id is dropped first (its heartbeat then fails once
+    // on the closed connections and stops).
+    if (this.settings.groupInstanceId !== null) this.consumer.memberId = null;
     await this.consumer.close();
   }
 }

@@ -460,6 +460,18 @@ describe.concurrent('kafka-source', () => {
 });
 
 describe('kafka-source config', () => {
+  it('refuses a group instance id on the kafkajs client, which has no static membership', async () => {
+    const test = createTestContext({ connections: { kafka: { brokers: ['127.0.0.1:9092'], client: 'kafkajs' } } });
+    try {
+      const config = { connection: 'kafka', topics: ['t'], groupId: 'g', groupInstanceId: 'runtime-1' };
+      expect(() => kafkaSourceNode.create(parseConfig(kafkaSourceNode.manifest, config), test.ctx)).toThrow(
+        /groupInstanceId: static membership needs the platformatic client/,
+      );
+    } finally {
+      await test.close();
+    }
+  });
+
   it('requires a connection, topics and a group id, and fills in safe defaults', () => {
     expect(() => parseConfig(kafkaSourceNode.manifest, {})).toThrow(
       /connection: required.*\n.*topics: required.*\n.*groupId: required/s,

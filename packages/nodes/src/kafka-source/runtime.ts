@@ -12,6 +12,7 @@ import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../con
 import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '../connections/kafka-port.js';
 import { codecFromSettings, isAsyncCodec, type AsyncCodec } from '../lib/avro-codec.js';
 import { CodecError } from '../lib/codecs.js';
+import { NodeConfigError } from '../lib/compile.js';
 import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
@@ -76,6 +77,12 @@ function isRebalanceError(error: unknown): boolean {
  */
 export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx: NodeContext) => {
   const connection = kafkaConnectionOf(nodeCtx, config.connection);
+  if (config.groupInstanceId !== undefined && connection.client === 'kafkajs')
+    // Refused rather than ignored: the user counts on restarts that keep their partitions.
+    throw new NodeConfigError(
+      `groupInstanceId: static membership needs the platformatic client; kafkajs has no group instance id (KIP-345). Set the connection "${config.connection}" to client platformatic, or clear Group instance id`,
+      'groupInstanceId',
+    );
   const kafka = createKafkaClient(connection, nodeCtx, 'source');
   const codec = codecFromSettings(nodeCtx, config.codec, config.avro, { topic: config.topics[0] });
   /**
