@@ -49,7 +49,15 @@ export class FetchGuard {
   /** Partitions dropped from answers so far (for tests and debugging). */
   dropped = 0;
 
-  constructor(private readonly client: unknown) {
+  /**
+   * `reposition` is called for a partition whose answer was dropped because its request did not ask
+   * for the sought offset: whatever moved the position (that fetch, or the stream's own refresh of
+   * the group's commits) is undone, so the next fetch asks for the seek's offset.
+   */
+  constructor(
+    private readonly client: unknown,
+    private readonly reposition: (key: string, offset: bigint) => void,
+  ) {
     const ignore = () => undefined;
     this.subscribers = {
       start: (context) => {
@@ -97,7 +105,10 @@ export class FetchGuard {
         if (!stale && target !== undefined) {
           const asked = askedOffset(options, topic.topicId, partition.partitionIndex);
           if (asked === target) this.seeks.delete(key);
-          else drop = true;
+          else {
+            drop = true;
+            this.reposition(key, target);
+          }
         }
         if (drop && partition.records !== undefined && partition.records !== null) {
           partition.records = undefined;

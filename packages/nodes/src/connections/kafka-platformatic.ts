@@ -130,7 +130,7 @@ class PlatformaticConsumer implements ConsumerPort {
       // The broker's tools default; no retries here means an unreachable broker fails the start.
       retries: 5,
     });
-    this.guard = new FetchGuard(this.consumer);
+    this.guard = new FetchGuard(this.consumer, (key, offset) => this.stream?.offsetsToFetch.set(key, offset));
   }
 
   async connect(): Promise<void> {
