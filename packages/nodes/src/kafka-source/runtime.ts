@@ -23,6 +23,8 @@ const HEARTBEAT_EVERY_MS = 3000;
 /** A missing topic is looked up again this many times, this far apart, before the start fails. */
 const MISSING_TOPIC_RETRIES = 20;
 const MISSING_TOPIC_PAUSE_MS = 500;
+/** On a new assignment, how long messages under way may take to be confirmed before a kept partition resumes. */
+const CARRY_WAIT_MS = 5000;
 /** On close, how long to wait for the batch being handed on before committing and leaving. */
 const CLOSE_WAIT_MS = 2000;
 
@@ -230,9 +232,13 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
 
   const onAssigned = async (partitions: readonly TopicPartition[]) => {
     const next = new Map<string, PartitionOffsets>();
+    /** Partitions kept through the rebalance (or a client restart): the tracker of before, and the new one. */
+    const kept: { before: PartitionOffsets; p: PartitionOffsets }[] = [];
     for (const { topic, partition } of partitions) {
       const p = new PartitionOffsets(topic, partition);
       next.set(p.key, p);
+      const before = owned.get(p.key);
+      if (before !== undefined && atLeastOnce && config.positionsFrom === undefined) kept.push({ before, p });
     }
     // Stats of partitions this member gave away would only mislead.
     for (const record of [lag, lagSeconds, committed])
@@ -244,6 +250,29 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     publishLag();
     publishCommitted();
     log.info(`assigned ${next.size} partition(s): ${[...next.keys()].join(', ') || 'none'}`);
+    // The group's commit of a kept partition can be behind what the flow confirmed: the commit failed
+    // (the broker was away) or was not due yet, and messages under way (a sink riding out an outage)
+    // are confirmed only now. Reading from it would hand all that on again: let those under way
+    // settle (a little while), then resume where everything below is confirmed, and commit that.
+    // (Had another member read the partition meanwhile and committed further, this re-reads what it
+    // did — duplicates, never a loss.)
+    const deadline = Date.now() + CARRY_WAIT_MS;
+    while (kept.some(({ before }) => before.unconfirmed > before.failed) && Date.now() < deadline && !stopping)
+      await delay(50);
+    const carried = kept.flatMap(({ before, p }) => {
+      const offset = before.toCommit();
+      return offset === null ? [] : [{ p, offset }];
+    });
+    for (const { p, offset } of carried) {
+      consumer?.seek({ topic: p.topic, partition: p.partition, offset });
+      p.skipTo(offset);
+    }
+    if (carried.length > 0) {
+      log.info(
+        `resumes ${carried.map(({ p, offset }) => `${p.key} at ${offset}`).join(', ')} (confirmed, not yet committed)`,
+      );
+      scheduleCommit(0);
+    }
     await seekFromOwner(partitions);
   };
 
