@@ -233,6 +233,9 @@ async function main(): Promise<void> {
             `kafka    ${client.padEnd(12)} source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(ours)} msgs/s, hand-written loop ${fmt(hand)} msgs/s → ${r[`${client}_tributary_vs_hand_written_pct`] as number}% (target ≥ 95%)${java === undefined ? '' : `, ${r[`${client}_tributary_vs_java_pct`] as number}% of the Java tools`}  runs: ${(r[`${client}_tributary_runs`] as number[]).map(fmt).join(', ')} / ${(r[`${client}_hand_written_runs`] as number[]).map(fmt).join(', ')}`,
           );
         }
+        lines.push(
+          `kafka    1-min load average: ${r.load_1m_before as number} before, ${r.load_1m_after as number} after`,
+        );
         if (java !== undefined)
           lines.push(
             `kafka    Java tools (ceiling): ProducerPerformance ${fmt(r.java_producer_perf_msgs_per_s as number)} msgs/s (idempotent, acks all), ConsumerPerformance ${fmt(r.java_consumer_perf_msgs_per_s as number)} msgs/s → ceiling ${fmt(java)} msgs/s`,

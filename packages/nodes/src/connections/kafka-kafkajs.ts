@@ -1,7 +1,8 @@
 /**
  * The kafkajs adapter of the Kafka port. kafkajs has static membership neither in its API nor its
- * protocol versions, so `groupInstanceId` is ignored here (a restarted member waits for the
- * session timeout to get its partitions back).
+ * protocol versions: the kafka-source refuses a `groupInstanceId` with this client, and the
+ * adapter throws if one reaches it anyway (a restarted member would silently lose its partitions
+ * to a rebalance).
  */
 import {
   CompressionTypes,
@@ -12,6 +13,7 @@ import {
   type Message,
   type TopicPartitions,
 } from 'kafkajs';
+import { EMPTY_HEADERS } from '@tributary/shared';
 import type {
   ConsumerHandlers,
   ConsumerPort,
@@ -25,15 +27,16 @@ import type {
 
 /** Record headers as strings; a header given several times keeps its last value. */
 function headersOf(headers: IHeaders | undefined): Readonly<Record<string, string>> {
-  const out: Record<string, string> = {};
-  if (headers === undefined) return out;
+  if (headers === undefined) return EMPTY_HEADERS;
+  let out: Record<string, string> | null = null;
   for (const name in headers) {
     let value = headers[name];
     if (Array.isArray(value)) value = value[value.length - 1];
     if (value === undefined) continue;
-    out[name] = typeof value === 'string' ? value : value.toString('utf8');
+    (out ??= {})[name] = typeof value === 'string' ? value : value.toString('utf8');
   }
-  return out;
+  // One shared object for the (usual) record without headers.
+  return out ?? EMPTY_HEADERS;
 }
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}-${tp.partition}`;
@@ -62,6 +65,8 @@ class KafkajsConsumer implements ConsumerPort {
     kafka: Kafka,
     private readonly settings: ConsumerSettings,
   ) {
+    if (settings.groupInstanceId !== null)
+      throw new Error('kafkajs has no static membership (group instance id): use the platformatic client');
     this.consumer = kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs,

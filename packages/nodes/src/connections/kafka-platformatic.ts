@@ -4,9 +4,13 @@
  * Its consumer is one stream per member, not a fetch loop per partition, so:
  * - pausing any partition pauses the stream (all of the member's partitions). A kafka-source's
  *   partitions feed one output queue, so a full queue stops them all anyway;
- * - a seek moves the stream's fetch position and drops what was already fetched for the partition;
+ * - a seek moves the stream's fetch position and drops what was fetched for the partition before
+ *   it: records already in the stream's buffer, and the answer of a fetch that was under way (it
+ *   would otherwise also move the position back past the seek: kafka-fetch-guard.ts);
  * - the partition end (for lag) is polled once a second with ListOffsets.
- * Static membership: `groupInstanceId` is passed on (KIP-345).
+ * Static membership: `groupInstanceId` is passed on (KIP-345), and such a member does not leave
+ * the group when it closes (as the Java client): a restart within the session timeout gets the
+ * same partitions back with no rebalance of the other members.
  */
 import {
   Consumer,
@@ -20,6 +24,8 @@ import {
   type SASLOptions,
 } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { backoffDelay, EMPTY_HEADERS, sleep } from '@tributary/shared';
+import { FetchGuard } from './kafka-fetch-guard.js';
 import type {
   ConsumedRecord,
   ConsumerHandlers,
@@ -63,6 +69,13 @@ const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
 /** How many fetched records wait in the adapter before the stream is paused. */
 const BUFFER_LIMIT = 4096;
 const LAG_POLL_MS = 1000;
+/**
+ * Records handed to the source per batch. One fetch can bring 100,000 records: converting them in
+ * slices keeps few of them alive at a time (fewer survive into the old generation of the heap).
+ */
+const DELIVER_CHUNK = 2048;
+/** Pauses between attempts to open a new stream after an outage (the shared backoff rule). */
+const RESTART_RETRY = { initialMs: 250, maxMs: 5000 } as const;
 
 function findCode(error: unknown, id: string): boolean {
   const e = error as { findBy?: (property: string, value: unknown) => unknown; apiId?: unknown } | null;
@@ -87,13 +100,19 @@ class PlatformaticConsumer implements ConsumerPort {
   /** Bumped per partition by a seek and per member by a join: a batch from before is not current. */
   private readonly generations = new Map<string, number>();
   private joinGeneration = 0;
-  /** Records below this offset of a partition are dropped (fetched before a seek). */
-  private readonly floors = new Map<string, bigint>();
+  /** Answers to fetches sent before a seek or a rejoin do not reach the stream. */
+  private readonly guard: FetchGuard;
+  /** 'data' events seen; with `dropUntil`, which records were in the stream's buffer at a seek. */
+  private dataCount = 0;
+  /** Per partition, and for all ('*', at a rejoin): records before this data count were fetched earlier. */
+  private readonly dropUntil = new Map<string, number>();
   private buffer: Record_[] = [];
   private draining = false;
   private drainScheduled = false;
   private readonly ends = new Map<string, bigint>();
   private lagTimer: NodeJS.Timeout | null = null;
+  /** Aborted by stopFetching/close: ends a pause between restart attempts. */
+  private readonly stopped = new AbortController();
 
   constructor(
     options: PlatformaticOptions,
@@ -111,6 +130,7 @@ class PlatformaticConsumer implements ConsumerPort {
       // The broker's tools default; no retries here means an unreachable broker fails the start.
       retries: 5,
     });
+    this.guard = new FetchGuard(this.consumer, (key, offset) => this.stream?.offsetsToFetch.set(key, offset));
   }
 
   async connect(): Promise<void> {
@@ -120,7 +140,8 @@ class PlatformaticConsumer implements ConsumerPort {
   async subscribe(): Promise<void> {
     // The stream subscribes when it starts; here the topics are only checked to exist.
     // Like kafkajs, ask the broker to create a missing topic (it does if auto.create.topics.enable).
-    await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: true });
+    const metadata = await this.consumer.metadata({ topics: [...this.settings.topics], autocreateTopics: true });
+    this.guard.learnTopics(metadata.topics);
   }
 
   isMissingTopic(error: unknown): boolean {
@@ -154,6 +175,8 @@ class PlatformaticConsumer implements ConsumerPort {
       heartbeatInterval: Math.min(3000, Math.floor(this.settings.sessionTimeoutMs / 3)),
     });
     this.stream = stream;
+    this.dataCount = 0;
+    this.dropUntil.clear();
     stream.on('offsets', () => {
       if (this.stream !== stream) return;
       this.refreshed = true;
@@ -165,6 +188,9 @@ class PlatformaticConsumer implements ConsumerPort {
     });
     stream.on('data', (record: Record_) => {
       if (this.stream !== stream) return;
+      const index = this.dataCount++;
+      // Pushed into the stream's buffer before a seek or rejoin: its position is no longer ours.
+      if (this.dropUntil.size > 0 && this.fetchedBefore(index, keyOf(record.topic, record.partition))) return;
       this.buffer.push(record);
       if (this.buffer.length >= BUFFER_LIMIT) this.updatePause();
       // One fetch pushes its records synchronously: hand them on together, after the last one.
@@ -201,8 +227,7 @@ class PlatformaticConsumer implements ConsumerPort {
     this.held = true;
     await old?.close().catch(() => undefined);
     for (let attempt = 0; this.running; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)).unref());
-      if (!this.running) return;
+      if (!(await sleep(backoffDelay(attempt, RESTART_RETRY), this.stopped.signal))) return;
       try {
         await this.openStream();
         // Start again from the commits, as after a join (the consumer may not have needed one).
@@ -217,6 +242,24 @@ class PlatformaticConsumer implements ConsumerPort {
     }
   }
 
+  private fetchedBefore(index: number, key: string): boolean {
+    for (const k of [key, '*']) {
+      const until = this.dropUntil.get(k);
+      if (until === undefined) continue;
+      if (index < until) return true;
+      this.dropUntil.delete(k); // passed: later records were fetched after the seek
+    }
+    return false;
+  }
+
+  /** Records now in the stream's buffer were fetched before this moment: drop them when they come. */
+  private markFetchedBefore(key: string): void {
+    const waiting = this.stream?.readableLength ?? 0;
+    if (waiting === 0) return;
+    this.dropUntil.set(key, this.dataCount + waiting);
+    if (key === '*') for (const k of this.dropUntil.keys()) if (k !== '*') this.dropUntil.delete(k);
+  }
+
   /** `fresh`: called for a stream just opened (it read the commits itself), not for a join event. */
   private onJoin(assignments: readonly { topic: string; partitions: number[] }[], fresh = false): void {
     const partitions = assignments.flatMap(({ topic, partitions: list }) =>
@@ -227,7 +270,8 @@ class PlatformaticConsumer implements ConsumerPort {
     // kafkajs: the stream would otherwise keep its own read position for a partition it had,
     // skipping what was read but never confirmed. The stream refreshes them right after this.
     if (!fresh) this.stream?.offsetsToFetch.clear();
-    this.floors.clear();
+    this.guard.rejoin();
+    this.markFetchedBefore('*');
     this.owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
     this.buffer = this.buffer.filter((r) => this.owned.has(keyOf(r.topic, r.partition)));
     this.held = true;
@@ -275,18 +319,26 @@ class PlatformaticConsumer implements ConsumerPort {
       while (this.buffer.length > 0 && this.running) {
         const records = this.buffer;
         this.buffer = [];
+        // A fetch pushes each partition's records as one run: group by runs, not per record.
         const groups = new Map<string, Record_[]>();
+        let list: Record_[] | undefined;
+        let previous: Record_ | undefined;
         for (const r of records) {
-          const key = keyOf(r.topic, r.partition);
-          if (!this.owned.has(key)) continue;
-          const floor = this.floors.get(key);
-          if (floor !== undefined && r.offset < floor) continue;
-          let list = groups.get(key);
-          if (list === undefined) groups.set(key, (list = []));
-          list.push(r);
+          if (previous === undefined || r.partition !== previous.partition || r.topic !== previous.topic) {
+            const key = keyOf(r.topic, r.partition);
+            list = undefined;
+            if (this.owned.has(key)) {
+              list = groups.get(key);
+              if (list === undefined) groups.set(key, (list = []));
+            }
+          }
+          previous = r;
+          list?.push(r);
         }
         this.updatePause();
-        for (const [key, list] of groups) await this.deliver(key, list);
+        for (const [key, group] of groups)
+          for (let i = 0; i < group.length; i += DELIVER_CHUNK)
+            await this.deliver(key, group.slice(i, i + DELIVER_CHUNK));
       }
     } catch (error) {
       if (this.running) this.handlers?.failed(error as Error);
@@ -301,17 +353,23 @@ class PlatformaticConsumer implements ConsumerPort {
     const { topic, partition } = first;
     const generation = this.generations.get(key) ?? 0;
     const join = this.joinGeneration;
-    const records: ConsumedRecord[] = list.map((r) => {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of r.headers) headers[name.toString('utf8')] = value.toString('utf8');
-      return {
+    const records = new Array<ConsumedRecord>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      let headers: Readonly<Record<string, string>> = EMPTY_HEADERS;
+      if (r.headers.size > 0) {
+        const named: Record<string, string> = {};
+        for (const [name, value] of r.headers) named[name.toString('utf8')] = value.toString('utf8');
+        headers = named;
+      }
+      records[i] = {
         key: r.key ?? null,
         value: r.value ?? null,
         headers,
         timestamp: Number(r.timestamp),
         offset: r.offset.toString(),
       };
-    });
+    }
     const end = list[list.length - 1]!.offset + 1n;
     const known = this.ends.get(key);
     await this.handlers!.batch(
@@ -351,8 +409,9 @@ class PlatformaticConsumer implements ConsumerPort {
   seek(position: TopicPartition & { readonly offset: bigint }): void {
     const key = keyOf(position.topic, position.partition);
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
-    this.floors.set(key, position.offset);
     this.buffer = this.buffer.filter((r) => keyOf(r.topic, r.partition) !== key);
+    this.markFetchedBefore(key);
+    this.guard.seek(key, position.offset);
     this.pendingSeeks.set(key, position.offset);
     this.applySeeks();
   }
@@ -365,13 +424,20 @@ class PlatformaticConsumer implements ConsumerPort {
 
   stopFetching(): void {
     this.running = false;
+    this.stopped.abort();
     this.updatePause();
   }
 
   async close(): Promise<void> {
     this.running = false;
+    this.stopped.abort();
     if (this.lagTimer) clearInterval(this.lagTimer);
+    this.guard.close();
     await this.stream?.close().catch(() => undefined);
+    // The client always sends LeaveGroup on close, unless it has no member id; it has no option to
+    // keep a static member in the group, so the id is dropped first (its heartbeat then fails once
+    // on the closed connections and stops).
+    if (this.settings.groupInstanceId !== null) this.consumer.memberId = null;
     await this.consumer.close();
   }
 }
@@ -438,14 +504,14 @@ class PlatformaticProducer implements ProducerPort {
           messages = [];
           bytes = 0;
         }
-        messages.push({
-          topic,
-          ...(key === undefined ? {} : { key }),
-          ...(value === undefined ? {} : { value }),
-          ...(headers === undefined ? {} : { headers }),
-          ...(r.partition === undefined ? {} : { partition: r.partition }),
-          ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
-        });
+        // Fields set one by one: no temporary objects per record on the hot path.
+        const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = { topic };
+        if (key !== undefined) message.key = key;
+        if (value !== undefined) message.value = value;
+        if (headers !== undefined) message.headers = headers;
+        if (r.partition !== undefined) message.partition = r.partition;
+        if (r.timestamp !== undefined) message.timestamp = BigInt(r.timestamp);
+        messages.push(message);
         bytes += size;
       }
     if (messages.length > 0) await this.producer.send({ messages, acks: this.settings.acks });

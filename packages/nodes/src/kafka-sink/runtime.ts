@@ -1,9 +1,11 @@
-import { defineNode, type FlowMessage } from '@tributary/shared';
+import { backoffDelay, defineNode, sleep, type FlowMessage } from '@tributary/shared';
 import { codecFromSettings, isAsyncCodec } from '../lib/avro-codec.js';
 import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../connections/kafka-client.js';
 import type { ProducedRecord } from '../connections/kafka-port.js';
 import { CodecError } from '../lib/codecs.js';
 import { kafkaSinkManifest } from './manifest.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const ACKS = { all: -1, '1': 1, '0': 0 } as const;
@@ -27,11 +29,8 @@ function fieldAt(value: unknown, path: readonly string[]): unknown {
   return current;
 }
 
-const MAX_RETRY_PAUSE_MS = 5000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
+/** Pauses between send attempts after a transient failure (the shared backoff rule). */
+const SEND_RETRY = { initialMs: 250, maxMs: 5000 } as const;
 
 /**
  * The `kafka-sink`: one idempotent producer per node; `process` sends the batch (grouped by topic)
@@ -61,6 +60,8 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
   }
   let inFlight = 0;
   let closed = false;
+  /** Ends a pause between send attempts when the node closes. */
+  const closing = new AbortController();
   stats.set('inFlight', 0);
 
   const topicOf = (message: FlowMessage): string => {
@@ -91,13 +92,11 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
           stats.add('errors');
           continue;
         }
-        const record: ProducedRecord = {
-          key: message.key,
-          value,
-          ...(config.headers && Object.keys(message.headers).length > 0 ? { headers: message.headers } : {}),
-          ...(config.partition === undefined ? {} : { partition: config.partition }),
-          ...(Number.isFinite(message.timestamp) ? { timestamp: Math.trunc(message.timestamp) } : {}),
-        };
+        // Fields set one by one: no temporary objects per message on the hot path.
+        const record: Mutable<ProducedRecord> = { key: message.key, value };
+        if (config.headers && Object.keys(message.headers).length > 0) record.headers = message.headers;
+        if (config.partition !== undefined) record.partition = config.partition;
+        if (Number.isFinite(message.timestamp)) record.timestamp = Math.trunc(message.timestamp);
         let list = byTopic.get(topic);
         if (list === undefined) byTopic.set(topic, (list = []));
         list.push(record);
@@ -115,14 +114,14 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
           } catch (error) {
             // Transient (broker away, leader moving): hold the batch — backpressure stops the
             // sources — and try again, rather than confirm records that were never written.
-            const pause = Math.min(MAX_RETRY_PAUSE_MS, 250 * 2 ** Math.min(attempt, 6));
+            const pause = backoffDelay(attempt, SEND_RETRY);
             // A stopping flow keeps trying too: its drain timeout leaves the batch unconfirmed
             // (read again next time), where giving up would send it to the error port.
             if (!producer.isTransient(error) || closed || Date.now() + pause > deadline) throw error;
             stats.add('retries');
             if (attempt === 0 || attempt % 10 === 0)
               ctx.log.warn(`send failed, retrying (attempt ${attempt + 1}): ${describeKafkaError(error, connection)}`);
-            await sleep(pause);
+            if (!(await sleep(pause, closing.signal))) throw error;
           }
         }
         stats.add('acknowledged', count);
@@ -139,6 +138,7 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
     },
     async close(): Promise<void> {
       closed = true;
+      closing.abort();
       await producer.close();
     },
   };

@@ -423,11 +423,17 @@ describe.concurrent('kafka-source', () => {
     await eventually('member A owning both partitions', () => a.stats.partitions === 2);
 
     // B joins: A gives one partition away. B never confirms anything, so it commits nothing itself.
+    const readBefore = a.emitted.length;
     const b = await drive(config);
     await eventually('the rebalance', () => a.stats.partitions === 1 && b.stats.partitions === 1, 30_000);
     await eventually('B reading its partition from the start', () => b.values().length === 3, 30_000);
     const lost = b.emitted[0]!.batch[0]!.meta.partition!;
     const kept = 1 - lost;
+    // A reads the partition it kept again from the group's commit (none yet): wait for that, or
+    // the confirmations below could all belong to A's previous assignment (nothing to commit).
+    const rereadKept = () =>
+      a.emitted.slice(readBefore).flatMap((e) => e.batch.filter((m) => m.meta.partition === kept)).length;
+    await eventually('A reading its kept partition again', () => rereadKept() >= 3, 30_000);
 
     // Now A's confirmations arrive, for both partitions: only the one it still owns is committed.
     for (const e of a.emitted) e.onAck!(true);
@@ -454,6 +460,18 @@ describe.concurrent('kafka-source', () => {
 });
 
 describe('kafka-source config', () => {
+  it('refuses a group instance id on the kafkajs client, which has no static membership', async () => {
+    const test = createTestContext({ connections: { kafka: { brokers: ['127.0.0.1:9092'], client: 'kafkajs' } } });
+    try {
+      const config = { connection: 'kafka', topics: ['t'], groupId: 'g', groupInstanceId: 'runtime-1' };
+      expect(() => kafkaSourceNode.create(parseConfig(kafkaSourceNode.manifest, config), test.ctx)).toThrow(
+        /groupInstanceId: static membership needs the platformatic client/,
+      );
+    } finally {
+      await test.close();
+    }
+  });
+
   it('requires a connection, topics and a group id, and fills in safe defaults', () => {
     expect(() => parseConfig(kafkaSourceNode.manifest, {})).toThrow(
       /connection: required.*\n.*topics: required.*\n.*groupId: required/s,

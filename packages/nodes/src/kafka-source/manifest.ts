@@ -42,7 +42,10 @@ behind on instead of buffering.
 
 **Commits** happen every *Commit interval* or as soon as *Commit every* messages were confirmed,
 whichever comes first. *Group instance id* (static membership, platformatic client) lets a
-restarted runtime take its partitions back without waiting for the session timeout.
+restarted runtime take its partitions back without waiting for the session timeout, and without a
+rebalance of the other members. kafkajs has no static membership: with that client the node
+refuses the setting. A static member does not leave the group when it stops (its partitions wait
+for it, up to the session timeout); give each runtime its own id.
 *Positions from* names a sink that stores offsets in its own transaction: the source then asks it
 where to resume, on start and on every partition assignment. A **checkpoint** in *reprocess* mode
 rewinds (seeks) the partitions it reads to where a downtime began; the commit then waits for what
@@ -110,7 +113,7 @@ caught up), \`committed\` (last committed offset per partition), \`partitions\` 
       .max(249)
       .optional()
       .describe(
-        'Static membership: a stable id per runtime (unique in the group), so a restarted runtime gets its partitions back at once instead of after the session timeout. Needs the platformatic client; kafkajs ignores it',
+        'Static membership: a stable id per runtime (unique in the group), so a restarted runtime gets its partitions back at once instead of after the session timeout. Needs the platformatic client: kafkajs has no static membership, and the node refuses to start with it there. A stopped runtime does not leave the group, so its partitions wait for it up to the session timeout',
       )
       .meta(ui({ label: 'Group instance id', advanced: true, order: 10 })),
     positionsFrom: z

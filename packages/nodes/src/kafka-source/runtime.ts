@@ -12,6 +12,7 @@ import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../con
 import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '../connections/kafka-port.js';
 import { codecFromSettings, isAsyncCodec, type AsyncCodec } from '../lib/avro-codec.js';
 import { CodecError } from '../lib/codecs.js';
+import { NodeConfigError } from '../lib/compile.js';
 import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
@@ -22,6 +23,8 @@ const HEARTBEAT_EVERY_MS = 3000;
 /** A missing topic is looked up again this many times, this far apart, before the start fails. */
 const MISSING_TOPIC_RETRIES = 20;
 const MISSING_TOPIC_PAUSE_MS = 500;
+/** On a new assignment, how long messages under way may take to be confirmed before a kept partition resumes. */
+const CARRY_WAIT_MS = 5000;
 /** On close, how long to wait for the batch being handed on before committing and leaving. */
 const CLOSE_WAIT_MS = 2000;
 
@@ -49,7 +52,8 @@ function rawMessage(record: ConsumedRecord, topic: string, partition: number): F
 }
 
 function headersOf(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  return Object.keys(headers).length === 0 ? EMPTY_HEADERS : headers;
+  // The adapters pass EMPTY_HEADERS for a record without headers: no key list to build then.
+  return headers === EMPTY_HEADERS || Object.keys(headers).length === 0 ? EMPTY_HEADERS : headers;
 }
 
 function isRebalanceError(error: unknown): boolean {
@@ -75,6 +79,12 @@ function isRebalanceError(error: unknown): boolean {
  */
 export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx: NodeContext) => {
   const connection = kafkaConnectionOf(nodeCtx, config.connection);
+  if (config.groupInstanceId !== undefined && connection.client === 'kafkajs')
+    // Refused rather than ignored: the user counts on restarts that keep their partitions.
+    throw new NodeConfigError(
+      `groupInstanceId: static membership needs the platformatic client; kafkajs has no group instance id (KIP-345). Set the connection "${config.connection}" to client platformatic, or clear Group instance id`,
+      'groupInstanceId',
+    );
   const kafka = createKafkaClient(connection, nodeCtx, 'source');
   const codec = codecFromSettings(nodeCtx, config.codec, config.avro, { topic: config.topics[0] });
   /**
@@ -222,9 +232,13 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
 
   const onAssigned = async (partitions: readonly TopicPartition[]) => {
     const next = new Map<string, PartitionOffsets>();
+    /** Partitions kept through the rebalance (or a client restart): the tracker of before, and the new one. */
+    const kept: { before: PartitionOffsets; p: PartitionOffsets }[] = [];
     for (const { topic, partition } of partitions) {
       const p = new PartitionOffsets(topic, partition);
       next.set(p.key, p);
+      const before = owned.get(p.key);
+      if (before !== undefined && atLeastOnce && config.positionsFrom === undefined) kept.push({ before, p });
     }
     // Stats of partitions this member gave away would only mislead.
     for (const record of [lag, lagSeconds, committed])
@@ -236,6 +250,29 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     publishLag();
     publishCommitted();
     log.info(`assigned ${next.size} partition(s): ${[...next.keys()].join(', ') || 'none'}`);
+    // The group's commit of a kept partition can be behind what the flow confirmed: the commit failed
+    // (the broker was away) or was not due yet, and messages under way (a sink riding out an outage)
+    // are confirmed only now. Reading from it would hand all that on again: let those under way
+    // settle (a little while), then resume where everything below is confirmed, and commit that.
+    // (Had another member read the partition meanwhile and committed further, this re-reads what it
+    // did — duplicates, never a loss.)
+    const deadline = Date.now() + CARRY_WAIT_MS;
+    while (kept.some(({ before }) => before.unconfirmed > before.failed) && Date.now() < deadline && !stopping)
+      await delay(50);
+    const carried = kept.flatMap(({ before, p }) => {
+      const offset = before.toCommit();
+      return offset === null ? [] : [{ p, offset }];
+    });
+    for (const { p, offset } of carried) {
+      consumer?.seek({ topic: p.topic, partition: p.partition, offset });
+      p.skipTo(offset);
+    }
+    if (carried.length > 0) {
+      log.info(
+        `resumes ${carried.map(({ p, offset }) => `${p.key} at ${offset}`).join(', ')} (confirmed, not yet committed)`,
+      );
+      scheduleCommit(0);
+    }
     await seekFromOwner(partitions);
   };
 
@@ -299,7 +336,8 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       const last = slice[slice.length - 1]!;
       const end = i + batchSize >= records.length ? batch.end : BigInt(last.offset) + 1n;
       const good: FlowMessage[] = [];
-      const goodOffsets: bigint[] = [];
+      /** The lowest offset of `good` (the one its confirmation is tracked under). */
+      let goodStart: bigint | null = null;
       const bad: { error: unknown; message: FlowMessage; offset: bigint }[] = [];
       for (const record of slice) {
         try {
@@ -311,7 +349,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
             timestamp: record.timestamp,
             meta: { topic, partition, offset: record.offset },
           });
-          goodOffsets.push(BigInt(record.offset));
+          goodStart ??= BigInt(record.offset);
         } catch (error) {
           if (signal.aborted) return; // stopped while the registry was away: read again next time
           bad.push({ error, message: rawMessage(record, topic, partition), offset: BigInt(record.offset) });
@@ -332,7 +370,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
             }
           };
         };
-        if (good.length > 0) onGood = confirm(tracker.track(goodOffsets[0]!, end), good.length);
+        if (goodStart !== null) onGood = confirm(tracker.track(goodStart, end), good.length);
         for (const b of bad) onBad.push(confirm(tracker.track(b.offset, end), 1));
         tracker.skipTo(end);
       } else {

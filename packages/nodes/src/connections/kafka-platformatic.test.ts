@@ -1,0 +1,111 @@
+/**
+ * The `@platformatic/kafka` adapter on the real broker, where its own behaviour (not the nodes')
+ * is at stake: a seek made while a fetch is under way.
+ */
+import { tracingChannel } from 'node:diagnostics_channel';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  closeBrokerHelpers,
+  createTopic,
+  eventually,
+  produce,
+  requireBroker,
+  TEST_BROKERS,
+  uniqueName,
+} from './kafka-test-broker.js';
+import { platformaticPort } from './kafka-platformatic.js';
+
+afterAll(closeBrokerHelpers);
+
+const fetches = tracingChannel<unknown, object>('plt:kafka:consumer:fetches');
+const values = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({ value: String(from + i), partition: 0 }));
+
+describe('platformatic adapter', () => {
+  it('a seek made while a fetch is under way wins over that fetch’s answer', async () => {
+    await requireBroker();
+    const topic = uniqueName('plt-seek');
+    const clientId = uniqueName('plt-seek');
+    await createTopic(topic);
+    await produce(topic, values(0, 10));
+
+    // Follows this test's fetches: how many are under way, and a hook run as one is sent.
+    let underWay = 0;
+    let onSend: (() => void) | null = null;
+    const ours = (context: object) =>
+      (context as { client?: { clientId?: string } }).client?.clientId === `${clientId}-source`;
+    const subscribers = {
+      start: (context: object) => {
+        if (!ours(context)) return;
+        underWay++;
+        const hook = onSend;
+        onSend = null;
+        hook?.();
+      },
+      asyncEnd: (context: object) => {
+        if (ours(context)) underWay--;
+      },
+      end: () => undefined,
+      error: () => undefined,
+      asyncStart: () => undefined,
+    };
+    fetches.subscribe(subscribers);
+
+    const port = platformaticPort({
+      brokers: TEST_BROKERS,
+      clientId,
+      tls: undefined,
+      sasl: undefined,
+      connectTimeoutMs: 10_000,
+    });
+    const consumer = port.consumer({
+      groupId: uniqueName('g'),
+      groupInstanceId: null,
+      topics: [topic],
+      startFrom: 'earliest',
+      sessionTimeoutMs: 30_000,
+    });
+    const tp = { topic, partition: 0 };
+    const seen: number[] = [];
+    let failure: Error | null = null;
+    try {
+      await consumer.connect();
+      await consumer.subscribe();
+      await consumer.run({
+        assigned: () => Promise.resolve(),
+        revoking: () => undefined,
+        restarting: (error) => (failure = error),
+        failed: (error) => (failure = error),
+        batch: (batch) => {
+          seen.push(...batch.records.map((r) => Number(r.offset)));
+          // After the first records: stop fetching, so the test chooses when the next fetch goes.
+          if (seen.length === 10) consumer.pause([tp]);
+          return Promise.resolve();
+        },
+      });
+      await eventually('offsets 0-9', () => seen.length >= 10, 30_000);
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await eventually('no fetch under way', () => underWay === 0, 30_000);
+
+      // Offsets 10-19 exist before the next fetch is sent, so its answer certainly carries them; the
+      // seek back to 3 is made while that fetch is under way.
+      await produce(topic, values(10, 20));
+      let sought = false;
+      onSend = () => {
+        consumer.seek({ topic, partition: 0, offset: 3n });
+        sought = true;
+      };
+      consumer.resume([tp]);
+
+      await eventually('offset 19 after the seek', () => seen.includes(19) || failure, 30_000);
+      expect(failure).toBe(null);
+      expect(sought).toBe(true);
+      // Nothing of the answer fetched from 10 got through, and reading went on from the seek.
+      expect(seen.slice(10)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    } finally {
+      fetches.unsubscribe(subscribers);
+      consumer.stopFetching();
+      await consumer.close();
+    }
+  }, 90_000);
+});
