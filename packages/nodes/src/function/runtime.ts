@@ -21,7 +21,10 @@ export interface FunctionContext {
   readonly cache: KeyValueStore;
   /** In-memory state kept between messages of this node (not persisted). */
   readonly state: Record<string, unknown>;
-  /** Aborted when the flow stops: pass it to fetch() and friends. */
+  /**
+   * This message's signal: aborted when its timeout passes or the flow stops. Pass it to fetch()
+   * and friends, or check `signal.aborted` in a loop, so work that can no longer count stops.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -37,6 +40,13 @@ type UserFunction = (
 type Outcome = { readonly value: unknown } | { readonly items: readonly unknown[] } | { readonly error: unknown };
 
 const PARAMS = ['msg', 'key', 'value', 'headers', 'ctx'] as const;
+
+/**
+ * Code that never names `signal` cannot reach a per-message one (short of building the name at run
+ * time, which then gets the flow's signal): such code keeps the hot path free of an AbortController
+ * and a context object per message.
+ */
+const USES_SIGNAL = /\bsignal\b/;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
@@ -65,6 +75,11 @@ class FunctionProcessor implements ProcessorInstance {
   private readonly userCtx: FunctionContext;
   private readonly concurrency: number;
   private readonly timeoutMs: number;
+  private readonly flowSignal: AbortSignal;
+  /** Whether each call gets a signal of its own (see USES_SIGNAL). */
+  private readonly signalPerCall: boolean;
+  /** Signals of calls still awaited: aborted together when the flow stops. */
+  private readonly pendingCalls = new Set<AbortController>();
 
   constructor(config: Config, ctx: NodeContext) {
     this.filename = `function:${ctx.nodeId}`;
@@ -73,6 +88,17 @@ class FunctionProcessor implements ProcessorInstance {
     this.fnKind = compiled.kind;
     this.concurrency = config.concurrency;
     this.timeoutMs = config.timeoutMs;
+    this.flowSignal = ctx.signal;
+    this.signalPerCall = USES_SIGNAL.test(config.code);
+    if (this.signalPerCall) {
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          for (const call of this.pendingCalls) call.abort(ctx.signal.reason);
+        },
+        { once: true },
+      );
+    }
     const storeName = config.cacheName ?? `function:${ctx.nodeId}`;
     let cache: KeyValueStore | null = null;
     this.userCtx = Object.freeze({
@@ -90,7 +116,29 @@ class FunctionProcessor implements ProcessorInstance {
 
   process(batch: readonly FlowMessage[], out: Output): void | Promise<void> {
     if (this.fnKind === 'sync' || this.fnKind === 'generator') return this.runSync(batch, out);
-    return this.runAsync(batch, out, 0, undefined);
+    return this.runAsync(batch, out, 0, undefined, null);
+  }
+
+  /** A signal for one call; already aborted while the flow drains after a stop (as `ctx.signal` was). */
+  private newCall(): AbortController {
+    const call = new AbortController();
+    if (this.flowSignal.aborted) call.abort(this.flowSignal.reason);
+    return call;
+  }
+
+  /** `ctx` as one call sees it: the node's context with that call's signal. */
+  private contextFor(call: AbortController): FunctionContext {
+    const base = this.userCtx;
+    return Object.freeze({
+      nodeId: base.nodeId,
+      flowId: base.flowId,
+      log: base.log,
+      state: base.state,
+      signal: call.signal,
+      get cache(): KeyValueStore {
+        return base.cache;
+      },
+    });
   }
 
   /** The hot path: no awaits, no closures per message, one try around the loop. */
@@ -98,14 +146,17 @@ class FunctionProcessor implements ProcessorInstance {
     const fn = this.fn;
     const userCtx = this.userCtx;
     const isGenerator = this.fnKind === 'generator';
+    const signalPerCall = this.signalPerCall;
     const n = batch.length;
     let dropped = 0;
     let i = 0;
+    let call: AbortController | null = null;
     while (i < n) {
       try {
         for (; i < n; i++) {
           const msg = batch[i]!;
-          const result = fn(msg, msg.key, msg.value, msg.headers, userCtx);
+          if (signalPerCall) call = this.newCall();
+          const result = fn(msg, msg.key, msg.value, msg.headers, call === null ? userCtx : this.contextFor(call));
           if (result === undefined || result === null) {
             dropped++;
           } else if (result === msg) {
@@ -116,7 +167,7 @@ class FunctionProcessor implements ProcessorInstance {
             if (this.pushAll(result, msg, out) === 0) dropped++;
           } else if (isThenable(result)) {
             if (dropped > 0) out.drop(dropped);
-            return this.runAsync(batch, out, i, result);
+            return this.runAsync(batch, out, i, result, call);
           } else {
             out.push(toMessage(result, msg));
           }
@@ -131,13 +182,15 @@ class FunctionProcessor implements ProcessorInstance {
 
   /**
    * Processes `batch[from..]` awaiting results, up to `concurrency` at a time; outputs keep the
-   * input order. `first` is the pending result of `batch[from]` when the sync path handed over.
+   * input order. `first` is the pending result of `batch[from]` when the sync path handed over
+   * (`firstCall` its signal).
    */
   private async runAsync(
     batch: readonly FlowMessage[],
     out: Output,
     from: number,
     first: PromiseLike<unknown> | undefined,
+    firstCall: AbortController | null,
   ): Promise<void> {
     const n = batch.length;
     const limit = this.concurrency;
@@ -146,7 +199,7 @@ class FunctionProcessor implements ProcessorInstance {
     let dropped = 0;
     for (let i = from; i < n; i++) {
       const msg = batch[i]!;
-      const pending = i === from && first !== undefined ? this.settle(first) : this.start(msg);
+      const pending = i === from && first !== undefined ? this.settle(first, firstCall) : this.start(msg);
       window.push({ msg, pending });
       if (window.length - head >= limit) {
         const next = window[head++]!;
@@ -161,24 +214,25 @@ class FunctionProcessor implements ProcessorInstance {
   }
 
   private start(msg: FlowMessage): Promise<Outcome> {
+    const call = this.signalPerCall ? this.newCall() : null;
     let result: unknown;
     try {
-      result = this.fn(msg, msg.key, msg.value, msg.headers, this.userCtx);
+      result = this.fn(msg, msg.key, msg.value, msg.headers, call === null ? this.userCtx : this.contextFor(call));
     } catch (error) {
       return Promise.resolve({ error });
     }
-    return this.settle(result);
+    return this.settle(result, call);
   }
 
-  private settle(result: unknown): Promise<Outcome> {
+  private settle(result: unknown, call: AbortController | null): Promise<Outcome> {
     if (isAsyncIterable(result)) {
-      return this.withTimeout(this.collectAsync(result)).then(
+      return this.withTimeout(this.collectAsync(result), call).then(
         (items) => ({ items }),
         (error: unknown) => ({ error }),
       );
     }
     if (isThenable(result)) {
-      return this.withTimeout(Promise.resolve(result)).then(
+      return this.withTimeout(Promise.resolve(result), call).then(
         (value) => ({ value }),
         (error: unknown) => ({ error }),
       );
@@ -248,18 +302,25 @@ class FunctionProcessor implements ProcessorInstance {
     return items;
   }
 
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+  /**
+   * Rejects at the timeout, and aborts the call's signal then: the message goes to the error port
+   * at once, and the code still running hears that its result no longer counts.
+   */
+  private withTimeout<T>(promise: Promise<T>, call: AbortController | null): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    if (call !== null) this.pendingCalls.add(call);
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new UserCodeError(`no result after ${this.timeoutMs} ms (the timeout)`, 'E_FUNCTION_TIMEOUT', undefined),
-          ),
-        this.timeoutMs,
-      );
+      timer = setTimeout(() => {
+        const text = `no result after ${this.timeoutMs} ms (the timeout)`;
+        // The reason AbortSignal.timeout() gives, so `error.name === 'TimeoutError'` works in user code.
+        call?.abort(new DOMException(text, 'TimeoutError'));
+        reject(new UserCodeError(text, 'E_FUNCTION_TIMEOUT', undefined));
+      }, this.timeoutMs);
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([promise, timeout]).finally(() => {
+      clearTimeout(timer);
+      if (call !== null) this.pendingCalls.delete(call);
+    });
   }
 }
 
