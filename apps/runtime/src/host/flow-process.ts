@@ -15,6 +15,12 @@ const MEMORY_CHECK_MS = 200;
 const channel = processChannel<ProcessToMain, MainToProcess>(process);
 let thread: FlowThread | null = null;
 
+// Ctrl-C in a terminal, or a service manager's stop, signals the whole process group: the server
+// got the signal too and stops every flow with drain. Dying here at once would lose the drain and
+// mark the flow failed; if the server dies instead, 'disconnect' below ends this process.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+
 // The server went away (even kill -9): nothing is left to report to, so nothing may keep running.
 process.on('disconnect', () => {
   if (thread === null) process.exit(0);
