@@ -4,29 +4,15 @@ import {
   type FlowMessage,
   type KeyValueStore,
   type NodeContext,
-  type NodeLogger,
   type Output,
   type ProcessorInstance,
 } from '@tributary/shared';
 import { compileFunctionBody, UserCodeError, userCodeError, type UserFunctionKind } from '../lib/compile.js';
 import { MessageResultError, toMessage } from '../lib/message-like.js';
+import { CallContext, type FunctionContext } from './call-context.js';
 import { functionManifest } from './manifest.js';
 
-/** What user code sees as `ctx`. */
-export interface FunctionContext {
-  readonly nodeId: string;
-  readonly flowId: string;
-  readonly log: NodeLogger;
-  /** The flow-scoped durable store (opened on first use). */
-  readonly cache: KeyValueStore;
-  /** In-memory state kept between messages of this node (not persisted). */
-  readonly state: Record<string, unknown>;
-  /**
-   * This message's signal: aborted when its timeout passes or the flow stops. Pass it to fetch()
-   * and friends, or check `signal.aborted` in a loop, so work that can no longer count stops.
-   */
-  readonly signal: AbortSignal;
-}
+export type { FunctionContext } from './call-context.js';
 
 type UserFunction = (
   msg: FlowMessage,
@@ -43,8 +29,8 @@ const PARAMS = ['msg', 'key', 'value', 'headers', 'ctx'] as const;
 
 /**
  * Code that never names `signal` cannot reach a per-message one (short of building the name at run
- * time, which then gets the flow's signal): such code keeps the hot path free of an AbortController
- * and a context object per message.
+ * time, which then gets the flow's signal): such code keeps the hot path free of a context object
+ * per message.
  */
 const USES_SIGNAL = /\bsignal\b/;
 
@@ -78,8 +64,8 @@ class FunctionProcessor implements ProcessorInstance {
   private readonly flowSignal: AbortSignal;
   /** Whether each call gets a signal of its own (see USES_SIGNAL). */
   private readonly signalPerCall: boolean;
-  /** Signals of calls still awaited: aborted together when the flow stops. */
-  private readonly pendingCalls = new Set<AbortController>();
+  /** Calls still awaited: ended together when the flow stops. */
+  private readonly pendingCalls = new Set<CallContext>();
 
   constructor(config: Config, ctx: NodeContext) {
     this.filename = `function:${ctx.nodeId}`;
@@ -94,7 +80,7 @@ class FunctionProcessor implements ProcessorInstance {
       ctx.signal.addEventListener(
         'abort',
         () => {
-          for (const call of this.pendingCalls) call.abort(ctx.signal.reason);
+          for (const call of this.pendingCalls) call.end(ctx.signal.reason);
         },
         { once: true },
       );
@@ -119,28 +105,6 @@ class FunctionProcessor implements ProcessorInstance {
     return this.runAsync(batch, out, 0, undefined, null);
   }
 
-  /** A signal for one call; already aborted while the flow drains after a stop (as `ctx.signal` was). */
-  private newCall(): AbortController {
-    const call = new AbortController();
-    if (this.flowSignal.aborted) call.abort(this.flowSignal.reason);
-    return call;
-  }
-
-  /** `ctx` as one call sees it: the node's context with that call's signal. */
-  private contextFor(call: AbortController): FunctionContext {
-    const base = this.userCtx;
-    return Object.freeze({
-      nodeId: base.nodeId,
-      flowId: base.flowId,
-      log: base.log,
-      state: base.state,
-      signal: call.signal,
-      get cache(): KeyValueStore {
-        return base.cache;
-      },
-    });
-  }
-
   /** The hot path: no awaits, no closures per message, one try around the loop. */
   private runSync(batch: readonly FlowMessage[], out: Output): void | Promise<void> {
     const fn = this.fn;
@@ -150,13 +114,13 @@ class FunctionProcessor implements ProcessorInstance {
     const n = batch.length;
     let dropped = 0;
     let i = 0;
-    let call: AbortController | null = null;
+    let call: CallContext | null = null;
     while (i < n) {
       try {
         for (; i < n; i++) {
           const msg = batch[i]!;
-          if (signalPerCall) call = this.newCall();
-          const result = fn(msg, msg.key, msg.value, msg.headers, call === null ? userCtx : this.contextFor(call));
+          if (signalPerCall) call = new CallContext(userCtx, this.flowSignal);
+          const result = fn(msg, msg.key, msg.value, msg.headers, call ?? userCtx);
           if (result === undefined || result === null) {
             dropped++;
           } else if (result === msg) {
@@ -190,7 +154,7 @@ class FunctionProcessor implements ProcessorInstance {
     out: Output,
     from: number,
     first: PromiseLike<unknown> | undefined,
-    firstCall: AbortController | null,
+    firstCall: CallContext | null,
   ): Promise<void> {
     const n = batch.length;
     const limit = this.concurrency;
@@ -214,17 +178,17 @@ class FunctionProcessor implements ProcessorInstance {
   }
 
   private start(msg: FlowMessage): Promise<Outcome> {
-    const call = this.signalPerCall ? this.newCall() : null;
+    const call = this.signalPerCall ? new CallContext(this.userCtx, this.flowSignal) : null;
     let result: unknown;
     try {
-      result = this.fn(msg, msg.key, msg.value, msg.headers, call === null ? this.userCtx : this.contextFor(call));
+      result = this.fn(msg, msg.key, msg.value, msg.headers, call ?? this.userCtx);
     } catch (error) {
       return Promise.resolve({ error });
     }
     return this.settle(result, call);
   }
 
-  private settle(result: unknown, call: AbortController | null): Promise<Outcome> {
+  private settle(result: unknown, call: CallContext | null): Promise<Outcome> {
     if (isAsyncIterable(result)) {
       return this.withTimeout(this.collectAsync(result), call).then(
         (items) => ({ items }),
@@ -306,14 +270,14 @@ class FunctionProcessor implements ProcessorInstance {
    * Rejects at the timeout, and aborts the call's signal then: the message goes to the error port
    * at once, and the code still running hears that its result no longer counts.
    */
-  private withTimeout<T>(promise: Promise<T>, call: AbortController | null): Promise<T> {
+  private withTimeout<T>(promise: Promise<T>, call: CallContext | null): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     if (call !== null) this.pendingCalls.add(call);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const text = `no result after ${this.timeoutMs} ms (the timeout)`;
         // The reason AbortSignal.timeout() gives, so `error.name === 'TimeoutError'` works in user code.
-        call?.abort(new DOMException(text, 'TimeoutError'));
+        call?.end(new DOMException(text, 'TimeoutError'));
         reject(new UserCodeError(text, 'E_FUNCTION_TIMEOUT', undefined));
       }, this.timeoutMs);
     });
