@@ -13,27 +13,28 @@
 // Environment: TRIBUTARY_CACHE_DIR (jar cache root, default ~/.cache/tributary), ELASTICMQ_VERSION,
 // ELASTICMQ_PORT, TRIBUTARY_ELASTICMQ_DIR (state: config, log, pid; default $TMPDIR/tributary-elasticmq-<port>),
 // JAVA_HOME.
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  HOST,
+  cacheRoot,
+  fail,
+  javaBin,
+  pidFrom,
+  portBusy,
+  resolveJars as resolveMavenJars,
+  runCommand,
+  spawnJava,
+  stopPid,
+  tail,
+  takeLock,
+  waitReady as waitUntilAnswers,
+} from '../lib/java-service.mjs';
 
-const HOST = '127.0.0.1';
 const DEFAULT_VERSION = '1.7.1';
 const here = dirname(fileURLToPath(import.meta.url));
 const started = Date.now();
@@ -56,7 +57,6 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(2);
 }
 const version = opts.version ?? process.env.ELASTICMQ_VERSION ?? DEFAULT_VERSION;
-const cacheRoot = process.env.TRIBUTARY_CACHE_DIR || join(homedir(), '.cache', 'tributary');
 const libsDir = join(cacheRoot, 'elasticmq', version, 'libs');
 const stateDir = process.env.TRIBUTARY_ELASTICMQ_DIR ?? join(tmpdir(), `tributary-elasticmq-${port}`);
 const paths = {
@@ -68,27 +68,7 @@ const paths = {
 const endpoint = `http://${HOST}:${port}`;
 
 const say = (text) => console.log(`elasticmq: ${text}`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
-
-/** A failure the user can act on: printed without a stack trace. */
-class Failure extends Error {
-  constructor(message, detail) {
-    super(message);
-    this.detail = detail;
-  }
-}
-const fail = (text, detail) => {
-  throw new Failure(text, detail);
-};
-
-function tail(file, lines = 30) {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
 
 /**
  * Whether an SQS endpoint answers: ListQueues in the JSON protocol (what @aws-sdk/client-sqs speaks).
@@ -110,48 +90,9 @@ async function answers() {
   }
 }
 
-function portBusy(checkPort) {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(true));
-    server.listen(checkPort, HOST, () => server.close(() => resolve(false)));
-  });
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return error.code === 'EPERM';
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 /** The pid in the pid file, if that process is alive and is our server (pids get reused). */
 function ourPid() {
-  let pid;
-  try {
-    pid = Number(readFileSync(paths.pid, 'utf8').trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return null;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes('org.elasticmq.server.Main') || !cmdline.includes(paths.config)) return null;
-  } catch {
-    // No /proc (not Linux): trust the pid file.
-  }
-  return pid;
-}
-
-function javaBin() {
-  const fromHome = process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin', 'java');
-  return fromHome && existsSync(fromHome) ? fromHome : 'java';
+  return pidFrom(paths.pid, ['org.elasticmq.server.Main', paths.config]);
 }
 
 function checkJava(java) {
@@ -163,60 +104,19 @@ function checkJava(java) {
     );
 }
 
-const libsReady = () => existsSync(join(libsDir, '.complete'));
-
-/** Resolves the jars once per version into the cache (temp folder, then rename: never half a copy). */
+/** Resolves the jars once per version into the cache. */
 function resolveJars() {
-  if (libsReady()) return;
-  if (spawnSync('mvn', ['-v']).error)
-    fail(
-      "mvn not found: it fetches ElasticMQ's jars from Maven Central the first time.",
-      'Install Maven (Debian: apt-get install -y maven), or copy a resolved libs folder to ' + libsDir,
-    );
+  if (existsSync(join(libsDir, '.complete'))) return;
   say(`resolving jars (first time, ~37 MB) for ElasticMQ ${version} into ${libsDir}…`);
-  const parent = join(cacheRoot, 'elasticmq', version);
-  mkdirSync(parent, { recursive: true });
-  const work = mkdtempSync(join(parent, '.resolve-'));
-  try {
-    copyFileSync(join(here, 'pom.xml'), join(work, 'pom.xml'));
-    const result = spawnSync(
-      'mvn',
-      [
-        '-B',
-        '--no-transfer-progress',
-        '-Dstyle.color=never',
-        '-q',
-        '-f',
-        join(work, 'pom.xml'),
-        `-Delasticmq.version=${version}`,
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${join(work, 'libs')}`,
-        '-DincludeScope=runtime',
-      ],
-      { cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-    );
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-    if (result.error || result.status !== 0)
-      fail(
-        `mvn dependency:copy-dependencies failed for org.elasticmq:elasticmq-server_2.13:${version}. Last lines:`,
-        output.split('\n').slice(-25).join('\n') || '(no output)',
-      );
-    const jars = readdirSync(join(work, 'libs')).filter((f) => f.endsWith('.jar'));
-    if (!jars.includes(`elasticmq-server_2.13-${version}.jar`))
-      fail(`mvn finished but elasticmq-server_2.13-${version}.jar is not among the ${jars.length} jars it copied`);
-    writeFileSync(join(work, 'libs', '.complete'), jars.sort().join('\n') + '\n');
-    if (!libsReady()) {
-      rmSync(libsDir, { recursive: true, force: true });
-      try {
-        renameSync(join(work, 'libs'), libsDir);
-      } catch (error) {
-        if (!libsReady()) throw error;
-      }
-    }
-    say(`resolved ${jars.length} jars in ${elapsed()} s`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const jars = resolveMavenJars({
+    pom: join(here, 'pom.xml'),
+    libsDir,
+    versionProperty: 'elasticmq.version',
+    version,
+    mainJar: `elasticmq-server_2.13-${version}.jar`,
+    artifact: `org.elasticmq:elasticmq-server_2.13:${version}`,
+  });
+  if (jars !== null) say(`resolved ${jars.length} jars in ${elapsed()} s`);
 }
 
 /**
@@ -261,47 +161,8 @@ queues {
   );
 }
 
-async function lock(timeoutMs) {
-  mkdirSync(stateDir, { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(paths.lock, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(paths.lock, { force: true });
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-    }
-    const holder = Number(tail(paths.lock, 1));
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-      rmSync(paths.lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) fail(`another start (pid ${holder}) holds ${paths.lock}`);
-    await sleep(250);
-  }
-}
-
-async function waitReady(pid, timeoutMs, exited) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await answers()) return true;
-    if (exited?.() || (pid && !alive(pid))) return null;
-    if (Date.now() > deadline) return undefined;
-    await sleep(200);
-  }
-}
-
-async function stopPid(pid, graceMs) {
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (!alive(pid)) return 'SIGTERM';
-  process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
-  return 'SIGKILL';
-}
+const lock = (timeoutMs) => takeLock(paths.lock, timeoutMs);
+const waitReady = (pid, timeoutMs, exited) => waitUntilAnswers(answers, pid, timeoutMs, exited);
 
 async function start() {
   const timeoutMs = Number(opts.timeout ?? 90) * 1000;
@@ -329,24 +190,24 @@ async function start() {
     resolveJars();
     writeConfig();
     say(`starting ElasticMQ ${version}…`);
-    rmSync(paths.out, { force: true });
-    const out = openSync(paths.out, 'a');
-    const child = spawn(
+    const child = spawnJava({
       java,
-      ['-Xms64m', '-Xmx256m', `-Dconfig.file=${paths.config}`, '-cp', `${libsDir}/*`, 'org.elasticmq.server.Main'],
-      { cwd: stateDir, detached: true, stdio: ['ignore', out, out] },
-    );
-    closeSync(out);
-    let exitedWith = null;
-    child.on('exit', (code, signal) => (exitedWith = signal ?? code));
-    child.on('error', (error) => (exitedWith = error.message));
-    child.unref();
-    if (!child.pid) fail(`could not start ${java}`);
-    writeFileSync(paths.pid, `${child.pid}\n`);
-    const ready = await waitReady(child.pid, timeoutMs, () => exitedWith !== null);
+      args: [
+        '-Xms64m',
+        '-Xmx256m',
+        `-Dconfig.file=${paths.config}`,
+        '-cp',
+        `${libsDir}/*`,
+        'org.elasticmq.server.Main',
+      ],
+      cwd: stateDir,
+      outFile: paths.out,
+      pidFile: paths.pid,
+    });
+    const ready = await waitReady(child.pid, timeoutMs, () => child.exitedWith() !== null);
     if (ready === null) {
       rmSync(paths.pid, { force: true });
-      fail(`ElasticMQ exited (${exitedWith}) before it was ready. Last lines:`, tail(paths.out));
+      fail(`ElasticMQ exited (${child.exitedWith()}) before it was ready. Last lines:`, tail(paths.out));
     }
     if (ready === undefined) {
       await stopPid(child.pid, 10_000);
@@ -406,16 +267,4 @@ const commands = {
   wait: waitCommand,
   logs: () => console.log(tail(paths.out, Number(opts.lines ?? 80)) || `no log yet at ${paths.out}`),
 };
-if (opts.help || !(command in commands)) {
-  console.log(usage);
-  process.exitCode = opts.help || command === 'help' ? 0 : 2;
-} else {
-  try {
-    await commands[command]();
-  } catch (error) {
-    if (!(error instanceof Failure)) throw error;
-    console.error(`elasticmq: error: ${error.message}`);
-    if (error.detail) console.error(error.detail.replace(/^/gm, '  │ '));
-    process.exitCode = 1;
-  }
-}
+await runCommand({ name: 'elasticmq', command, help: opts.help, usage, commands });

@@ -13,29 +13,32 @@
 // Environment: TRIBUTARY_CACHE_DIR (jar cache root, default ~/.cache/tributary), KAFKA_VERSION,
 // TRIBUTARY_KAFKA_DIR (state: config, data, logs, pid; default $TMPDIR/tributary-kafka-<port>),
 // KAFKA_HEAP_OPTS / KAFKA_OPTS (extra JVM flags, as in Kafka's own scripts), JAVA_HOME.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  HOST,
+  Failure,
+  cacheRoot,
+  fail,
+  javaBin,
+  pidFrom,
+  portBusy,
+  report,
+  resolveJars as resolveMavenJars,
+  runCommand,
+  spawnJava,
+  stopPid,
+  tail,
+  takeLock,
+  waitReady as waitUntilAnswers,
+} from '../lib/java-service.mjs';
 
-const HOST = '127.0.0.1';
 const DEFAULT_VERSION = '4.4.0';
 /** Rough size of the resolved classpath, for the first-time message. */
 const APPROX_MB = 45;
@@ -67,7 +70,6 @@ const TEST_SASL_USER = 'tributary';
 const TEST_SASL_PASSWORD = 'tributary-test-secret';
 const KEYSTORE_PASSWORD = 'tributary-test-keystore';
 const version = opts.version ?? process.env.KAFKA_VERSION ?? DEFAULT_VERSION;
-const cacheRoot = process.env.TRIBUTARY_CACHE_DIR || join(homedir(), '.cache', 'tributary');
 const libsDir = join(cacheRoot, 'kafka', version, 'libs');
 // State is per port and machine-wide (not per checkout): the port is machine-wide too, so every
 // checkout on this machine sees the same broker.
@@ -90,7 +92,7 @@ function intOption(name, fallback) {
   const raw = opts[name] ?? fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    report(new Failure(`--${name} must be a port number (1-65535), got "${raw}"`));
+    report('kafka', new Failure(`--${name} must be a port number (1-65535), got "${raw}"`));
     process.exit(2);
   }
   return n;
@@ -102,34 +104,6 @@ function elapsed() {
 
 function say(text) {
   console.log(`kafka: ${text}`);
-}
-
-/** A failure the user can act on: printed without a stack trace; `finally` blocks still run (locks, temp folders). */
-class Failure extends Error {
-  constructor(message, detail) {
-    super(message);
-    this.detail = detail;
-  }
-}
-
-function fail(text, detail) {
-  throw new Failure(text, detail);
-}
-
-function report(failure) {
-  console.error(`kafka: error: ${failure.message}`);
-  if (failure.detail) console.error(failure.detail.replace(/^/gm, '  │ '));
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function tail(file, lines = 30) {
-  try {
-    const text = readFileSync(file, 'utf8').trimEnd().split('\n');
-    return text.slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,54 +218,13 @@ async function answers(probePort) {
   }
 }
 
-/** Whether something listens on host:port (a bind fails with EADDRINUSE). */
-function portBusy(checkPort) {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', (error) => resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES'));
-    server.listen({ host: HOST, port: checkPort, exclusive: true }, () => server.close(() => resolve(false)));
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Process bookkeeping
 // ---------------------------------------------------------------------------------------------
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return error.code === 'EPERM';
-  }
-  // A zombie (exited, not yet reaped) is as good as dead.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 /** The pid in the pid file, if that process is alive and is our broker (pids get reused). */
 function ourPid() {
-  let pid;
-  try {
-    pid = Number(readFileSync(paths.pid, 'utf8').trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return null;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes('kafka.Kafka') || !cmdline.includes(paths.props)) return null;
-  } catch {
-    // No /proc (not Linux): trust the pid file.
-  }
-  return pid;
-}
-
-function javaBin() {
-  const fromHome = process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin', 'java');
-  return fromHome && existsSync(fromHome) ? fromHome : 'java';
+  return pidFrom(paths.pid, ['kafka.Kafka', paths.props]);
 }
 
 function checkJava(java) {
@@ -311,69 +244,21 @@ function checkJava(java) {
 // Jars: resolved once per version into the cache
 // ---------------------------------------------------------------------------------------------
 
-function libsReady() {
-  return existsSync(join(libsDir, '.complete'));
-}
-
 function resolveJars() {
-  if (libsReady()) return false;
-  const mvnCheck = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (mvnCheck.error)
-    fail(
-      `mvn not found (${mvnCheck.error.code}): it fetches the broker's jars from Maven Central the first time.`,
-      'Install Maven (Debian: apt-get install -y maven), or copy a resolved libs folder to ' + libsDir,
-    );
+  if (existsSync(join(libsDir, '.complete'))) return false;
   say(`resolving jars (first time, ~${APPROX_MB} MB) for Kafka ${version} into ${libsDir}…`);
-  const parent = join(cacheRoot, 'kafka', version);
-  mkdirSync(parent, { recursive: true });
-  // Resolve into a temp folder beside the target, then rename: a broken download never looks complete.
-  const work = mkdtempSync(join(parent, '.resolve-'));
-  try {
-    copyFileSync(join(here, 'pom.xml'), join(work, 'pom.xml'));
-    const result = spawnSync(
-      'mvn',
-      [
-        '-B',
-        '--no-transfer-progress',
-        '-Dstyle.color=never',
-        '-q',
-        '-f',
-        join(work, 'pom.xml'),
-        `-Dkafka.version=${version}`,
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${join(work, 'libs')}`,
-        '-DincludeScope=runtime',
-      ],
-      { cwd: work, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-    );
-    // eslint-disable-next-line no-control-regex
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
-    if (result.error || result.status !== 0)
-      fail(
-        `mvn dependency:copy-dependencies failed for org.apache.kafka:kafka_2.13:${version} (exit ${result.status ?? result.error?.message}). Last lines:`,
-        output.split('\n').slice(-25).join('\n') || '(no output)',
-      );
-    const jars = readdirSync(join(work, 'libs')).filter((f) => f.endsWith('.jar'));
-    if (!jars.includes(`kafka_2.13-${version}.jar`))
-      fail(`mvn finished but kafka_2.13-${version}.jar is not among the ${jars.length} jars it copied`);
-    writeFileSync(join(work, 'libs', '.complete'), jars.sort().join('\n') + '\n');
-    if (!libsReady()) {
-      rmSync(libsDir, { recursive: true, force: true });
-      try {
-        renameSync(join(work, 'libs'), libsDir);
-      } catch (error) {
-        // Another start resolved the same version at the same time: its copy is as good.
-        if (!libsReady()) throw error;
-      }
-    }
-    const mb = jars.reduce((sum, f) => sum + statSync(join(libsDir, f)).size, 0) / 1e6;
-    say(`resolved ${jars.length} jars (${mb.toFixed(0)} MB) in ${elapsed()} s`);
-    return true;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    // A failed first resolution leaves nothing behind (an empty version folder would only confuse).
-    if (readdirSync(parent).length === 0) rmSync(parent, { recursive: true, force: true });
-  }
+  const jars = resolveMavenJars({
+    pom: join(here, 'pom.xml'),
+    libsDir,
+    versionProperty: 'kafka.version',
+    version,
+    mainJar: `kafka_2.13-${version}.jar`,
+    artifact: `org.apache.kafka:kafka_2.13:${version}`,
+  });
+  if (jars === null) return false;
+  const mb = jars.reduce((sum, f) => sum + statSync(join(libsDir, f)).size, 0) / 1e6;
+  say(`resolved ${jars.length} jars (${mb.toFixed(0)} MB) in ${elapsed()} s`);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,40 +453,14 @@ function jvmOptions() {
 }
 
 /** Takes the start lock, or waits for another `start` of the same broker to finish first. */
-async function lock(timeoutMs) {
-  mkdirSync(stateDir, { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  let told = false;
-  for (;;) {
-    try {
-      const fd = openSync(paths.lock, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(paths.lock, { force: true });
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-    }
-    const holder = Number(tail(paths.lock, 1));
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-      rmSync(paths.lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) fail(`another start (pid ${holder}) holds ${paths.lock}`);
-    if (!told) say(`another start (pid ${holder}) is under way: waiting for it…`);
-    told = true;
-    await sleep(250);
-  }
+function lock(timeoutMs) {
+  return takeLock(paths.lock, timeoutMs, (holder) =>
+    say(`another start (pid ${holder}) is under way: waiting for it…`),
+  );
 }
 
-async function waitReady(pid, timeoutMs, exited) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = await answers(port);
-    if (info) return info;
-    if (exited?.() || (pid && !alive(pid))) return null;
-    if (Date.now() > deadline) return undefined;
-    await sleep(200);
-  }
+function waitReady(pid, timeoutMs, exited) {
+  return waitUntilAnswers(() => answers(port), pid, timeoutMs, exited);
 }
 
 /** Where the server log ended before this start, so a failure shows only this run's lines. */
@@ -667,26 +526,19 @@ async function start() {
 
     say(`starting Kafka ${version}…`);
     logStart = existsSync(paths.serverLog) ? statSync(paths.serverLog).size : 0;
-    rmSync(paths.javaOut, { force: true });
-    const out = openSync(paths.javaOut, 'a');
-    const child = spawn(java, [...jvmOptions(), '-cp', `${libsDir}/*`, 'kafka.Kafka', paths.props], {
+    const child = spawnJava({
+      java,
+      args: [...jvmOptions(), '-cp', `${libsDir}/*`, 'kafka.Kafka', paths.props],
       cwd: stateDir,
-      detached: true,
-      stdio: ['ignore', out, out],
+      outFile: paths.javaOut,
+      pidFile: paths.pid,
     });
-    closeSync(out);
-    let exitedWith = null;
-    child.on('exit', (code, signal) => (exitedWith = signal ?? code));
-    child.on('error', (error) => (exitedWith = error.message));
-    child.unref();
-    if (!child.pid) fail(`could not start ${java}`);
-    writeFileSync(paths.pid, `${child.pid}\n`);
 
     say('waiting for broker…');
-    const info = await waitReady(child.pid, timeoutMs, () => exitedWith !== null);
+    const info = await waitReady(child.pid, timeoutMs, () => child.exitedWith() !== null);
     if (info === null) {
       rmSync(paths.pid, { force: true });
-      fail(`the broker exited (${exitedWith}) before it was ready. Last log lines:`, brokerLogTail());
+      fail(`the broker exited (${child.exitedWith()}) before it was ready. Last log lines:`, brokerLogTail());
     }
     if (info === undefined) {
       await stopPid(child.pid, 10_000);
@@ -700,16 +552,6 @@ async function start() {
   } finally {
     unlock();
   }
-}
-
-async function stopPid(pid, graceMs) {
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (!alive(pid)) return 'SIGTERM';
-  process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
-  return 'SIGKILL';
 }
 
 async function stop() {
@@ -760,15 +602,4 @@ const usage = `usage: node scripts/kafka/kafka.mjs <start|stop|status|wait|logs>
 state: ${stateDir}   jars: ${libsDir}`;
 
 const commands = { start, stop, status, wait: waitCommand, logs };
-if (opts.help || !(command in commands)) {
-  console.log(usage);
-  process.exitCode = opts.help || command === 'help' ? 0 : 2;
-} else {
-  try {
-    await commands[command]();
-  } catch (error) {
-    if (!(error instanceof Failure)) throw error;
-    report(error);
-    process.exitCode = 1;
-  }
-}
+await runCommand({ name: 'kafka', command, help: opts.help, usage, commands });

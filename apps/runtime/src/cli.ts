@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { runCommand } from './cli/run-command.js';
-import { validateCommand } from './cli/validate-command.js';
+import { catchStopSignals } from './cli/stop-signals.js';
 
 const USAGE = `Tributary: flow-based streaming runtime
 
@@ -15,12 +14,20 @@ Run "tributary <command> --help" for a command's options.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The commands are loaded only now (seconds on a busy machine): a stop signal meanwhile is kept
+  // for the long-running ones (cli/stop-signals.ts).
   switch (command) {
-    case 'run':
+    case 'run': {
+      catchStopSignals();
+      const { runCommand } = await import('./cli/run-command.js');
       return runCommand(rest);
-    case 'validate':
+    }
+    case 'validate': {
+      const { validateCommand } = await import('./cli/validate-command.js');
       return validateCommand(rest);
+    }
     case 'serve': {
+      catchStopSignals();
       const { serveCommand } = await import('./serve.js');
       return serveCommand(rest);
     }

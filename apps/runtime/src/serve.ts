@@ -5,6 +5,7 @@ import type { RuntimeError } from './errors.js';
 import { parseArgs } from 'node:util';
 import { DEFAULT_FLOW_MEMORY_MB, DEFAULT_START_TIMEOUT_MS } from './host/flow-host.js';
 import { normalizeOrigin } from './http/access.js';
+import { onStopSignal } from './cli/stop-signals.js';
 import { CRASHES_BEFORE_SAFE_START } from './store/boot-record.js';
 import { DataDirLockedError } from './store/data-lock.js';
 import {
@@ -32,7 +33,8 @@ Options:
   --watchdog <seconds>  terminate a flow whose handler blocks its thread this long (default ${DEFAULT_WATCHDOG_MS / 1000})
   --flow-memory <MB>    memory each flow's process may use before it is stopped and marked failed
                         (default ${DEFAULT_FLOW_MEMORY_MB})
-  --start-timeout <s>   a flow not started by then is killed and marked failed (default ${DEFAULT_START_TIMEOUT_MS / 1000})
+  --start-timeout <s>   a flow whose nodes have not started by then (once its code is loaded) is killed
+                        and marked failed (default ${DEFAULT_START_TIMEOUT_MS / 1000})
   --allow-origin <url>  also let browser pages from this origin use the API (scheme://host:port); repeatable
   --safe                start without running the deployed flows (they stay deployed); the server
                         also starts this way by itself after ${CRASHES_BEFORE_SAFE_START} crashed starts in a row
@@ -144,10 +146,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   console.log(`Tributary runtime on ${server.url}${editorDir ? '' : ' (API only: the editor is not built)'}`);
 
   return new Promise<number>((resolveExit) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) process.exit(1);
+    const onSignal = (signal: NodeJS.Signals, count: number) => {
+      if (count > 1) process.exit(1);
       log(`${signal}: stopping every flow with drain (again to quit at once)…`);
       void server.close().then(
         () => resolveExit(0),
@@ -157,8 +157,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Also the signals that came while the server started (see cli/stop-signals.ts).
+    onStopSignal(onSignal);
   });
 }
 

@@ -531,4 +531,32 @@ describe('tributary serve', () => {
     };
     expect(meta.deployed).toBe(true);
   });
+
+  it('Ctrl-C in a terminal (SIGINT to the whole process group) still drains every flow: none fails', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const dataDir = tempDir();
+    // A group of its own, as a terminal's foreground job: the flows' processes are in it too.
+    const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TRIBUTARY_TOKEN: '' },
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await eventually(() => /on (http:\/\/\S+)/.exec(output)?.[1]);
+      const server = { url };
+      await call(server, 'POST', '/api/flows', { body: endlessFlow('group') });
+      expect((await call(server, 'POST', '/api/flows/group/deploy')).body.state).toBe('running');
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      // Before, the flow's process died of the signal at once: "flow group failed: … was killed (SIGINT)".
+      expect(output).toContain('SIGINT: stopping every flow with drain');
+      expect(output).not.toMatch(/failed|killed/);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
 });

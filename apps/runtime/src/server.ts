@@ -153,6 +153,7 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
   });
   const credentials = await CredentialStore.open(dataDir);
   const pool = new ValidationPool({ flowDataDir: join(dataDir, 'data'), maxProblems: MAX_PROBLEMS_LISTED });
+  pool.warm();
   const statsIntervalMs = options.statsIntervalMs ?? 1000;
   const history = new StatsHistory(Math.max(15, options.historyMinutes ?? 16) + 1, statsIntervalMs);
   const metrics = new FlowMetrics();

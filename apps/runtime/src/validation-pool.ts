@@ -76,6 +76,14 @@ export class ValidationPool {
     });
   }
 
+  /**
+   * Starts the worker now (it loads every node type: ~0.4 s, seconds on a busy machine), so the
+   * first document checked does not wait for it. Nothing is checked, so nothing can time out.
+   */
+  warm(): void {
+    if (!this.closed) this.ensureWorker();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;

@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -205,5 +205,60 @@ describe('tributary run', () => {
     expect(nodes.sensors!.out).toBeGreaterThan(0);
     expect(nodes.reading!.in).toBe(nodes.sensors!.out);
     expect(nodes.readings!.in + nodes.rejected!.in).toBe(nodes.sensors!.out);
+  });
+
+  it('a SIGTERM while nodes are still starting stops the flow once they have, and exits 0', async () => {
+    const dir = tmp();
+    // A file sink on a FIFO nobody reads yet: its start waits until the test opens the other end.
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    const flow = {
+      schemaVersion: 1,
+      id: 'slow-start',
+      name: 'Slow start',
+      nodes: [
+        { id: 'numbers', type: 'sequence', typeVersion: 1, position: { x: 0, y: 0 }, config: { rate: 100 } },
+        { id: 'out', type: 'file', typeVersion: 1, position: { x: 200, y: 0 }, config: { path: 'pipe' } },
+      ],
+      edges: [{ id: 'numbers->out', source: 'numbers', sourcePort: 'out', target: 'out', targetPort: 'in' }],
+    };
+    writeFileSync(join(dir, 'flow.json'), JSON.stringify(flow));
+    // --port makes it say when it is about to start the nodes (the endpoints notice comes first).
+    const child = spawn(process.execPath, [cli, 'run', 'flow.json', '--data-dir', dir, '--port', '0'], { cwd: dir });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let gone = false;
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => {
+        gone = true;
+        resolve([code, signal]);
+      }),
+    );
+    const said = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (err.includes(text)) resolve();
+          else if (gone) reject(new Error(`the run ended before saying "${text}": ${err}`));
+          else setTimeout(check, 50);
+        };
+        check();
+      });
+    await said('endpoints on');
+    child.kill('SIGTERM');
+    await said('stopping once the flow has started');
+    // Now let the start finish, and read what the flow writes until it closes the pipe.
+    const written = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      createReadStream(join(dir, 'pipe'), 'utf8')
+        .on('data', (chunk) => (text += String(chunk)))
+        .on('end', () => resolve(text))
+        .on('error', reject);
+    });
+    expect(await exited).toEqual([0, null]);
+    expect(lines(out).at(-1)).toMatchObject({ type: 'result', state: 'stopped', abandoned: 0 });
+    // Whatever the source sent before it stopped reached the file.
+    const sent = (lines(out).at(-1)!.stats as { nodes: Record<string, { out: number }> }).nodes.numbers!.out;
+    expect(written.split('\n').filter(Boolean)).toHaveLength(sent);
   });
 });

@@ -6,6 +6,7 @@ import { endpointRefusal, isLoopbackHost } from '../http/access.js';
 import { FlowStartError, startFlow, type FlowRun } from '../engine/index.js';
 import { compact, statsTable } from './format.js';
 import { loadFlowFile } from './load-flow.js';
+import { onStopSignal } from './stop-signals.js';
 
 const USAGE = `Usage: tributary run <flow.json> [options]
 
@@ -87,9 +88,23 @@ export async function runCommand(argv: string[]): Promise<number> {
     view.notice(`endpoints on ${endpoints.url} (/hooks/${flow.id}/…, /streams/${flow.id}/…, /ws/${flow.id}/…)`);
   }
 
-  let run: FlowRun;
+  // Listening from before the start: a signal while nodes start stops the flow once they have
+  // (sources stop, nodes close cleanly), instead of killing the process half way.
+  let run: FlowRun | undefined = undefined; // set once the nodes started
+  let stopRequested = false;
+  onStopSignal((_signal, count) => {
+    if (count > 1) process.exit(130);
+    if (run === undefined) {
+      stopRequested = true;
+      view.notice('stopping once the flow has started (Ctrl-C again to quit at once)…');
+      return;
+    }
+    view.notice('stopping: draining in-flight messages (Ctrl-C again to quit at once)…');
+    void run.stop();
+  });
+  let started: FlowRun;
   try {
-    run = await startFlow(flow, {
+    started = await startFlow(flow, {
       registry,
       ...(endpoints === undefined ? {} : { endpoints: endpoints.hub.forFlow(flow.id) }),
       dataDir: resolve(values['data-dir'] ?? `.tributary/data/${flow.id}`),
@@ -102,32 +117,24 @@ export async function runCommand(argv: string[]): Promise<number> {
     await endpoints?.close();
     return 1;
   }
+  run = started;
+  if (stopRequested) {
+    view.notice('stopping: draining in-flight messages (Ctrl-C again to quit at once)…');
+    void started.stop();
+  }
 
-  const started = performance.now();
-  const ticker = setInterval(() => view.stats(run.stats()), intervalMs);
+  const startedAt = performance.now();
+  const ticker = setInterval(() => view.stats(started.stats()), intervalMs);
   const timers: NodeJS.Timeout[] = [ticker];
-  if (durationS !== undefined) timers.push(setTimeout(() => void run.stop(), durationS * 1000));
+  if (durationS !== undefined) timers.push(setTimeout(() => void started.stop(), durationS * 1000));
 
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      view.notice('stopping: draining in-flight messages (Ctrl-C again to quit at once)…');
-      void run.stop();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const result = await run.done;
+  // Signals stay caught until the process exits: one that comes while the totals are printed
+  // changes nothing (the run is over), where the default action would kill the process.
+  const result = await started.done;
   await endpoints?.close();
   for (const t of timers) clearInterval(t);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  const final = run.stats();
-  const seconds = (performance.now() - started) / 1000;
+  const final = started.stats();
+  const seconds = (performance.now() - startedAt) / 1000;
   view.finish(final, result, seconds);
   return result.state === 'failed' ? 1 : 0;
 }

@@ -1,30 +1,24 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type {
-  EdgeTapEvent,
-  FlowDocument,
-  FlowLogEntry,
-  FlowProblem,
-  FlowStatsSnapshot,
-  NodeErrorEvent,
-} from '@tributary/shared';
+import type { FlowDocument } from '@tributary/shared';
 import { serveEndpointChannel, type FlowEndpoints } from '@tributary/nodes/runtime';
 import { processChannel, type Channel } from './channel.js';
 import { workerScript } from './flow-thread.js';
-import type { MainToProcess, MainToWorker, ProcessExit, ProcessToMain, RunOutcome } from './worker-protocol.js';
+import { IsolatedRun, isRunMessage, type FlowReports, type RunExit } from './isolated-run.js';
+import type { MainToProcess, MainToWorker, ProcessToMain, RunOutcome } from './worker-protocol.js';
 
 export const DEFAULT_STOP_GRACE_MS = 15_000;
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 export const DEFAULT_FLOW_MEMORY_MB = 1024;
 /** Time the flow's process gets, beyond its own stop deadline, before it is killed from here. */
 const PROCESS_GRACE_MS = 5_000;
+/**
+ * Loading the flow's code (a new process, a worker, every node type) before its nodes start: not
+ * counted in the start timeout, which is about the nodes (seconds on a busy machine).
+ */
+const BOOT_TIMEOUT_MS = 60_000;
 
-export interface FlowHostEvents {
-  stats(snapshot: FlowStatsSnapshot): void;
-  log(entry: FlowLogEntry): void;
-  nodeError(event: NodeErrorEvent): void;
-  tap(event: EdgeTapEvent): void;
-}
+export type FlowHostEvents = FlowReports;
 
 export interface FlowHostOptions {
   flow: FlowDocument;
@@ -37,7 +31,7 @@ export interface FlowHostOptions {
   logRate: number;
   /** Resident memory (and heap) a flow's process may use, in MB. */
   memoryLimitMb?: number;
-  /** A flow whose nodes have not all started by then is killed and marked failed. */
+  /** A flow whose nodes have not all started by then (counted once its code is loaded) is killed and marked failed. */
   startTimeoutMs?: number;
   /** A stopping flow gets its drain timeout plus this much, then it is killed and marked failed. */
   stopGraceMs?: number;
@@ -46,18 +40,8 @@ export interface FlowHostOptions {
   endpoints?: FlowEndpoints;
 }
 
-export type HostExit = ProcessExit;
-
-export class FlowStartFailure extends Error {
-  constructor(
-    message: string,
-    readonly nodeId?: string,
-    readonly problems?: FlowProblem[],
-  ) {
-    super(message);
-    this.name = 'FlowStartFailure';
-  }
-}
+export type HostExit = RunExit;
+export { FlowStartFailure } from './isolated-run.js';
 
 /**
  * One run of one flow in a child process of its own (host/flow-process.ts, which runs the flow in a
@@ -65,36 +49,14 @@ export class FlowStartFailure extends Error {
  * block a file-system call forever — the server only sees the process end, and marks the run
  * failed with the reason. Start and stop have deadlines; past them the process is killed.
  */
-export class FlowHost {
-  readonly flowId: string;
-  /** Resolves once every node started; rejects with `FlowStartFailure`. */
-  readonly started: Promise<void>;
-  /** Settles once the process is gone. Never rejects. */
-  readonly exited: Promise<HostExit>;
-
+export class FlowHost extends IsolatedRun {
   private readonly child: ChildProcess;
   private readonly channel: Channel<MainToProcess, ProcessToMain>;
-  private readonly taps = new Set<string>();
-  private resolveStarted!: () => void;
-  private rejectStarted!: (error: FlowStartFailure) => void;
-  private resolveExited!: (exit: HostExit) => void;
-  private isStarted = false;
-  private isGone = false;
-  /** What the run ended with: said by the process, or decided here before killing it. */
-  private outcome: HostExit | null = null;
   private startTimer: NodeJS.Timeout | null = null;
-  private stopTimer: NodeJS.Timeout | null = null;
   private readonly endpoints: ReturnType<typeof serveEndpointChannel> | null;
 
   constructor(private readonly options: FlowHostOptions) {
-    this.flowId = options.flow.id;
-    this.started = new Promise((resolve, reject) => {
-      this.resolveStarted = resolve;
-      this.rejectStarted = reject;
-    });
-    this.started.catch(() => undefined); // the caller may only look at `exited`
-    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
-    for (const edgeId of options.taps) this.taps.add(edgeId);
+    super(options.flow, options.taps, options.events);
     this.child = fork(fileURLToPath(workerScript('flow-process.js')), [], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -128,10 +90,25 @@ export class FlowHost {
         stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
       },
     });
-    const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.startTimer = setTimeout(() => {
       this.startTimer = null;
-      this.killNow({
+      this.end({
+        state: 'failed',
+        reason: `the flow's process did not load its code within ${BOOT_TIMEOUT_MS / 1000} s; it was killed`,
+        abandoned: 0,
+      });
+    }, BOOT_TIMEOUT_MS);
+    this.startTimer.unref();
+  }
+
+  /** The flow's code is loaded: from now on its nodes have `startTimeoutMs` to start. */
+  private onBooted(): void {
+    if (this.startTimer === null) return; // started, failed or timed out already
+    clearTimeout(this.startTimer);
+    const startTimeoutMs = this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.startTimer = setTimeout(() => {
+      this.startTimer = null;
+      this.end({
         state: 'failed',
         reason: `the flow did not start within ${startTimeoutMs / 1000} s (a node's start never finished); its process was killed`,
         abandoned: 0,
@@ -145,80 +122,32 @@ export class FlowHost {
     return this.child.pid;
   }
 
-  get running(): boolean {
-    return this.isStarted && !this.isGone;
-  }
-
-  requestStats(): void {
-    if (this.running) this.post({ type: 'stats' });
-  }
-
-  tapStart(edgeId: string): void {
-    this.taps.add(edgeId);
-    this.post({ type: 'tap:start', edgeId });
-  }
-
-  tapStop(edgeId: string): void {
-    this.taps.delete(edgeId);
-    this.post({ type: 'tap:stop', edgeId });
-  }
-
-  /** Stops with drain; a flow that has not stopped by its deadline is killed and marked failed. */
-  stop(drainTimeoutMs?: number): Promise<HostExit> {
-    if (!this.isGone && this.stopTimer === null) {
-      this.post(drainTimeoutMs === undefined ? { type: 'stop' } : { type: 'stop', drainTimeoutMs });
-      const drain = drainTimeoutMs ?? this.options.flow.settings?.drainTimeoutMs ?? 10_000;
-      const limit = drain + (this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) + PROCESS_GRACE_MS;
-      this.stopTimer = setTimeout(() => {
-        this.killNow({
-          state: 'failed',
-          reason: `the flow did not stop within ${limit / 1000} s; its process was killed`,
-          abandoned: 0,
-        });
-      }, limit);
-      this.stopTimer.unref();
-    }
-    return this.exited;
-  }
-
   /** Ends the run at once (nothing drains). */
   kill(reason: string): Promise<HostExit> {
-    this.killNow({ state: 'stopped', reason, abandoned: 0 });
+    this.end({ state: 'stopped', reason, abandoned: 0 });
     return this.exited;
   }
 
-  private post(message: MainToWorker): void {
+  protected post(message: MainToWorker): void {
     if (!this.isGone) this.channel.send(message);
   }
 
+  protected stopGraceMs(): number {
+    return (this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) + PROCESS_GRACE_MS;
+  }
+
+  protected stopTimeoutReason(seconds: number): string {
+    return `the flow did not stop within ${seconds} s; its process was killed`;
+  }
+
   private onMessage(message: ProcessToMain): void {
+    if (isRunMessage(message)) {
+      if (message.type === 'started' || message.type === 'start-failed') this.clearStartTimer();
+      return this.receive(message);
+    }
     switch (message.type) {
-      case 'started':
-        this.clearStartTimer();
-        this.isStarted = true;
-        this.resolveStarted();
-        break;
-      case 'start-failed':
-        this.clearStartTimer();
-        this.outcome ??= {
-          state: 'failed',
-          reason: message.message,
-          abandoned: 0,
-          ...(message.nodeId ? { nodeId: message.nodeId } : {}),
-        };
-        this.rejectStarted(new FlowStartFailure(message.message, message.nodeId, message.problems));
-        break;
-      case 'stats':
-        this.options.events.stats(message.snapshot);
-        break;
-      case 'log':
-        this.options.events.log(message.entry);
-        break;
-      case 'node-error':
-        this.options.events.nodeError(message.event);
-        break;
-      case 'tap':
-        this.options.events.tap(message.event);
+      case 'booted':
+        this.onBooted();
         break;
       case 'endpoint':
         if (this.endpoints) this.endpoints.handle(message.message);
@@ -238,7 +167,7 @@ export class FlowHost {
     this.startTimer = null;
   }
 
-  private killNow(outcome: HostExit): void {
+  protected end(outcome: RunExit): void {
     this.outcome ??= outcome;
     if (this.isGone) return;
     // SIGKILL: a process stuck in a system call (a FIFO nobody reads) ignores anything gentler.
@@ -246,19 +175,11 @@ export class FlowHost {
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    this.isGone = true;
     // Before `exited` settles: a redeploy may open the same paths at once.
     this.endpoints?.close();
     this.clearStartTimer();
-    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
     const how = signal !== null ? `was killed (${signal})` : `exited with code ${code}`;
-    const exit: HostExit = this.outcome ?? {
-      state: 'failed',
-      reason: `the flow's process ${how} (did a node end its own process?)`,
-      abandoned: 0,
-    };
-    if (!this.isStarted) this.rejectStarted(new FlowStartFailure(exit.reason ?? 'the flow did not start', exit.nodeId));
-    this.resolveExited(exit);
+    this.gone({ state: 'failed', reason: `the flow's process ${how} (did a node end its own process?)`, abandoned: 0 });
   }
 }
 

@@ -9,11 +9,14 @@ import { processChannel } from './channel.js';
 import { FlowThread } from './flow-thread.js';
 import type { MainToProcess, ProcessExit, ProcessInit, ProcessToMain } from './worker-protocol.js';
 
-/** How often this process compares its resident memory with the limit. */
-const MEMORY_CHECK_MS = 200;
-
 const channel = processChannel<ProcessToMain, MainToProcess>(process);
 let thread: FlowThread | null = null;
+
+// Ctrl-C in a terminal, or a service manager's stop, signals the whole process group: the server
+// got the signal too and stops every flow with drain. Dying here at once would lose the drain and
+// mark the flow failed; if the server dies instead, 'disconnect' below ends this process.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 
 // The server went away (even kill -9): nothing is left to report to, so nothing may keep running.
 process.on('disconnect', () => {
@@ -60,8 +63,11 @@ function start(init: ProcessInit): void {
     tapRate: init.tapRate,
     logRate: init.logRate,
     heapLimitMb: init.memoryLimitMb,
+    // Resident memory counts what the heap limit does not: Buffers, typed arrays, native allocations.
+    memoryLimitMb: init.memoryLimitMb,
     stopGraceMs: init.stopGraceMs,
     events: {
+      booted: () => channel.send({ type: 'booted' }),
       stats: (snapshot) => channel.send({ type: 'stats', snapshot }),
       log: (entry) => channel.send({ type: 'log', entry }),
       nodeError: (event) => channel.send({ type: 'node-error', event }),
@@ -80,21 +86,7 @@ function start(init: ProcessInit): void {
         ...(error.problems !== undefined ? { problems: error.problems } : {}),
       }),
   );
-  // Resident memory counts what the heap limit does not: Buffers, typed arrays, native allocations.
-  const limitBytes = init.memoryLimitMb * 1024 * 1024;
-  const memory = setInterval(() => {
-    const rss = process.memoryUsage.rss();
-    if (rss <= limitBytes) return;
-    const node = running.activeNodeId();
-    void running.kill(
-      `the flow used ${Math.round(rss / (1024 * 1024))} MB of memory, more than its limit of ${init.memoryLimitMb} MB, and was stopped` +
-        (node !== undefined ? ` (node "${node}" was running)` : ''),
-      'failed',
-    );
-    clearInterval(memory);
-  }, MEMORY_CHECK_MS);
   void running.exited.then((exit: ProcessExit) => {
-    clearInterval(memory);
     // Exit once the outcome is on its way: `send`'s callback fires when it was written to the channel.
     if (!process.connected) process.exit(0);
     process.send?.({ type: 'exited', exit } satisfies ProcessToMain, undefined, {}, () => process.exit(0));

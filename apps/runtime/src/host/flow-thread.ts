@@ -2,20 +2,13 @@ import type { EndpointToFlow, EndpointToHost } from '@tributary/nodes/runtime';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type {
-  EdgeTapEvent,
-  FlowDocument,
-  FlowLogEntry,
-  FlowProblem,
-  FlowStatsSnapshot,
-  NodeErrorEvent,
-} from '@tributary/shared';
+import type { FlowDocument } from '@tributary/shared';
+import { IsolatedRun, isRunMessage, type FlowReports, type RunExit } from './isolated-run.js';
 import {
   ACTIVITY_CELLS,
   CELL_ACTIVE_NODE,
   CELL_HEARTBEAT,
   type MainToWorker,
-  type RunOutcome,
   type WorkerInit,
   type WorkerToMain,
 } from './worker-protocol.js';
@@ -25,11 +18,9 @@ const STOP_GRACE_MS = 15_000;
 /** A worker that has not even loaded its modules by then is given up. */
 const BOOT_TIMEOUT_MS = 60_000;
 
-export interface FlowThreadEvents {
-  stats(snapshot: FlowStatsSnapshot): void;
-  log(entry: FlowLogEntry): void;
-  nodeError(event: NodeErrorEvent): void;
-  tap(event: EdgeTapEvent): void;
+export interface FlowThreadEvents extends FlowReports {
+  /** The worker loaded its code: the flow's own start begins. */
+  booted(): void;
   /** What the flow's endpoints send to the server's hub (relayed as is). */
   endpoint(message: EndpointToHost): void;
 }
@@ -45,27 +36,14 @@ export interface FlowThreadOptions {
   logRate: number;
   /** Heap limit of the worker (V8 old generation), in MB; none when undefined. */
   heapLimitMb?: number;
+  /**
+   * Resident memory this process may use, in MB (Buffers, typed arrays and native allocations,
+   * which the heap limit does not count); none when undefined.
+   */
+  memoryLimitMb?: number;
   /** Extra time a stopping flow gets beyond its drain timeout before it is terminated. */
   stopGraceMs?: number;
   events: FlowThreadEvents;
-}
-
-export interface HostExit extends RunOutcome {
-  /** The final stats of the run, when the worker could still send them. */
-  snapshot?: FlowStatsSnapshot;
-  /** The watchdog terminated the worker. */
-  hung?: boolean;
-}
-
-export class FlowStartFailure extends Error {
-  constructor(
-    message: string,
-    readonly nodeId?: string,
-    readonly problems?: FlowProblem[],
-  ) {
-    super(message);
-    this.name = 'FlowStartFailure';
-  }
 }
 
 /**
@@ -87,40 +65,18 @@ export function workerScript(name = 'flow-worker.js'): URL {
  * loop stays blocked longer than `watchdogMs` (a handler in `while (true) {}`), the worker is
  * terminated and the run ends `failed`, naming the node whose code was running.
  */
-export class FlowThread {
-  readonly flowId: string;
-  /** Resolves once every node started; rejects with `FlowStartFailure`. */
-  readonly started: Promise<void>;
-  /** Settles once the worker is gone. Never rejects. */
-  readonly exited: Promise<HostExit>;
-
+export class FlowThread extends IsolatedRun {
   private readonly worker: Worker;
   private readonly cells: Int32Array;
-  private readonly taps = new Set<string>();
   private readonly watchdog: NodeJS.Timeout;
   private readonly createdAt = performance.now();
-  private resolveStarted!: () => void;
-  private rejectStarted!: (error: FlowStartFailure) => void;
-  private resolveExited!: (exit: HostExit) => void;
-  private isStarted = false;
-  private isGone = false;
-  /** What the run ended with, decided before the worker is terminated. */
-  private outcome: HostExit | null = null;
   private lastBeat = 0;
   private lastBeatAt = 0;
-  private stopTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: FlowThreadOptions) {
-    this.flowId = options.flow.id;
-    this.started = new Promise((resolve, reject) => {
-      this.resolveStarted = resolve;
-      this.rejectStarted = reject;
-    });
-    this.started.catch(() => undefined); // the caller may only look at `exited`
-    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+    super(options.flow, options.taps, options.events);
     const buffer = new SharedArrayBuffer(ACTIVITY_CELLS * Int32Array.BYTES_PER_ELEMENT);
     this.cells = new Int32Array(buffer);
-    for (const edgeId of options.taps) this.taps.add(edgeId);
     const init: WorkerInit = {
       flow: options.flow,
       dataDir: options.dataDir,
@@ -148,45 +104,9 @@ export class FlowThread {
     this.watchdog.unref();
   }
 
-  get running(): boolean {
-    return this.isStarted && !this.isGone;
-  }
-
-  requestStats(): void {
-    if (this.running) this.post({ type: 'stats' });
-  }
-
-  tapStart(edgeId: string): void {
-    this.taps.add(edgeId);
-    this.post({ type: 'tap:start', edgeId });
-  }
-
-  tapStop(edgeId: string): void {
-    this.taps.delete(edgeId);
-    this.post({ type: 'tap:stop', edgeId });
-  }
-
-  /** Stops with drain; a worker that does not finish in time is terminated. */
-  stop(drainTimeoutMs?: number): Promise<HostExit> {
-    if (!this.isGone && this.stopTimer === null) {
-      this.post(drainTimeoutMs === undefined ? { type: 'stop' } : { type: 'stop', drainTimeoutMs });
-      const drain = drainTimeoutMs ?? this.options.flow.settings?.drainTimeoutMs ?? 10_000;
-      const limit = drain + (this.options.stopGraceMs ?? STOP_GRACE_MS);
-      this.stopTimer = setTimeout(() => {
-        this.terminate({
-          state: 'failed',
-          reason: `the flow did not stop within ${limit / 1000} s and was terminated`,
-          abandoned: 0,
-        });
-      }, limit);
-      this.stopTimer.unref();
-    }
-    return this.exited;
-  }
-
   /** Ends the worker at once (nothing drains). */
-  kill(reason: string, state: HostExit['state'] = 'stopped'): Promise<HostExit> {
-    this.terminate({ state, reason, abandoned: 0 });
+  kill(reason: string, state: RunExit['state'] = 'stopped'): Promise<RunExit> {
+    this.end({ state, reason, abandoned: 0 });
     return this.exited;
   }
 
@@ -201,7 +121,7 @@ export class FlowThread {
     return active > 0 ? this.options.flow.nodes[active - 1]?.id : undefined;
   }
 
-  private post(message: MainToWorker): void {
+  protected post(message: MainToWorker): void {
     if (this.isGone) return;
     try {
       this.worker.postMessage(message);
@@ -210,52 +130,62 @@ export class FlowThread {
     }
   }
 
+  protected stopGraceMs(): number {
+    return this.options.stopGraceMs ?? STOP_GRACE_MS;
+  }
+
+  protected stopTimeoutReason(seconds: number): string {
+    return `the flow did not stop within ${seconds} s and was terminated`;
+  }
+
   private onMessage(message: WorkerToMain): void {
+    if (isRunMessage(message)) {
+      this.receive(message);
+      // Nothing is left to run: end the worker (its exit settles `exited`).
+      if (message.type === 'start-failed') this.end(this.outcome!);
+      return;
+    }
     switch (message.type) {
-      case 'started':
-        this.isStarted = true;
-        this.resolveStarted();
-        break;
-      case 'start-failed':
-        this.outcome ??= {
-          state: 'failed',
-          reason: message.message,
-          abandoned: 0,
-          ...(message.nodeId ? { nodeId: message.nodeId } : {}),
-        };
-        this.rejectStarted(new FlowStartFailure(message.message, message.nodeId, message.problems));
-        this.terminate(this.outcome);
-        break;
-      case 'stats':
-        this.options.events.stats(message.snapshot);
-        break;
-      case 'log':
-        this.options.events.log(message.entry);
-        break;
-      case 'node-error':
-        this.options.events.nodeError(message.event);
-        break;
-      case 'tap':
-        this.options.events.tap(message.event);
+      case 'booted':
+        this.options.events.booted();
         break;
       case 'endpoint':
         this.options.events.endpoint(message.message);
         break;
       case 'done':
         if (message.snapshot) this.options.events.stats(message.snapshot);
-        this.terminate({ ...message.outcome, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
+        this.end({ ...message.outcome, ...(message.snapshot ? { snapshot: message.snapshot } : {}) });
         break;
     }
   }
 
-  /** Watchdog tick: has the worker's heartbeat moved since the last one? */
+  /**
+   * Watchdog tick: is the process within its memory, has the worker's heartbeat moved since the
+   * last tick? Memory first, in the same tick: a handler that piles up Buffers in one long batch
+   * also blocks its thread, and on a busy machine both show at once; the memory is the cause.
+   */
   private check(): void {
     if (this.isGone) return;
+    const limitMb = this.options.memoryLimitMb;
+    if (limitMb !== undefined) {
+      const rss = process.memoryUsage.rss();
+      if (rss > limitMb * 1024 * 1024) {
+        const node = this.activeNodeId();
+        this.end({
+          state: 'failed',
+          reason:
+            `the flow used ${Math.round(rss / (1024 * 1024))} MB of memory, more than its limit of ${limitMb} MB, and was stopped` +
+            (node !== undefined ? ` (node "${node}" was running)` : ''),
+          abandoned: 0,
+        });
+        return;
+      }
+    }
     const now = performance.now();
     const beat = Atomics.load(this.cells, CELL_HEARTBEAT);
     if (beat === 0) {
       if (now - this.createdAt > BOOT_TIMEOUT_MS) {
-        this.terminate({
+        this.end({
           state: 'failed',
           reason: `the flow's worker did not start within ${BOOT_TIMEOUT_MS / 1000} s`,
           abandoned: 0,
@@ -275,25 +205,17 @@ export class FlowThread {
     const reason = node
       ? `node "${node.id}" (${node.type}) blocked the flow for more than ${seconds} s (an endless loop?); its worker was terminated`
       : `the flow blocked its thread for more than ${seconds} s outside any handler (a source or a timer callback?); its worker was terminated`;
-    this.terminate({ state: 'failed', reason, abandoned: 0, hung: true, ...(node ? { nodeId: node.id } : {}) });
+    this.end({ state: 'failed', reason, abandoned: 0, hung: true, ...(node ? { nodeId: node.id } : {}) });
   }
 
-  private terminate(outcome: HostExit): void {
+  protected end(outcome: RunExit): void {
     this.outcome ??= outcome;
     if (this.isGone) return;
     void this.worker.terminate();
   }
 
   private onExit(code: number): void {
-    this.isGone = true;
     clearInterval(this.watchdog);
-    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
-    const exit = this.outcome ?? {
-      state: 'failed' as const,
-      reason: `the flow's worker exited unexpectedly (code ${code})`,
-      abandoned: 0,
-    };
-    if (!this.isStarted) this.rejectStarted(new FlowStartFailure(exit.reason ?? 'the flow did not start', exit.nodeId));
-    this.resolveExited(exit);
+    this.gone({ state: 'failed', reason: `the flow's worker exited unexpectedly (code ${code})`, abandoned: 0 });
   }
 }

@@ -130,6 +130,8 @@ port.on('message', (message: MainToWorker) => {
   }
 });
 
+// Every module is loaded by now (the imports above): what follows is the flow's own start.
+post({ type: 'booted' });
 try {
   run = await startFlow(init.flow, {
     registry: createNodeRegistry(),

@@ -51,6 +51,8 @@ export interface RunOutcome {
 }
 
 export type WorkerToMain =
+  /** The worker loaded its code (every node type): the flow's start begins, and its timeout. */
+  | { type: 'booted' }
   | { type: 'started' }
   | { type: 'start-failed'; message: string; nodeId?: string; problems?: FlowProblem[] }
   | { type: 'stats'; snapshot: FlowStatsSnapshot }

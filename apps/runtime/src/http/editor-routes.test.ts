@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootServer, call } from '../testing/server-harness.js';
 import type { FlowOverview } from './editor-routes.js';
@@ -59,6 +61,28 @@ describe('POST /api/node-test', () => {
     expect(res.body.kind).toBe('timeout');
     const health = await call(server, 'GET', '/api/health');
     expect(health.status).toBe(200);
+  });
+
+  it('a function awaiting a server that never answers: its connection is closed at the time limit', async () => {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    const silent = createServer((req) => req.socket.once('close', closed));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+      const res = await test({
+        type: 'function',
+        config: { code: 'const reply = await fetch(value, { signal: ctx.signal }); return { value: reply.status };' },
+        message: { value: url },
+        timeoutMs: 500,
+      });
+      expect(res.body.kind).toBe('timeout');
+      // The test's worker is gone, and with it the request it left open.
+      await connectionClosed;
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('refuses sources and sinks (they would touch real systems) and bad bodies, with JSON 4xx', async () => {

@@ -140,6 +140,8 @@ export class RuntimeProcess {
   readonly child: ChildProcess;
   latest: FlowStatsSnapshot | undefined;
   readonly exited: Promise<number | null>;
+  /** The signal that ended the process, when one did (its exit code is then null). */
+  exitSignal: NodeJS.Signals | null = null;
   private output = '';
   private readonly dir: string;
 
@@ -165,7 +167,12 @@ export class RuntimeProcess {
       }
     });
     this.child.stderr!.on('data', (chunk: Buffer) => this.remember(chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => {
+        this.exitSignal = signal;
+        resolve(code);
+      }),
+    );
   }
 
   /**
@@ -215,7 +222,10 @@ export class RuntimeProcess {
       );
     });
     try {
-      return await Promise.race([this.exited, hung]);
+      const code = await Promise.race([this.exited, hung]);
+      // A bare `null` would hide which signal ended it, and what the process said before.
+      if (code === null) throw new Error(`the runtime was ended by ${this.exitSignal} after SIGTERM: ${this.log}`);
+      return code;
     } finally {
       clearTimeout(timer);
     }

@@ -11,6 +11,9 @@ Runs your JavaScript once per message. In scope: \`msg\` (the message: \`key\`, 
   \`await ctx.cache.put(k, v, ttlMs?)\`, \`await ctx.cache.delete(k)\`. Named \`function:<node id>\`
   unless *Cache name* says otherwise; nodes that use the same name share it.
 - \`ctx.state\`: a plain object kept in memory between messages (lost on redeploy).
+- \`ctx.signal\`: an \`AbortSignal\` for this message, aborted when its *Timeout* passes (the message
+  then goes to the error port) or the flow stops. Hand it on — \`await fetch(url, { signal: ctx.signal })\`
+  — or check \`ctx.signal.aborted\` in a loop: code that ignores it keeps running after its timeout.
 - \`ctx.nodeId\`, \`ctx.flowId\`.
 
 What the code gives back decides what goes out:
@@ -58,7 +61,9 @@ export const functionManifest = defineManifest({
       .min(1)
       .max(3_600_000)
       .default(30_000)
-      .describe('Asynchronous code only: a message whose promise takes longer goes to the error port (ms)')
+      .describe(
+        'Asynchronous code only: a message whose promise takes longer goes to the error port, and `ctx.signal` is aborted',
+      )
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 3 })),
     cacheName: z
       .string()

@@ -4,26 +4,15 @@ import {
   type FlowMessage,
   type KeyValueStore,
   type NodeContext,
-  type NodeLogger,
   type Output,
   type ProcessorInstance,
 } from '@tributary/shared';
 import { compileFunctionBody, UserCodeError, userCodeError, type UserFunctionKind } from '../lib/compile.js';
 import { MessageResultError, toMessage } from '../lib/message-like.js';
+import { CallContext, type FunctionContext } from './call-context.js';
 import { functionManifest } from './manifest.js';
 
-/** What user code sees as `ctx`. */
-export interface FunctionContext {
-  readonly nodeId: string;
-  readonly flowId: string;
-  readonly log: NodeLogger;
-  /** The flow-scoped durable store (opened on first use). */
-  readonly cache: KeyValueStore;
-  /** In-memory state kept between messages of this node (not persisted). */
-  readonly state: Record<string, unknown>;
-  /** Aborted when the flow stops: pass it to fetch() and friends. */
-  readonly signal: AbortSignal;
-}
+export type { FunctionContext } from './call-context.js';
 
 type UserFunction = (
   msg: FlowMessage,
@@ -37,6 +26,13 @@ type UserFunction = (
 type Outcome = { readonly value: unknown } | { readonly items: readonly unknown[] } | { readonly error: unknown };
 
 const PARAMS = ['msg', 'key', 'value', 'headers', 'ctx'] as const;
+
+/**
+ * Code that never names `signal` cannot reach a per-message one (short of building the name at run
+ * time, which then gets the flow's signal): such code keeps the hot path free of a context object
+ * per message.
+ */
+const USES_SIGNAL = /\bsignal\b/;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
@@ -65,6 +61,11 @@ class FunctionProcessor implements ProcessorInstance {
   private readonly userCtx: FunctionContext;
   private readonly concurrency: number;
   private readonly timeoutMs: number;
+  private readonly flowSignal: AbortSignal;
+  /** Whether each call gets a signal of its own (see USES_SIGNAL). */
+  private readonly signalPerCall: boolean;
+  /** Calls still awaited: ended together when the flow stops. */
+  private readonly pendingCalls = new Set<CallContext>();
 
   constructor(config: Config, ctx: NodeContext) {
     this.filename = `function:${ctx.nodeId}`;
@@ -73,6 +74,17 @@ class FunctionProcessor implements ProcessorInstance {
     this.fnKind = compiled.kind;
     this.concurrency = config.concurrency;
     this.timeoutMs = config.timeoutMs;
+    this.flowSignal = ctx.signal;
+    this.signalPerCall = USES_SIGNAL.test(config.code);
+    if (this.signalPerCall) {
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          for (const call of this.pendingCalls) call.end(ctx.signal.reason);
+        },
+        { once: true },
+      );
+    }
     const storeName = config.cacheName ?? `function:${ctx.nodeId}`;
     let cache: KeyValueStore | null = null;
     this.userCtx = Object.freeze({
@@ -90,7 +102,7 @@ class FunctionProcessor implements ProcessorInstance {
 
   process(batch: readonly FlowMessage[], out: Output): void | Promise<void> {
     if (this.fnKind === 'sync' || this.fnKind === 'generator') return this.runSync(batch, out);
-    return this.runAsync(batch, out, 0, undefined);
+    return this.runAsync(batch, out, 0, undefined, null);
   }
 
   /** The hot path: no awaits, no closures per message, one try around the loop. */
@@ -98,14 +110,17 @@ class FunctionProcessor implements ProcessorInstance {
     const fn = this.fn;
     const userCtx = this.userCtx;
     const isGenerator = this.fnKind === 'generator';
+    const signalPerCall = this.signalPerCall;
     const n = batch.length;
     let dropped = 0;
     let i = 0;
+    let call: CallContext | null = null;
     while (i < n) {
       try {
         for (; i < n; i++) {
           const msg = batch[i]!;
-          const result = fn(msg, msg.key, msg.value, msg.headers, userCtx);
+          if (signalPerCall) call = new CallContext(userCtx, this.flowSignal);
+          const result = fn(msg, msg.key, msg.value, msg.headers, call ?? userCtx);
           if (result === undefined || result === null) {
             dropped++;
           } else if (result === msg) {
@@ -116,7 +131,7 @@ class FunctionProcessor implements ProcessorInstance {
             if (this.pushAll(result, msg, out) === 0) dropped++;
           } else if (isThenable(result)) {
             if (dropped > 0) out.drop(dropped);
-            return this.runAsync(batch, out, i, result);
+            return this.runAsync(batch, out, i, result, call);
           } else {
             out.push(toMessage(result, msg));
           }
@@ -131,13 +146,15 @@ class FunctionProcessor implements ProcessorInstance {
 
   /**
    * Processes `batch[from..]` awaiting results, up to `concurrency` at a time; outputs keep the
-   * input order. `first` is the pending result of `batch[from]` when the sync path handed over.
+   * input order. `first` is the pending result of `batch[from]` when the sync path handed over
+   * (`firstCall` its signal).
    */
   private async runAsync(
     batch: readonly FlowMessage[],
     out: Output,
     from: number,
     first: PromiseLike<unknown> | undefined,
+    firstCall: CallContext | null,
   ): Promise<void> {
     const n = batch.length;
     const limit = this.concurrency;
@@ -146,7 +163,7 @@ class FunctionProcessor implements ProcessorInstance {
     let dropped = 0;
     for (let i = from; i < n; i++) {
       const msg = batch[i]!;
-      const pending = i === from && first !== undefined ? this.settle(first) : this.start(msg);
+      const pending = i === from && first !== undefined ? this.settle(first, firstCall) : this.start(msg);
       window.push({ msg, pending });
       if (window.length - head >= limit) {
         const next = window[head++]!;
@@ -161,24 +178,25 @@ class FunctionProcessor implements ProcessorInstance {
   }
 
   private start(msg: FlowMessage): Promise<Outcome> {
+    const call = this.signalPerCall ? new CallContext(this.userCtx, this.flowSignal) : null;
     let result: unknown;
     try {
-      result = this.fn(msg, msg.key, msg.value, msg.headers, this.userCtx);
+      result = this.fn(msg, msg.key, msg.value, msg.headers, call ?? this.userCtx);
     } catch (error) {
       return Promise.resolve({ error });
     }
-    return this.settle(result);
+    return this.settle(result, call);
   }
 
-  private settle(result: unknown): Promise<Outcome> {
+  private settle(result: unknown, call: CallContext | null): Promise<Outcome> {
     if (isAsyncIterable(result)) {
-      return this.withTimeout(this.collectAsync(result)).then(
+      return this.withTimeout(this.collectAsync(result), call).then(
         (items) => ({ items }),
         (error: unknown) => ({ error }),
       );
     }
     if (isThenable(result)) {
-      return this.withTimeout(Promise.resolve(result)).then(
+      return this.withTimeout(Promise.resolve(result), call).then(
         (value) => ({ value }),
         (error: unknown) => ({ error }),
       );
@@ -248,18 +266,25 @@ class FunctionProcessor implements ProcessorInstance {
     return items;
   }
 
-  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+  /**
+   * Rejects at the timeout, and aborts the call's signal then: the message goes to the error port
+   * at once, and the code still running hears that its result no longer counts.
+   */
+  private withTimeout<T>(promise: Promise<T>, call: CallContext | null): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    if (call !== null) this.pendingCalls.add(call);
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new UserCodeError(`no result after ${this.timeoutMs} ms (the timeout)`, 'E_FUNCTION_TIMEOUT', undefined),
-          ),
-        this.timeoutMs,
-      );
+      timer = setTimeout(() => {
+        const text = `no result after ${this.timeoutMs} ms (the timeout)`;
+        // The reason AbortSignal.timeout() gives, so `error.name === 'TimeoutError'` works in user code.
+        call?.end(new DOMException(text, 'TimeoutError'));
+        reject(new UserCodeError(text, 'E_FUNCTION_TIMEOUT', undefined));
+      }, this.timeoutMs);
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([promise, timeout]).finally(() => {
+      clearTimeout(timer);
+      if (call !== null) this.pendingCalls.delete(call);
+    });
   }
 }
 

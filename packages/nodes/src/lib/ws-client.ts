@@ -6,6 +6,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import { WebSocket, type RawData } from 'ws';
 import { backoffDelay, sleep, type NodeContext } from '@tributary/shared';
+import { tlsOptions } from '../connections/connection-of.js';
+import type { TlsSetting } from '../connections/tls.js';
 
 export interface WsClientOptions {
   url: string;
@@ -17,6 +19,38 @@ export interface WsClientOptions {
   initialDelayMs: number;
   maxDelayMs: number;
   maxPayloadBytes: number;
+}
+
+/** The client-role config both nodes have: `wsClientFields` (lib/web-fields.ts), the URL and TLS. */
+export interface WsClientConfig {
+  url: string;
+  subprotocols: readonly string[];
+  headers: Record<string, string>;
+  authorization?: string | undefined;
+  tls: TlsSetting;
+  pingMs: number;
+  pongTimeoutMs: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  maxPayloadBytes: number;
+}
+
+/** How `keepConnected` connects for a node's client-role config (Authorization goes in as a header). */
+export function wsClientOptions(config: WsClientConfig): WsClientOptions {
+  return {
+    url: config.url,
+    subprotocols: config.subprotocols,
+    headers: {
+      ...config.headers,
+      ...(config.authorization === undefined ? {} : { authorization: config.authorization }),
+    },
+    tls: tlsOptions(config.tls),
+    pingMs: config.pingMs,
+    pongTimeoutMs: config.pongTimeoutMs,
+    initialDelayMs: config.initialDelayMs,
+    maxDelayMs: config.maxDelayMs,
+    maxPayloadBytes: config.maxPayloadBytes,
+  };
 }
 
 export interface WsConnection {

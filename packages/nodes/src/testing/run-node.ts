@@ -66,6 +66,8 @@ export interface RunNodeResult {
   /** Sources: the emitted batches, as emitted. */
   batches: FlowMessage[][];
   errors: RecordedError[];
+  /** The node's `errors` counter, as the runtime's stats show it. */
+  errorCount: number;
   dropped: number;
   stats: Record<string, StatValue>;
   logs: LogRecord[];
@@ -157,6 +159,7 @@ export async function runNode<M extends NodeManifest>(
     outputs: {},
     batches: [],
     errors: [],
+    errorCount: 0,
     dropped: 0,
     stats: {},
     logs: [],
@@ -237,6 +240,7 @@ export async function runNode<M extends NodeManifest>(
     if (stats) {
       Object.assign(result.stats, stats.custom);
       result.dropped = stats.dropped;
+      result.errorCount = stats.errors;
     }
     if (end.state === 'failed' && end.reason !== undefined) throw new Error(end.reason);
     return result;

@@ -6,10 +6,9 @@ import {
   type NodeContext,
   type ProcessorInstance,
 } from '@tributary/shared';
-import { tlsOptions } from '../connections/connection-of.js';
 import { NodeConfigError } from '../lib/compile.js';
 import { codecFor } from '../lib/codecs.js';
-import { keepConnected } from '../lib/ws-client.js';
+import { keepConnected, wsClientOptions } from '../lib/ws-client.js';
 import { wsSessions } from '../lib/ws-sessions.js';
 import type { WebSocket } from 'ws';
 import { websocketSinkManifest } from './manifest.js';
@@ -100,36 +99,18 @@ function clientSink(
   let onDrop: (() => void) | null = null;
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const headers = {
-    ...config.headers,
-    ...(config.authorization === undefined ? {} : { authorization: config.authorization }),
-  };
-  const connecting = keepConnected(
-    { ...ctx, signal },
-    {
-      url: config.url,
-      subprotocols: config.subprotocols,
-      headers,
-      tls: tlsOptions(config.tls),
-      pingMs: config.pingMs,
-      pongTimeoutMs: config.pongTimeoutMs,
-      initialDelayMs: config.initialDelayMs,
-      maxDelayMs: config.maxDelayMs,
-      maxPayloadBytes: config.maxPayloadBytes,
-    },
-    ({ socket, closed }) => {
-      current = socket;
-      socket.on('message', () => {
-        ctx.stats.add('replies');
-        onReply?.();
-      });
-      void closed.then(() => {
-        if (current === socket) current = null;
-        onDrop?.();
-      });
-      for (const wake of waiters.splice(0)) wake(socket);
-    },
-  );
+  const connecting = keepConnected({ ...ctx, signal }, wsClientOptions(config), ({ socket, closed }) => {
+    current = socket;
+    socket.on('message', () => {
+      ctx.stats.add('replies');
+      onReply?.();
+    });
+    void closed.then(() => {
+      if (current === socket) current = null;
+      onDrop?.();
+    });
+    for (const wake of waiters.splice(0)) wake(socket);
+  });
 
   const open = (): Promise<WebSocket> => {
     if (current !== null && current.readyState === current.OPEN) return Promise.resolve(current);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createMessage, defineNode, type FlowMessage, type MessageMeta, type SourceContext } from '@tributary/shared';
-import { tlsOptions } from '../connections/connection-of.js';
 import { codecFor } from '../lib/codecs.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
-import { frameValue, keepConnected } from '../lib/ws-client.js';
+import { frameValue, keepConnected, wsClientOptions } from '../lib/ws-client.js';
 import { wsSessions } from '../lib/ws-sessions.js';
 import { websocketSourceManifest } from './manifest.js';
 
@@ -133,38 +132,20 @@ export const websocketSourceNode = defineNode(websocketSourceManifest, async (co
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
         return;
       }
-      const headers = {
-        ...config.headers,
-        ...(config.authorization === undefined ? {} : { authorization: config.authorization }),
-      };
-      await keepConnected(
-        ctx,
-        {
-          url: config.url,
-          subprotocols: config.subprotocols,
-          headers,
-          tls: tlsOptions(config.tls),
-          pingMs: config.pingMs,
-          pongTimeoutMs: config.pongTimeoutMs,
-          initialDelayMs: config.initialDelayMs,
-          maxDelayMs: config.maxDelayMs,
-          maxPayloadBytes: config.maxPayloadBytes,
-        },
-        ({ socket, closed }) => {
-          const frameSocket: FrameSocket = {
-            id: randomUUID(),
-            send: (data) => {
-              if (socket.readyState === socket.OPEN) socket.send(data);
-            },
-            pause: () => socket.pause(),
-            resume: () => socket.resume(),
-          };
-          const forget = adopt(frameSocket);
-          void closed.then(forget);
-          socket.on('message', (data, isBinary) => onFrame(frameSocket, frameValue(data, isBinary)));
-          for (const text of config.openMessages) socket.send(text);
-        },
-      );
+      await keepConnected(ctx, wsClientOptions(config), ({ socket, closed }) => {
+        const frameSocket: FrameSocket = {
+          id: randomUUID(),
+          send: (data) => {
+            if (socket.readyState === socket.OPEN) socket.send(data);
+          },
+          pause: () => socket.pause(),
+          resume: () => socket.resume(),
+        };
+        const forget = adopt(frameSocket);
+        void closed.then(forget);
+        socket.on('message', (data, isBinary) => onFrame(frameSocket, frameValue(data, isBinary)));
+        for (const text of config.openMessages) socket.send(text);
+      });
     },
     close() {
       endpoint?.close();
