@@ -58,7 +58,7 @@ export const functionManifest = defineManifest({
       .min(1)
       .max(3_600_000)
       .default(30_000)
-      .describe('Asynchronous code only: a message whose promise takes longer goes to the error port (ms)')
+      .describe('Asynchronous code only: a message whose promise takes longer goes to the error port')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 3 })),
     cacheName: z
       .string()
