@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, pickFlow, results, startRuntime, type Browser, type Runtime } from './harness.js';
+import { launchBrowser, pickFlow, results, startRuntime, topBarAction, type Browser, type Runtime } from './harness.js';
 
 let runtime: Runtime;
 let browser: Browser;
@@ -91,10 +91,7 @@ describe('flow settings', () => {
     await page.locator('[data-testid="save"]').click();
     // Wait for the save itself ("● not saved" does not contain "unsaved" either).
     await expect.poll(dirty).toBe('✓ saved');
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Export' }).click(),
-    ]);
+    const [download] = await Promise.all([page.waitForEvent('download'), topBarAction(page, 'Export')]);
     const exported = await readFile(await download.path(), 'utf8');
     expect(exported).toContain('${cred:kafka-password}');
     expect(exported).not.toContain(SECRET);
