@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEditor, results, type Editor, type Runtime } from './harness.js';
+import { openEditor, results, topBarAction, type Editor, type Runtime } from './harness.js';
 
 let editor: Editor;
 let runtime: Runtime;
@@ -81,7 +81,7 @@ describe('editor end to end', () => {
     const first = await count();
     await expect.poll(count, { timeout: 30_000 }).toBeGreaterThan(first);
     await expect.poll(() => page.locator('.edge-label').count(), { timeout: 10_000 }).toBe(2);
-    await page.getByRole('button', { name: 'Layout' }).click();
+    await topBarAction(page, 'Layout');
     await expect.poll(() => page.locator('[data-testid="dirty"]').textContent()).toContain('unsaved');
     const xs = await Promise.all(
       ['sequence-1', 'function-1', 'counter-1'].map(
@@ -105,10 +105,7 @@ describe('editor end to end', () => {
     expect(record.flow.edges.map((e) => e.id)).toEqual(['sequence-1:out>function-1:in', 'function-1:out>counter-1:in']);
 
     // Export downloads exactly what the server's export endpoint serves.
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Export' }).click(),
-    ]);
+    const [download] = await Promise.all([page.waitForEvent('download'), topBarAction(page, 'Export')]);
     expect(download.suggestedFilename()).toBe(`${id}.flow.json`);
     const downloaded = await readFile(await download.path(), 'utf8');
     const served = await (await fetch(`${baseUrl}/api/flows/${id}/export`)).text();

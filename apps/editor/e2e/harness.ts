@@ -204,3 +204,11 @@ export async function openEditor(options: EditorOptions = {}): Promise<Editor> {
     throw error;
   }
 }
+
+/** Runs a top-bar action (New, Layout, Import, Export): its button, or the "⋯" menu of a narrower window. */
+export async function topBarAction(page: Page, name: 'New' | 'Layout' | 'Import' | 'Export'): Promise<void> {
+  const button = page.locator('.topbar').getByRole('button', { name, exact: true });
+  if (await button.isVisible()) return button.click();
+  await page.locator('[data-testid="more-actions"]').click();
+  await page.getByRole('menuitem', { name, exact: true }).click();
+}

@@ -27,14 +27,35 @@ async function clippedControls(p: Page): Promise<string[]> {
     const bar = document.querySelector('.topbar')!.getBoundingClientRect();
     const out: string[] = [];
     for (const el of document.querySelectorAll<HTMLElement>(
-      '.topbar > button, .topbar > select, .topbar > input, .topbar > .segmented, .topbar > .state',
+      '.topbar > button, .topbar > select, .topbar > input, .topbar > .segmented, .topbar > .state, .topbar > .overflow-menu, .topbar > .live',
     )) {
-      if (el.hidden) continue;
+      if (el.hidden || el.getClientRects().length === 0) continue;
       const r = el.getBoundingClientRect();
       if (r.right > Math.min(window.innerWidth, bar.right) + 0.5 || r.left < -0.5 || r.width < 8)
         out.push(el.textContent || el.getAttribute('aria-label') || el.tagName);
     }
     return out;
+  });
+}
+
+/**
+ * How many pixels short the flow picker and the name field are of showing 18 characters of a
+ * typical flow name in their own font (0: enough room). The picker's arrow takes ~20 px.
+ */
+async function readableShortfall(p: Page): Promise<{ picker: number; name: number }> {
+  return p.evaluate(() => {
+    const sample = 'Sensor alerts demo'; // 18 characters
+    const shortfall = (el: HTMLElement, reserve: number) => {
+      const style = getComputedStyle(el);
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      ctx.font = style.font;
+      const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - reserve;
+      return Math.max(0, Math.ceil(ctx.measureText(sample).width - room));
+    };
+    return {
+      picker: shortfall(document.querySelector<HTMLElement>('.topbar select[aria-label="Open flow"]')!, 20),
+      name: shortfall(document.querySelector<HTMLElement>('.topbar .flow-name')!, 0),
+    };
   });
 }
 
@@ -61,6 +82,25 @@ describe('layout from 1024 × 700 to 2560 × 1440', () => {
         .toBeGreaterThan(0);
       heights.add((await page.locator('.topbar').boundingBox())!.height);
       expect(await clippedControls(page), tag).toEqual([]);
+      expect(await readableShortfall(page), tag).toEqual({ picker: 0, name: 0 });
+      // Every action stays reachable: on the bar, or in the "⋯" menu of a narrower window.
+      const actions = ['New', 'Layout', 'Import', 'Export'];
+      const reachable: string[] = [];
+      for (const name of actions)
+        if (await page.locator('.topbar').getByRole('button', { name, exact: true }).isVisible()) reachable.push(name);
+      const more = page.locator('[data-testid="more-actions"]');
+      if ((await more.count()) > 0) {
+        await more.click();
+        const items = page.getByRole('menuitem');
+        await items.first().waitFor();
+        reachable.push(...(await items.allTextContents()));
+        const menu = (await page.getByRole('menu').boundingBox())!;
+        expect(menu.x + menu.width, tag).toBeLessThanOrEqual(size.width);
+        await page.screenshot({ path: join(results, `layout-menu-${tag}.png`) });
+        await page.keyboard.press('Escape');
+        await expect.poll(() => items.count()).toBe(0);
+      }
+      expect(reachable.sort(), tag).toEqual([...actions].sort());
       // The canvas keeps most of the height with the log drawer open.
       await page.locator('[data-testid="log-toggle"]').click();
       const canvas = (await page.locator('[data-testid="canvas"]').boundingBox())!;

@@ -13,6 +13,7 @@ import {
   pickFlow,
   results,
   startRuntime,
+  topBarAction,
   type Browser,
   type Editor,
   type Runtime,
@@ -94,10 +95,7 @@ describe('flow settings', () => {
     await page.locator('[data-testid="save"]').click();
     // Wait for the save itself ("● not saved" does not contain "unsaved" either).
     await expect.poll(dirty).toBe('✓ saved');
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Export' }).click(),
-    ]);
+    const [download] = await Promise.all([page.waitForEvent('download'), topBarAction(page, 'Export')]);
     const exported = await readFile(await download.path(), 'utf8');
     expect(exported).toContain('${cred:kafka-password}');
     expect(exported).not.toContain(SECRET);

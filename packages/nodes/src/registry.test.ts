@@ -32,6 +32,26 @@ function numberPaths(schema: NumberSchema, path: string[] = []): string[][] {
   return out;
 }
 
+type DescribedSchema = {
+  description?: string;
+  properties?: Record<string, DescribedSchema>;
+  items?: DescribedSchema;
+  anyOf?: DescribedSchema[];
+};
+
+/** The description of the field at `path` (`*` for array items), looking through unions. */
+function descriptionAt(schema: DescribedSchema, path: readonly string[]): string | undefined {
+  if (path.length === 0) return schema.description ?? schema.anyOf?.find((a) => a.description)?.description;
+  const [head, ...rest] = path;
+  const next = head === '*' ? schema.items : schema.properties?.[head!];
+  if (next) return descriptionAt(next, rest);
+  for (const alt of schema.anyOf ?? []) {
+    const found = descriptionAt(alt, path);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 describe('node registry', () => {
   it('pairs every manifest with exactly one runtime, and nothing else', () => {
     for (const manifest of nodeManifests) {
@@ -118,6 +138,28 @@ describe('node registry', () => {
           expect(numberPaths(configJsonSchema(config)).map((p) => p.join('.'))).toContain(field.path.join('.'));
     }
     expect(durations).toBeGreaterThan(30);
+  });
+
+  it('leaves the unit of a duration to its picker: no description names one', () => {
+    // The form shows a unit picker ("2 min", "30 s"); a description saying "in ms" would contradict it.
+    // A bound with its number ("0-20 s") is still true whatever the picker shows.
+    const schemas = [
+      ...nodeManifests.map((m) => ({ owner: m.type, config: m.config })),
+      ...connectionTypes.map((c) => ({ owner: `connection ${c.type}`, config: c.config })),
+    ];
+    let checked = 0;
+    for (const { owner, config } of schemas) {
+      const json = configJsonSchema(config) as DescribedSchema;
+      for (const field of hintedFields(config)) {
+        if (field.ui.unit === undefined) continue;
+        const description = descriptionAt(json, field.path) ?? '';
+        expect(description, `${owner}: ${field.path.join('.')}`).not.toMatch(
+          /(?<!\d ?)\b(ms|millis(econds?)?|secs?|seconds?|minutes?)\b/i,
+        );
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
   });
 
   it('has connection types with a config schema', () => {

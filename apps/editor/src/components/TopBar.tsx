@@ -8,6 +8,7 @@ import { useView } from '../view-store.js';
 import { useLayout } from '../layout-store.js';
 import { ProblemList } from './ProblemList.js';
 import { ViewToggle } from './ViewToggle.js';
+import { FOLD_ALL_ACTIONS, FOLD_FILE_ACTIONS, OverflowMenu, useMedia, type MenuAction } from './OverflowMenu.js';
 
 /** Flow picker, name, save/deploy/stop, import/export, and the page's notices. */
 export function TopBar() {
@@ -35,6 +36,11 @@ export function TopBar() {
   const running = state === 'running' || state === 'deploying';
   const debugOn = useLayout((s) => s.sidebarTab === 'debug');
   const editorView = useView((s) => s.view === 'editor');
+  // In a narrow window these go into a "⋯" menu so the flow picker and name stay readable.
+  const foldFile = useMedia(FOLD_FILE_ACTIONS);
+  const narrow = useMedia(FOLD_ALL_ACTIONS);
+  const pickFile = () => file.current?.click();
+  const layoutTitle = 'Arrange the nodes left to right';
   return (
     <header className="topbar">
       <button className="brand" onClick={() => useView.getState().setView('home')} title="All flows" data-testid="home">
@@ -72,16 +78,18 @@ export function TopBar() {
         {!saved ? '●' : dirty ? '●' : '✓'}
         <span className="words">{!saved ? ' not saved' : dirty ? ' unsaved' : ' saved'}</span>
       </span>
-      <button onClick={newFlow}>New</button>
+      {!narrow && <button onClick={newFlow}>New</button>}
       <button onClick={() => useDoc.getState().undo()} disabled={!canUndo} title="Undo (Ctrl+Z)">
         ↶
       </button>
       <button onClick={() => useDoc.getState().redo()} disabled={!canRedo} title="Redo (Ctrl+Shift+Z)">
         ↷
       </button>
-      <button onClick={() => void autoLayout()} title="Arrange the nodes left to right">
-        Layout
-      </button>
+      {!narrow && (
+        <button onClick={() => void autoLayout()} title={layoutTitle}>
+          Layout
+        </button>
+      )}
       <button onClick={() => void save()} disabled={!!busy} data-testid="save">
         Save
       </button>
@@ -105,7 +113,25 @@ export function TopBar() {
         Debug
       </button>
       <ViewToggle />
-      <button onClick={() => file.current?.click()}>Import</button>
+      {foldFile ? (
+        <OverflowMenu
+          actions={[
+            ...(narrow
+              ? ([
+                  { label: 'New', run: newFlow },
+                  { label: 'Layout', title: layoutTitle, run: () => void autoLayout() },
+                ] satisfies MenuAction[])
+              : []),
+            { label: 'Import', run: pickFile },
+            { label: 'Export', run: exportFlow },
+          ]}
+        />
+      ) : (
+        <>
+          <button onClick={pickFile}>Import</button>
+          <button onClick={exportFlow}>Export</button>
+        </>
+      )}
       <input
         ref={file}
         type="file"
@@ -118,7 +144,6 @@ export function TopBar() {
           e.target.value = '';
         }}
       />
-      <button onClick={exportFlow}>Export</button>
       <span className={`live ${connected ? 'on' : ''}`} title={connected ? 'live connection' : 'no live connection'}>
         ●
       </span>

@@ -119,7 +119,7 @@ value (get) or field (enrich). Statistics: \`size\` (on Redis counted by SCAN ev
       .int()
       .min(1)
       .optional()
-      .describe('put/update: stored values expire after this many milliseconds; leave empty to keep them')
+      .describe('put/update: how long stored values are kept before they expire; leave empty to keep them')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'TTL', placeholder: 'never expires', order: 8 })),
     onMiss: z
       .enum(['miss', 'pass'])

@@ -67,7 +67,7 @@ Stats: \`inFlight\`, \`polls\`, \`emptyPolls\`, \`committed\` (per topic-partiti
       .min(0)
       .max(600_000)
       .default(1000)
-      .describe('Pause after a poll that brought no records, in ms (a poll that brought records is followed at once)')
+      .describe('Pause after a poll that brought no records (a poll that brought records is followed at once)')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Wait between polls', order: 5 })),
     maxInFlight: z
       .int()
@@ -81,7 +81,7 @@ Stats: \`inFlight\`, \`polls\`, \`emptyPolls\`, \`committed\` (per topic-partiti
       .min(0)
       .max(60_000)
       .default(1000)
-      .describe('How often confirmed offsets are committed, in ms (0: after every confirmation)')
+      .describe('How often confirmed offsets are committed (0: after every confirmation)')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Commit interval', advanced: true, order: 7 })),
     sessionTimeoutMs: z
       .int()

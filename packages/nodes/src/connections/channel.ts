@@ -79,7 +79,7 @@ export const channelConnectionConfig = z.strictObject({
     .min(1000)
     .max(600_000)
     .default(60_000)
-    .describe('A request without an answer after this many ms fails (and is retried)')
+    .describe('How long a request waits for an answer before it fails (and is retried)')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Request timeout', advanced: true, order: 12 })),
 });
 

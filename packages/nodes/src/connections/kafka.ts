@@ -86,7 +86,7 @@ export const kafkaConnectionConfig = z.strictObject({
     .min(100)
     .max(300_000)
     .default(10_000)
-    .describe('How long to wait for a TCP (and TLS) connection to a broker, in ms')
+    .describe('How long to wait for a TCP (and TLS) connection to a broker')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Connection timeout', advanced: true, order: 5 })),
   client: z
     .enum(KAFKA_LIBRARIES)

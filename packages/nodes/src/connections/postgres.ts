@@ -44,14 +44,14 @@ export const postgresConnectionConfig = z.strictObject({
     .min(100)
     .max(300_000)
     .default(10_000)
-    .describe('How long to wait for a connection (TCP, TLS and login), in ms')
+    .describe('How long to wait for a connection (TCP, TLS and login)')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Connection timeout', advanced: true, order: 8 })),
   statementTimeoutMs: z
     .int()
     .min(1)
     .max(86_400_000)
     .optional()
-    .describe('The server cancels a statement that runs longer than this many ms; leave empty for no limit')
+    .describe('How long a statement may run before the server cancels it; leave empty for no limit')
     .meta(
       ui({
         widget: 'duration',

@@ -43,14 +43,14 @@ export const redisConnectionConfig = z.strictObject({
     .min(100)
     .max(300_000)
     .default(10_000)
-    .describe('How long to wait for the TCP (and TLS) connection, in ms')
+    .describe('How long to wait for the TCP (and TLS) connection')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Connection timeout', advanced: true, order: 8 })),
   commandTimeoutMs: z
     .int()
     .min(10)
     .max(300_000)
     .default(5_000)
-    .describe('A command without a reply after this many ms fails (and the message goes to the error port)')
+    .describe('How long a command waits for a reply before it fails (and the message goes to the error port)')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Command timeout', advanced: true, order: 9 })),
 });
 

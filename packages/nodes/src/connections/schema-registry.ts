@@ -30,7 +30,7 @@ export const schemaRegistryConnectionConfig = z.strictObject({
     .min(100)
     .max(120_000)
     .default(10_000)
-    .describe('A registry request without an answer after this many ms fails')
+    .describe('How long a registry request waits for an answer before it fails')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 4 })),
 });
 

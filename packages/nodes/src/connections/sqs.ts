@@ -40,7 +40,7 @@ export const sqsConnectionConfig = z.strictObject({
     .min(1000)
     .max(300_000)
     .default(30_000)
-    .describe('A request without an answer after this many ms fails and is retried (long polls add their wait)')
+    .describe('How long a request waits for an answer before it fails and is retried (long polls add their wait)')
     .meta(ui({ widget: 'duration', unit: 'ms', label: 'Request timeout', advanced: true, order: 6 })),
 });
 

@@ -15,8 +15,9 @@ export const debugManifest = defineManifest({
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `
-Wire any output to a *Debug* node to see its messages in the editor's **Debug** panel (in the drawer
-at the bottom), newest first, each value as a tree you can open; the panel filters by debug node.
+Wire any output to a *Debug* node to see its messages in the editor's **Debug** sidebar (*Debug* in the
+top bar, or Ctrl+Shift+D), newest at the bottom, each value as a tree you can open; the sidebar shows
+all debug nodes, the ones selected on the canvas, or a pick list.
 *Show* \`value\` sends the value only, \`message\` the whole message: \`{ key, value, headers, timestamp }\`.
 At most *Max per second* messages per second are shown; the others are counted (the node's figures)
 but not sent, so a fast flow cannot flood the editor. The CLI prints a one-line preview of each.

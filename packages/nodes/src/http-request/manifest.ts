@@ -63,14 +63,14 @@ Stats: \`requests\`, \`retries\`, \`failed\`.
       .min(100)
       .max(600_000)
       .default(10_000)
-      .describe('One attempt fails after this long, in ms')
+      .describe('One attempt fails after this long')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Timeout', advanced: true, order: 9 })),
     deadlineMs: z
       .int()
       .min(0)
       .max(86_400_000)
       .default(60_000)
-      .describe('Retries stop after this long, in ms; the messages then go to the error port')
+      .describe('Retries stop after this long; the messages then go to the error port')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Deadline', advanced: true, order: 10 })),
     tls: tlsField('HTTP server', 11),
   }),

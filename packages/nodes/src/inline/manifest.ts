@@ -53,7 +53,7 @@ The list is sent *Repeat* times (or forever), as fast as the flow takes it, or o
       .min(0)
       .max(MAX_TIMER_MS)
       .default(0)
-      .describe('Pause between messages in ms; 0 sends them as fast as the flow takes them')
+      .describe('Pause between messages; 0 sends them as fast as the flow takes them')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Interval', order: 4 })),
     batchSize: batchSizeField(
       5,

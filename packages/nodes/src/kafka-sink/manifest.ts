@@ -100,7 +100,7 @@ Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`er
         .int()
         .min(0)
         .default(120_000)
-        .describe('How long to keep retrying a batch through transient broker failures (ms; 0 = forever)')
+        .describe('How long to keep retrying a batch through transient broker failures (0 = forever)')
         .meta(ui({ widget: 'duration', unit: 'ms', label: 'Delivery timeout', advanced: true, order: 10 })),
     })
     .superRefine((config, ctx) => {

@@ -95,7 +95,7 @@ caught up), \`committed\` (last committed offset per partition), \`partitions\` 
       .min(0)
       .max(60_000)
       .default(1000)
-      .describe('How often confirmed offsets are committed, in ms (0: after every confirmation)')
+      .describe('How often confirmed offsets are committed (0: after every confirmation)')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Commit interval', advanced: true, order: 7 })),
     commitEveryMessages: z
       .int()
@@ -130,7 +130,7 @@ caught up), \`committed\` (last committed offset per partition), \`partitions\` 
       .min(6000)
       .max(300_000)
       .default(30_000)
-      .describe('The group drops a member it has not heard from for this long, in ms')
+      .describe('The group drops a member it has not heard from for this long')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Session timeout', advanced: true, order: 8 })),
   }),
 });

@@ -58,28 +58,28 @@ export function wsClientFields(order: number) {
       .min(1000)
       .max(3_600_000)
       .default(30_000)
-      .describe('Client role: ping the server this often, in ms')
+      .describe('Client role: how often to ping the server')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Ping', advanced: true, order: order + 3 })),
     pongTimeoutMs: z
       .int()
       .min(100)
       .max(600_000)
       .default(10_000)
-      .describe('Client role: reconnect when a pong takes longer than this, in ms')
+      .describe('Client role: reconnect when a pong takes longer than this')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Pong timeout', advanced: true, order: order + 4 })),
     initialDelayMs: z
       .int()
       .min(0)
       .max(600_000)
       .default(1000)
-      .describe('Client role: first pause before reconnecting, in ms (grows ×2 with jitter)')
+      .describe('Client role: first pause before reconnecting (grows ×2 with jitter)')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Initial delay', advanced: true, order: order + 5 })),
     maxDelayMs: z
       .int()
       .min(0)
       .max(3_600_000)
       .default(30_000)
-      .describe('Client role: longest pause between reconnect attempts, in ms')
+      .describe('Client role: longest pause between reconnect attempts')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Max delay', advanced: true, order: order + 6 })),
     maxPayloadBytes: z
       .int()

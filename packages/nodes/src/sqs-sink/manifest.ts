@@ -48,7 +48,7 @@ Batches to a FIFO queue are sent one after another to keep the order.
       .min(0)
       .max(900)
       .optional()
-      .describe('Standard queues: seconds before a sent message becomes visible (the queue default if empty)')
+      .describe('Standard queues: how long before a sent message becomes visible (the queue default if empty)')
       .meta(ui({ widget: 'duration', unit: 's', label: 'Delay', advanced: true, order: 5 })),
     parallel: z
       .int()

@@ -85,7 +85,7 @@ Stats: \`inFlight\`, \`received\`, \`deleted\`, \`deleteErrors\` (entries that c
       .min(0)
       .max(43_200)
       .default(30)
-      .describe('For "visible-after": seconds before a failed message is visible again')
+      .describe('For "visible-after": how long before a failed message is visible again')
       .meta(ui({ widget: 'duration', unit: 's', label: 'Retry delay', advanced: true, order: 7 })),
     undecodable: z
       .enum(['error-port', 'redrive'])

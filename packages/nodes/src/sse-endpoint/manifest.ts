@@ -57,14 +57,14 @@ Stats: \`clients\`, \`droppedClients\`.
       .min(0)
       .max(3_600_000)
       .default(2000)
-      .describe('The retry: sent to clients, in ms')
+      .describe('The retry: sent to clients (how long they wait before reconnecting)')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Client retry', advanced: true, order: 5 })),
     pingMs: z
       .int()
       .min(1000)
       .max(3_600_000)
       .default(15_000)
-      .describe('A comment ping this often, in ms')
+      .describe('How often a comment ping is sent')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Ping', advanced: true, order: 6 })),
     clientBufferBytes: z
       .int()

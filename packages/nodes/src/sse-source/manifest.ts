@@ -58,21 +58,21 @@ Stats: \`connected\` (0/1), \`reconnects\`, \`lastId\` (last confirmed id, when 
       .min(0)
       .max(600_000)
       .default(1000)
-      .describe("First pause before reconnecting, in ms (the server's retry: overrides it)")
+      .describe("First pause before reconnecting (the server's retry: overrides it)")
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Initial delay', advanced: true, order: 8 })),
     maxDelayMs: z
       .int()
       .min(0)
       .max(3_600_000)
       .default(30_000)
-      .describe('Longest pause between reconnect attempts, in ms')
+      .describe('Longest pause between reconnect attempts')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Max delay', advanced: true, order: 9 })),
     stallTimeoutMs: z
       .int()
       .min(0)
       .max(3_600_000)
       .default(60_000)
-      .describe('Reconnect when no byte arrived for this long, in ms (0: never)')
+      .describe('Reconnect when no byte arrived for this long (0: never)')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Stall timeout', advanced: true, order: 10 })),
     tls: tlsField('SSE server', 11),
     batchSize: batchSizeField(12),

@@ -23,7 +23,7 @@ missed ones are skipped, not sent in a burst, and counted in the \`skipped\` sta
       .min(1)
       .max(MAX_TIMER_MS)
       .default(1000)
-      .describe('Time between ticks, in milliseconds')
+      .describe('Time between ticks')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Interval', order: 1 })),
     count: z
       .int()

@@ -48,7 +48,7 @@ Stats: \`sent\`, \`resent\`, \`replies\`, \`sessions\` (broadcast).
       .min(100)
       .max(600_000)
       .default(30_000)
-      .describe('Client mode with Await reply: reconnect and resend when no reply came within this, in ms')
+      .describe('Client mode with Await reply: how long to wait for a reply before reconnecting and resending')
       .meta(ui({ widget: 'duration', unit: 'ms', label: 'Reply timeout', advanced: true, order: 6 })),
     ...wsClientFields(7),
     tls: tlsField('WebSocket server', 20),
