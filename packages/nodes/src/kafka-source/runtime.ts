@@ -12,7 +12,7 @@ import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../con
 import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '../connections/kafka-port.js';
 import { codecFromSettings, isAsyncCodec, type AsyncCodec } from '../lib/avro-codec.js';
 import { CodecError } from '../lib/codecs.js';
-import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
+import { announceAssignment, positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
 import { PartitionOffsets } from './offset-tracker.js';
@@ -236,6 +236,8 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     publishLag();
     publishCommitted();
     log.info(`assigned ${next.size} partition(s): ${[...next.keys()].join(', ') || 'none'}`);
+    // Writers that fence by partition epoch (the cache) claim the new epochs before anything is read.
+    await announceAssignment(nodeCtx, config.groupId, partitions);
     await seekFromOwner(partitions);
   };
 
