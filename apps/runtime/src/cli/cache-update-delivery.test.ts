@@ -251,7 +251,7 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
     );
     await waitUntil(
       "messages of A's partitions to wait in its flow",
-      () => (a.latest?.nodes.slow?.queues.in?.size ?? 0) >= 50,
+      () => (a.latest?.nodes.slow?.queues.in?.size ?? 0) >= 200,
       120_000,
       () => a.log,
     );
