@@ -30,6 +30,7 @@ export function makeContext(node: RunNode, deps: ContextDeps): NodeContext {
   const log = (level: LogLevel) => (message: string, data?: unknown) =>
     options.onLog?.({ flowId, at: Date.now(), level, nodeId: node.id, message, data });
   const custom = node.counters.custom;
+  const state = lazyNodeState(() => deps.openStore(nodeStateStoreName(node.id)));
   const ctx: NodeContext = {
     flowId,
     nodeId: node.id,
@@ -46,7 +47,8 @@ export function makeContext(node: RunNode, deps: ContextDeps): NodeContext {
       },
     },
     openStore: deps.openStore,
-    state: lazyNodeState(() => deps.openStore(nodeStateStoreName(node.id))),
+    state,
+    keepStateIn: (transactional) => state.keepIn(transactional),
     endpoints:
       options.endpoints ??
       unavailableEndpoints(

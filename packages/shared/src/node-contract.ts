@@ -271,11 +271,16 @@ export interface NodeEndpoints {
 }
 
 /**
- * A node's own durable state (Dataiku's `checkpoint(state)` / `get_state()`): small values by key
- * that survive restarts of the flow, e.g. the position a polling source has confirmed. Kept in
- * the flow's data folder (embedded store `node-state:<node id>`), one per node, written when
- * `set` resolves. A sink with its own transaction keeps what must commit with its rows in that
- * transaction instead (postgres-sink: source offsets in `tributary_offsets`).
+ * A node's own durable state (Dataiku's `checkpoint(state)` / `get_state()`): small JSON values by
+ * key that survive restarts of the flow, e.g. the position a polling source has confirmed.
+ *
+ * Where it is kept depends on the node:
+ * - By default in the flow's data folder (embedded store `node-state:<node id>`), one per node,
+ *   written when `set` resolves.
+ * - A sink that writes in transactions keeps it in them (see `TransactionalState`): then `set` and
+ *   `delete` only stage a change, and the change commits in the sink's next transaction, with its
+ *   rows and source offsets — after a crash, the state is never ahead of nor behind the data.
+ *   postgres-sink does this (table `tributary_state`).
  *
  * @example
  * const position = (await ctx.state.get('position')) ?? 0;
@@ -286,6 +291,30 @@ export interface NodeState {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<boolean>;
+}
+
+/** Changes to a node's state, by key: the new value, or `undefined` for a delete. */
+export type StateChanges = ReadonlyMap<string, unknown>;
+
+/**
+ * How a sink with its own transactions provides `ctx.state`: it builds one of these over its
+ * database and hands it to `NodeContext.keepStateIn` in its factory. From then on `get` sees the
+ * committed values plus the changes staged since; `set` / `delete` stage (resolving at once). For
+ * each transaction the sink takes the staged changes (`take`), writes them in it, and settles them
+ * after COMMIT (they become the committed values) or ROLLBACK (they are dropped: the sink's retry
+ * runs again what staged them).
+ *
+ * @example
+ * const state = new MyTableState(pool); // implements TransactionalState
+ * ctx.keepStateIn(state);
+ * // in a transaction: const changes = state.take(); write rows, write changes, COMMIT;
+ * state.settle(changes, true);
+ */
+export interface TransactionalState extends NodeState {
+  /** The changes staged since the last `take` (the staging area is emptied). */
+  take(): StateChanges;
+  /** After the transaction holding `changes` ended: `committed` true after COMMIT, false after ROLLBACK. */
+  settle(changes: StateChanges, committed: boolean): void;
 }
 
 export interface NodeContext {
@@ -299,6 +328,11 @@ export interface NodeContext {
   readonly dataDir: string;
   /** This node's own durable state (see `NodeState`); opened on first use. */
   readonly state: NodeState;
+  /**
+   * For sinks that write in transactions, called in the factory: from then on `state` is
+   * `transactional`, committed with the sink's own transactions instead of the flow's store.
+   */
+  keepStateIn(transactional: TransactionalState): void;
   /** A flow-scoped durable store, shared by every node of the flow that opens the same name. */
   openStore(name: string): KeyValueStore;
   /** HTTP, event-stream and WebSocket endpoints on the runtime's server (see `NodeEndpoints`). */
@@ -422,16 +456,26 @@ export function nodeStateStoreName(nodeId: string): string {
   return `node-state:${nodeId}`;
 }
 
+/** A node's `ctx.state`, which a transactional sink may replace with its own (`keepStateIn`). */
+export interface SwitchableNodeState extends NodeState {
+  keepIn(transactional: TransactionalState): void;
+}
+
 /**
  * A `NodeState` over the store that `open` gives, opened on first use (most nodes never touch
- * their state, and should not cost an open store each).
+ * their state, and should not cost an open store each), until `keepIn` moves it into a sink's
+ * transactions.
  */
-export function lazyNodeState(open: () => KeyValueStore): NodeState {
+export function lazyNodeState(open: () => KeyValueStore): SwitchableNodeState {
   let store: KeyValueStore | undefined;
+  let kept: TransactionalState | undefined;
   const get = () => (store ??= open());
   return {
-    get: (key) => get().get(key),
-    set: (key, value) => get().put(key, value),
-    delete: (key) => get().delete(key),
+    get: (key) => (kept ? kept.get(key) : get().get(key)),
+    set: (key, value) => (kept ? kept.set(key, value) : get().put(key, value)),
+    delete: (key) => (kept ? kept.delete(key) : get().delete(key)),
+    keepIn: (transactional) => {
+      kept = transactional;
+    },
   };
 }

@@ -6,16 +6,13 @@
  */
 import { OpenDxlFake } from '@tributary/nodes/testing';
 import type { FlowDocument } from '@tributary/shared';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useRuntimes } from '../testing/delivery-fixtures.js';
+import { waitUntil } from '../testing/kafka-harness.js';
 
-const cleanup: (() => Promise<void>)[] = [];
+const { runtime, defer } = useRuntimes();
 const MAX_IN_FLIGHT = 200;
 const POLL_SIZE = 25;
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
 
 function flow(f: OpenDxlFake, worker: string): FlowDocument {
   return {
@@ -83,7 +80,7 @@ function outputIds(f: OpenDxlFake): number[] {
 describe('channel-source delivery (real tributary run processes, OpenDXL-like fake service)', () => {
   it('kill -9 mid-stream loses nothing; duplicates are bounded by what was in flight and uncommitted', async () => {
     const f = await new OpenDxlFake({ tokenRequests: 25, forgetEvery: 50, pollSize: POLL_SIZE, partitions: 3 }).start();
-    cleanup.push(() => f.stop());
+    defer(() => f.stop());
     process.env.TRIBUTARY_TEST_CHANNEL_PASSWORD = f.password;
     const COUNT = 4000;
     f.append(
@@ -94,8 +91,7 @@ describe('channel-source delivery (real tributary run processes, OpenDXL-like fa
         headers: {},
       })),
     );
-    const first = new RuntimeProcess(flow(f, 'A'));
-    cleanup.push(() => first.dispose());
+    const first = runtime(flow(f, 'A'));
     await waitUntil(
       'the first run to be mid-stream',
       () => outputIds(f).length >= 500,
@@ -107,8 +103,7 @@ describe('channel-source delivery (real tributary run processes, OpenDXL-like fa
     const atKill = outputIds(f).length;
     expect(atKill).toBeLessThan(COUNT);
 
-    const second = new RuntimeProcess(flow(f, 'B'));
-    cleanup.push(() => second.dispose());
+    const second = runtime(flow(f, 'B'));
     await waitUntil(
       'every id in the output',
       () => new Set(outputIds(f)).size === COUNT,

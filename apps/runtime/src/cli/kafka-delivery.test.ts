@@ -3,47 +3,34 @@
  * these tests fail, never skip, without one): flows run as `tributary run` processes that are
  * killed with SIGKILL, stopped, or scaled out while a producer writes at a steady rate.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { BROKERS, unique, useKafka, useRuntimes } from '../testing/delivery-fixtures.js';
 import {
   Collector,
   committedOffsets,
   deliveryFlow,
   idCounts,
-  kafkaFor,
-  RuntimeProcess,
   SteadyProducer,
   waitUntil,
   type OutputRecord,
+  type RuntimeProcess,
 } from '../testing/kafka-harness.js';
 
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 const PARTITIONS = 6;
 
-let kafka: Kafka;
-let admin: Admin;
-const cleanup: (() => Promise<void>)[] = [];
-
-function unique(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
-}
+const k = useKafka('delivery-test');
+const { runtime, defer } = useRuntimes();
 
 async function topics(...names: string[]): Promise<void> {
-  await admin.createTopics({
+  await k.admin.createTopics({
     topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS })),
     waitForLeaders: true,
   });
 }
 
-function runtime(flow: ReturnType<typeof deliveryFlow>): RuntimeProcess {
-  const r = new RuntimeProcess(flow);
-  cleanup.push(() => r.dispose());
-  return r;
-}
-
 async function collector(topic: string): Promise<Collector> {
-  const c = await Collector.start(kafka, admin, topic);
-  cleanup.push(() => c.close());
+  const c = await Collector.start(k.kafka, k.admin, topic);
+  defer(() => c.close());
   return c;
 }
 
@@ -54,27 +41,6 @@ function missingIds(records: readonly OutputRecord[], count: number): number[] {
   for (let id = 0; id < count; id++) if (!counts.has(id)) missing.push(id);
   return missing;
 }
-
-beforeAll(async () => {
-  kafka = kafkaFor(BROKERS, 'delivery-test');
-  admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new Error(
-      `No Kafka broker answers on ${BROKERS.join(', ')}: start one with \`pnpm kafka start\` (repository root) or set KAFKA_BROKERS (${(error as Error).message})`,
-      { cause: error },
-    );
-  }
-});
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await admin?.disconnect();
-});
 
 /** Waits until ids 0…count-1 are all in the output; on timeout says which are missing and what `by` logged. */
 async function everyIdThrough(out: Collector, count: number, by: RuntimeProcess): Promise<void> {
@@ -113,7 +79,7 @@ async function crashMidStream(prefix: string, delivery: 'at-least-once' | 'at-mo
   const options = { brokers: BROKERS, input, output, groupId, delivery };
 
   const first = await firstMember(options);
-  const producer = new SteadyProducer(kafka, input, count, 3000);
+  const producer = new SteadyProducer(k.kafka, input, count, 3000);
   await waitUntil(
     'a third of the messages through',
     () => out.records.length >= count / 3,
@@ -126,7 +92,7 @@ async function crashMidStream(prefix: string, delivery: 'at-least-once' | 'at-mo
   await out.caughtUp();
   const beforeCrash = [...out.records];
   // Read after the kill: nothing can commit any more, so this is where a restart resumes.
-  const committed = await committedOffsets(admin, groupId, input);
+  const committed = await committedOffsets(k.admin, groupId, input);
 
   const second = runtime(deliveryFlow({ ...options, worker: 'B' }));
   await producer.done;
@@ -162,7 +128,7 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
     await waitUntil(
       'the whole input committed',
       async () => {
-        const [ends, done] = [await admin.fetchTopicOffsets(input), await committedOffsets(admin, groupId, input)];
+        const [ends, done] = [await k.admin.fetchTopicOffsets(input), await committedOffsets(k.admin, groupId, input)];
         return ends.every((p) => done.get(p.partition) === Number(p.high));
       },
       120_000,
@@ -176,8 +142,8 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
     expect(out.records.length).toBe(counts.size);
 
     // The lost records: committed by the killed runtime (offset below its commit), never written.
-    const input_ = await Collector.start(kafka, admin, input);
-    cleanup.push(() => input_.close());
+    const input_ = await Collector.start(k.kafka, k.admin, input);
+    defer(() => input_.close());
     await input_.caughtUp();
     const where = new Map(input_.raw.map((r, i) => [input_.records[i]!.id, r]));
     const lost = missingIds(out.records, count);
@@ -217,10 +183,10 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
     await waitUntil('the settled assignment of both members', settled, 60_000, () => `A: ${a.log}\nB: ${b.log}`);
     // Only records produced after this point can only have been read after it: A's records read
     // before the rebalance (still on their way to the output) are not in the shared phase.
-    const ends = new Map((await admin.fetchTopicOffsets(input)).map((p) => [p.partition, Number(p.high)]));
+    const ends = new Map((await k.admin.fetchTopicOffsets(input)).map((p) => [p.partition, Number(p.high)]));
     // Written from now on, so that both read while they share the topic, and A's partitions still
     // have records coming when A stops.
-    const producer = new SteadyProducer(kafka, input, count, 2000);
+    const producer = new SteadyProducer(k.kafka, input, count, 2000);
     const readAfter = (r: OutputRecord) => r.o >= (ends.get(r.p) ?? 0);
     // Both write while they share the topic.
     await waitUntil('output from both runtimes', () => {
@@ -269,11 +235,11 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
       unique('poison-dlq'),
       unique('pg'),
     ];
-    await admin.createTopics({
+    await k.admin.createTopics({
       topics: [input, output, dead].map((topic) => ({ topic, numPartitions: 1 })),
       waitForLeaders: true,
     });
-    const producer = kafka.producer();
+    const producer = k.kafka.producer();
     await producer.connect();
     const values = ['{"id":0}', '{"id":1}', 'not json {', '{"id":2}', '\u0000\u0001', '{"id":3}'];
     await producer.send({ topic: input, messages: values.map((value) => ({ key: 'k', value })), acks: -1 });
@@ -289,8 +255,8 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
     );
     expect(out.records.map((r) => r.id)).toEqual([0, 1, 2, 3]);
 
-    const letters = await Collector.start(kafka, admin, dead, false);
-    cleanup.push(() => letters.close());
+    const letters = await Collector.start(k.kafka, k.admin, dead, false);
+    defer(() => letters.close());
     await waitUntil(
       'two dead letters',
       () => letters.raw.length === 2,
@@ -307,6 +273,6 @@ describe('kafka-source → function → kafka-sink in tributary run processes', 
 
     expect(await flow.stop()).toBe(0);
     // Committed past the poison, now that the dead letters are written.
-    expect((await committedOffsets(admin, groupId, input)).get(0)).toBe(values.length);
+    expect((await committedOffsets(k.admin, groupId, input)).get(0)).toBe(values.length);
   }, 120_000);
 });

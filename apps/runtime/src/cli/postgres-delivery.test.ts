@@ -1,31 +1,25 @@
 /**
  * Effectively-once into PostgreSQL, end to end: kafka-source → function → postgres-sink in
- * `tributary run` processes killed with SIGKILL three times while a producer writes 3,000 msgs/s.
+ * `tributary run` processes killed with SIGKILL while a producer writes 3,000 msgs/s; the rows,
+ * and the sink's `ctx.state` committed with them, come out exact.
  * Needs the Kafka broker (`pnpm kafka start`) and PostgreSQL on 127.0.0.1:5432 (database `test`);
  * fails, never skips, without them. The table and the offsets rows are unique to the run.
  */
-import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowDocument } from '@tributary/shared';
-import { kafkaFor, RuntimeProcess, SteadyProducer, waitUntil } from '../testing/kafka-harness.js';
+import { BROKERS, DB, unique, useKafka, useRuntimes } from '../testing/delivery-fixtures.js';
+import { SteadyProducer, waitUntil } from '../testing/kafka-harness.js';
 
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
-const DB = { host: '127.0.0.1', port: 5432, database: 'test', user: process.env.PGUSER ?? 'postgres' };
 const PARTITIONS = 6;
 
-let kafka: Kafka;
-let admin: Admin;
+const k = useKafka('postgres-delivery-test');
+const { runtime } = useRuntimes();
 let pool: pg.Pool;
-const cleanup: (() => Promise<void>)[] = [];
 const tables: string[] = [];
 
-function unique(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
-}
-
 /** kafka-source → function (tags the row) → postgres-sink into `table`, effectively-once. */
-function sinkFlow(flowId: string, topic: string, groupId: string, table: string): FlowDocument {
+function sinkFlow(flowId: string, topic: string, groupId: string, table: string, state?: string): FlowDocument {
   return {
     schemaVersion: 1,
     id: flowId,
@@ -64,6 +58,7 @@ function sinkFlow(flowId: string, topic: string, groupId: string, table: string)
             { column: 'kafka_partition', value: 'value.p', type: 'int' },
             { column: 'kafka_offset', value: 'value.o', type: 'bigint' },
           ],
+          ...(state === undefined ? {} : { state }),
         },
       },
     ],
@@ -72,12 +67,6 @@ function sinkFlow(flowId: string, topic: string, groupId: string, table: string)
       { id: 'tag->rows', source: 'tag', sourcePort: 'out', target: 'rows', targetPort: 'in' },
     ],
   };
-}
-
-function runtime(flow: FlowDocument): RuntimeProcess {
-  const r = new RuntimeProcess(flow);
-  cleanup.push(() => r.dispose());
-  return r;
 }
 
 async function counts(table: string): Promise<{ all: number; distinct: number }> {
@@ -98,34 +87,38 @@ async function rowCount(table: string): Promise<number> {
   }
 }
 
-beforeAll(async () => {
-  kafka = kafkaFor(BROKERS, 'postgres-delivery-test');
-  admin = kafka.admin();
-  await admin.connect();
-  pool = new pg.Pool({ ...DB, max: 2 });
-});
+/** The rows of `table` and the sink's state, read in one statement (one snapshot). */
+async function rowsAndState(table: string, node: string): Promise<{ rows: number; sum: number; state: unknown }> {
+  const result = await pool.query<{ rows: string; sum: string; state_rows: unknown; state_sum: unknown }>(
+    `SELECT (SELECT count(*) FROM "${table}") AS rows, (SELECT coalesce(sum(id), 0) FROM "${table}") AS sum,
+            (SELECT value FROM tributary_state WHERE node = $1 AND key = 'rows') AS state_rows,
+            (SELECT value FROM tributary_state WHERE node = $1 AND key = 'sum') AS state_sum`,
+    [node],
+  );
+  const row = result.rows[0]!;
+  return { rows: Number(row.rows), sum: Number(row.sum), state: { rows: row.state_rows, sum: row.state_sum } };
+}
 
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+beforeAll(() => {
+  pool = new pg.Pool({ ...DB, max: 2 });
 });
 
 afterAll(async () => {
   for (const table of tables) await pool.query(`DROP TABLE IF EXISTS "${table}"`);
   await pool.query('DELETE FROM tributary_offsets WHERE sink LIKE $1', ['pg-eo-%']).catch(() => undefined);
+  await pool.query('DELETE FROM tributary_state WHERE node LIKE $1', ['pg-eo-%']).catch(() => undefined);
   await pool.end();
-  await admin?.disconnect();
 });
 
 describe('kafka-source → function → postgres-sink in tributary run processes', () => {
   it('kill -9 three times mid-stream at 3,000 msgs/s: count(*) = count(distinct id) = the input', async () => {
     const total = 30_000;
-    const table = unique('pg_eo');
+    const table = unique('pg_eo', '_');
     tables.push(table);
-    const topic = unique('pg-eo-in');
+    const topic = await k.topic('pg-eo-in', PARTITIONS);
     const groupId = unique('pg-eo-group');
-    const flowId = unique('pg-eo').replace(/_/g, '-');
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-    const producer = new SteadyProducer(kafka, topic, total, 3000);
+    const flowId = unique('pg-eo');
+    const producer = new SteadyProducer(k.kafka, topic, total, 3000);
 
     let current = runtime(sinkFlow(flowId, topic, groupId, table));
     const kills: number[] = [];
@@ -157,5 +150,54 @@ describe('kafka-source → function → postgres-sink in tributary run processes
     console.info(
       `postgres effectively-once: ${total} in, rows at the kills: ${kills.join(', ')}; the last runtime skipped ${JSON.stringify(skipped)} redelivered; ${total} rows, ${total} distinct`,
     );
+  }, 600_000);
+
+  it('ctx.state committed with the rows: after each kill -9 and at the end, the state equals what the table holds', async () => {
+    const total = 15_000;
+    const table = unique('pg_eo_state', '_');
+    tables.push(table);
+    const topic = await k.topic('pg-eo-state-in', PARTITIONS);
+    const groupId = unique('pg-eo-state-group');
+    const flowId = unique('pg-eo-state');
+    // The row count and the sum of ids so far, updated in every transaction of the sink.
+    const state = [
+      'const sum = messages.reduce((total, m) => total + m.value.id, 0);',
+      "await state.set('rows', ((await state.get('rows')) ?? 0) + messages.length);",
+      "await state.set('sum', ((await state.get('sum')) ?? 0) + sum);",
+    ].join('\n');
+    const flow = () => sinkFlow(flowId, topic, groupId, table, state);
+    const producer = new SteadyProducer(k.kafka, topic, total, 3000);
+    let current = runtime(flow());
+    const atKills: { rows: number; sum: number; state: unknown }[] = [];
+    for (const share of [0.3, 0.6]) {
+      const by = current;
+      await waitUntil(
+        `${share * 100} % of the rows written`,
+        async () => (await rowCount(table)) >= total * share,
+        180_000,
+        () => by.log,
+      );
+      by.kill();
+      await by.exited;
+      const seen = await rowsAndState(table, `${flowId}/rows`);
+      atKills.push(seen);
+      // Killed mid-stream: the state is exactly what the committed rows say, neither ahead nor behind.
+      expect(seen.state).toEqual({ rows: seen.rows, sum: seen.sum });
+      current = runtime(flow());
+    }
+    await producer.done;
+    const last = current;
+    await waitUntil(
+      'every row written',
+      async () => (await rowCount(table)) >= total,
+      180_000,
+      () => last.log,
+    );
+    expect(await last.stop()).toBe(0);
+    const end = await rowsAndState(table, `${flowId}/rows`);
+    const sum = (total * (total - 1)) / 2;
+    expect(end).toEqual({ rows: total, sum, state: { rows: total, sum } });
+    expect(await counts(table)).toEqual({ all: total, distinct: total });
+    console.info(`postgres state: at the kills ${atKills.map((s) => s.rows).join(', ')} rows, state equal each time`);
   }, 600_000);
 });

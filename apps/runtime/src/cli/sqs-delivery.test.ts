@@ -15,22 +15,17 @@ import {
   testSqsClient,
   type TestQueue,
 } from '@tributary/nodes/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRuntimes } from '../testing/delivery-fixtures.js';
+import { waitUntil } from '../testing/kafka-harness.js';
 
 let client: SQSClient;
-const cleanup: (() => Promise<void>)[] = [];
+const { runtime, defer } = useRuntimes();
 
 async function queue(attributes: Record<string, string> = {}): Promise<TestQueue> {
   const q = await createTestQueue(client, 'delivery', attributes);
-  cleanup.push(() => q.remove());
+  defer(() => q.remove());
   return q;
-}
-
-function runtime(flow: FlowDocument): RuntimeProcess {
-  const r = new RuntimeProcess(flow);
-  cleanup.push(() => r.dispose());
-  return r;
 }
 
 /** sqs-source → function (writes `{ id, by, rc }`, after `delayMs`) → sqs-sink. */
@@ -120,10 +115,6 @@ beforeAll(async () => {
   process.env.TRIBUTARY_TEST_SQS_SECRET = sqsTestConnection.secretAccessKey;
   client = testSqsClient();
   await requireSqsServer(client);
-});
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
 });
 
 afterAll(() => client?.destroy());

@@ -62,6 +62,22 @@ redeliveries, and the offsets advance with the commit. A kafka-source whose *Pos
 names this node resumes where this table says, on start and on every partition assignment.
 Messages without a position (other sources) are always written.
 
+**State** (\`ctx.state\`, Dataiku's \`checkpoint(state)\` / \`get_state()\`): the optional
+*State code* runs inside each transaction, after its rows went in and before COMMIT, with
+\`messages\` (those whose rows this transaction writes: redeliveries skipped by the offsets and
+refused rows left out) and \`state\` (\`await state.get(key)\`, \`state.set(key, value)\`,
+\`state.delete(key)\`; JSON values). What it sets is written to \`tributary_state\` (*State
+table*, a row per flow/node/key) in the same transaction as the rows and offsets: after a crash
+the state is never ahead of nor behind the table. A key read here is locked until COMMIT, so
+runtimes sharing the flow take turns. Code that throws rolls the transaction back and sends its
+messages to the error port.
+
+\`\`\`js
+// a running total next to the rows
+const total = (await state.get('total')) ?? 0;
+await state.set('total', total + messages.reduce((sum, m) => sum + m.value.amount, 0));
+\`\`\`
+
 Statistics: \`rows\` (written), \`skipped\` (redeliveries), \`transactions\`, \`pending\` (rows waiting).
 `.trim();
 
@@ -134,5 +150,30 @@ export const postgresSinkManifest = defineManifest({
       .default('tributary_offsets')
       .describe('Table of the stored offsets (created if missing)')
       .meta(ui({ label: 'Offsets table', advanced: true, order: 10 })),
+    state: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe(
+        'JavaScript run in each transaction before COMMIT, with messages (those written) and state (get/set/delete); what it sets commits with the rows',
+      )
+      .meta(
+        ui({
+          label: 'State code',
+          widget: 'code',
+          language: 'javascript',
+          placeholder: "await state.set('rows', ((await state.get('rows')) ?? 0) + messages.length);",
+          advanced: true,
+          order: 11,
+        }),
+      ),
+    stateTable: z
+      .string()
+      .trim()
+      .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'a name, or schema.name')
+      .default('tributary_state')
+      .describe('Table of the node state kept by the State code (created if missing)')
+      .meta(ui({ label: 'State table', advanced: true, order: 12 })),
   }),
 });

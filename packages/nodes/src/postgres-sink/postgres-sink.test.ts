@@ -29,6 +29,7 @@ beforeAll(() => {
 afterAll(async () => {
   for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}"`);
   await pool.query(`DELETE FROM tributary_offsets WHERE sink LIKE $1`, [`${RUN}%`]).catch(() => undefined);
+  await pool.query(`DELETE FROM tributary_state WHERE node LIKE $1`, [`${RUN}%`]).catch(() => undefined);
   await pool.end();
 });
 
@@ -184,6 +185,47 @@ describe('postgres-sink', () => {
     const t = table();
     const result = await run({ table: t, createTable: false, effectivelyOnce: false }, [kafka(1, 0, 0)]);
     expect(result.errors.map((e) => e.text)).toEqual([expect.stringMatching(/relation ".*" does not exist.*42P01/)]);
+  });
+
+  it('State code: ctx.state commits with the rows, counting each message written once (redeliveries and refused rows not)', async () => {
+    const t = table();
+    await pool.query(`CREATE TABLE "${t}" (id bigint PRIMARY KEY, name text NOT NULL, body jsonb)`);
+    const state = [
+      "await state.set('rows', ((await state.get('rows')) ?? 0) + messages.length);",
+      "await state.set('ids', [...((await state.get('ids')) ?? []), ...messages.map((m) => m.value.id)]);",
+    ].join('\n');
+    const config = { table: t, createTable: false, state };
+    const first = await run(config, [
+      kafka(1, 0, 0),
+      createMessage({ value: { id: 2 }, meta: { topic: 't', partition: 0, offset: '1' } }), // name NULL: refused
+      kafka(3, 0, 2),
+    ]);
+    expect(first.errors.map((e) => e.code)).toEqual(['E_ROW_REJECTED']);
+    // Restarted: offsets 1 and 2 come again (skipped), 3 is new.
+    await run(config, [kafka(3, 0, 2), kafka(4, 0, 3)]);
+    const stored = await pool.query<{ key: string; value: unknown }>(
+      'SELECT key, value FROM tributary_state WHERE node = $1 ORDER BY key',
+      [`${t}/node`],
+    );
+    expect(stored.rows).toEqual([
+      { key: 'ids', value: [1, 3, 4] },
+      { key: 'rows', value: 3 },
+    ]);
+    expect((await rows(t)).map((r) => r.id)).toEqual(['1', '3', '4']);
+  });
+
+  it('State code that throws rolls its transaction back and sends its messages to the error port', async () => {
+    const t = table();
+    const config = {
+      table: t,
+      state: "await state.set('n', 1); if (messages.some((m) => m.value.id === 2)) throw new Error('no 2');",
+    };
+    const result = await run(config, [[kafka(1, 0, 0)], [kafka(2, 0, 1)]]);
+    expect(result.errors.map((e) => [e.code, e.text])).toEqual([
+      ['E_STATE_THREW', expect.stringMatching(/State code: no 2/)],
+    ]);
+    expect((await rows(t)).map((r) => r.id)).toEqual(['1']);
+    await expect(run({ table: t, state: 'await state.set(1, 2' }, [])).rejects.toThrow(/state: syntax error/);
   });
 
   it('refuses an upsert without a conflict key, and a conflict key that is not mapped', async () => {

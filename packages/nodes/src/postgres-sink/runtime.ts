@@ -7,13 +7,21 @@ import {
   type ProcessorInstance,
 } from '@tributary/shared';
 import type pg from 'pg';
-import { compileExpression, NodeConfigError, userCodeError } from '../lib/compile.js';
+import { compileExpression, compileFunctionBody, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { sleep } from '../lib/pacing.js';
 import { providePositions } from '../lib/positions.js';
 import { positionOf } from '../lib/source-positions.js';
 import { connectPostgres, describePostgres, postgresConnectionOf } from '../connections/postgres-client.js';
 import { postgresSinkManifest } from './manifest.js';
-import { RowRejectedError, TableWriter, toParameter, type PendingRow, type WriteResult } from './writer.js';
+import { TableState } from './table-state.js';
+import {
+  RowRejectedError,
+  TableWriter,
+  toParameter,
+  type BeforeCommit,
+  type PendingRow,
+  type WriteResult,
+} from './writer.js';
 import type { ConfigOf } from '@tributary/shared';
 
 type Config = ConfigOf<typeof postgresSinkManifest>;
@@ -24,6 +32,20 @@ type ColumnExpression = (
   headers: Readonly<Record<string, string>>,
   meta: FlowMessage['meta'],
 ) => unknown;
+
+const stateFilename = (nodeId: string) => `postgres-sink:${nodeId}:state`;
+
+type StateCode = (messages: readonly FlowMessage[], state: TableState) => unknown;
+
+/** The State code threw: its transaction is rolled back and its messages go to the error port. */
+class StateCodeError extends Error {
+  readonly code: string;
+  constructor(readonly error: Error) {
+    super(`State code: ${error.message}`);
+    this.name = 'StateCodeError';
+    this.code = (error as { code?: string }).code ?? 'E_STATE_THREW';
+  }
+}
 
 /** Waits between attempts of a transaction that failed as a whole (database away, deadlock). */
 const RETRY_DELAYS_MS = [200, 500, 1000, 2000, 5000];
@@ -45,6 +67,8 @@ class PostgresSink implements ProcessorInstance {
 
   /** Unregisters this sink as the position owner kafka-sources may name in `positionsFrom`. */
   private readonly unregister: () => void;
+  /** Runs the State code in each transaction (undefined without State code). */
+  private readonly beforeCommit: BeforeCommit | undefined;
 
   constructor(
     private readonly config: Config,
@@ -52,7 +76,9 @@ class PostgresSink implements ProcessorInstance {
     private readonly pool: pg.Pool,
     private readonly writer: TableWriter,
     private readonly where: string,
+    state: { table: TableState; code: StateCode } | null,
   ) {
+    this.beforeCommit = state === null ? undefined : this.stateStep(state.table, state.code);
     // A kafka-source with positionsFrom = this node asks here where each partition resumes (the
     // stored offset + 1), on start and on every assignment: the offsets table wins over the group's.
     this.unregister = config.effectivelyOnce
@@ -91,12 +117,36 @@ class PostgresSink implements ProcessorInstance {
         // No row, but its position still advances with the next commit: a source resuming from
         // the offsets table must not read it (and dead-letter it) again.
         const position = positionOf(msg);
-        if (position !== null) rows.push({ index, values: null, position });
+        if (position !== null) rows.push({ index, values: null, position, message: msg });
         continue;
       }
-      rows.push({ index, values, position: positionOf(msg) });
+      rows.push({ index, values, position: positionOf(msg), message: msg });
     }
     return rows;
+  }
+
+  /**
+   * The State code as a step of each transaction: it runs with the messages written (reads lock
+   * their rows), and what it staged is stored with the COMMIT. A failed attempt drops what it
+   * staged; the next attempt runs it again on the committed state.
+   */
+  private stateStep(state: TableState, code: StateCode): BeforeCommit {
+    const filename = stateFilename(this.ctx.nodeId);
+    return async (client, written) => {
+      state.take(); // left by an attempt that failed
+      await state.within(client, async () => {
+        try {
+          await code(
+            written.map((row) => row.message),
+            state,
+          );
+        } catch (error) {
+          state.take();
+          throw new StateCodeError(userCodeError(error, filename, 'E_STATE_THREW'));
+        }
+      });
+      return state.changesSql(client, state.take());
+    };
   }
 
   async process(batch: readonly FlowMessage[], out: Output): Promise<void> {
@@ -182,7 +232,14 @@ class PostgresSink implements ProcessorInstance {
       value: msg.value,
       headers: msg.headers,
       timestamp: msg.timestamp,
-      meta: { ...msg.meta, error: { code: 'E_ROW_REJECTED', message: error.message, nodeId: this.ctx.nodeId } },
+      meta: {
+        ...msg.meta,
+        error: {
+          code: (error as { code?: string }).code ?? 'E_ROW_REJECTED',
+          message: error.message,
+          nodeId: this.ctx.nodeId,
+        },
+      },
     };
   }
 
@@ -214,14 +271,14 @@ class PostgresSink implements ProcessorInstance {
       let client: pg.PoolClient | undefined;
       try {
         client = await this.pool.connect();
-        return await this.writer.write(client, rows);
+        return await this.writer.write(client, rows, this.beforeCommit);
       } catch (error) {
         // A connection that failed mid-transaction must not go back to the pool.
         client?.release(error as Error);
         client = undefined;
         if (!isTransient(error)) {
           // The statement itself is wrong (table missing, no permission): every row fails, to the error port.
-          const reason = new RowRejectedError(error as Error);
+          const reason = error instanceof StateCodeError ? error : new RowRejectedError(error as Error);
           this.ctx.log.error(`${this.where}: ${reason.message}`);
           return { rejected: new Map(rows.map((r) => [r, reason])), skipped: 0, written: 0 };
         }
@@ -254,6 +311,7 @@ class PostgresSink implements ProcessorInstance {
  * (57P), a serialization failure or deadlock (40).
  */
 function isTransient(error: unknown): boolean {
+  if (error instanceof StateCodeError) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
   return code.startsWith('08') || code.startsWith('57P') || code.startsWith('40') || code === '53300';
@@ -280,6 +338,13 @@ function checkPlan(config: Config): void {
  */
 export const postgresSinkNode = defineNode(postgresSinkManifest, async (config, ctx) => {
   checkPlan(config);
+  const stateCode =
+    config.state === undefined
+      ? null
+      : (compileFunctionBody(config.state, ['messages', 'state'], {
+          filename: stateFilename(ctx.nodeId),
+          field: 'state',
+        }).fn as StateCode);
   const connection = postgresConnectionOf(ctx, config.connection);
   const where = `${describePostgres(connection)} ${config.table}`;
   const writer = new TableWriter(
@@ -293,9 +358,16 @@ export const postgresSinkNode = defineNode(postgresSinkManifest, async (config, 
     config.effectivelyOnce ? { table: config.offsetsTable, sink: `${ctx.flowId}/${ctx.nodeId}` } : null,
   );
   const pool = await connectPostgres(connection, ctx);
+  // With State code, ctx.state lives in the sink's transactions (see TransactionalState).
+  const state =
+    stateCode === null
+      ? null
+      : { table: new TableState(pool, config.stateTable, `${ctx.flowId}/${ctx.nodeId}`), code: stateCode };
+  if (state !== null) ctx.keepStateIn(state.table);
   try {
     if (config.createTable) await createIfMissing(pool, writer.createTableSql());
     if (config.effectivelyOnce) await createIfMissing(pool, TableWriter.offsetsTableSql(config.offsetsTable));
+    if (state !== null) await createIfMissing(pool, TableState.tableSql(config.stateTable));
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
@@ -304,7 +376,7 @@ export const postgresSinkNode = defineNode(postgresSinkManifest, async (config, 
   ctx.stats.add('skipped', 0);
   ctx.stats.add('transactions', 0);
   ctx.stats.set('pending', 0);
-  return new PostgresSink(config, ctx, pool, writer, where);
+  return new PostgresSink(config, ctx, pool, writer, where, state);
 });
 
 /**

@@ -4,6 +4,7 @@
  * retried row by row behind savepoints, so only the bad rows fail), advance the offsets, COMMIT.
  */
 import type pg from 'pg';
+import type { FlowMessage } from '@tributary/shared';
 import type { Position } from '../lib/source-positions.js';
 
 /** PostgreSQL accepts at most 65,535 parameters per statement. */
@@ -30,7 +31,15 @@ export interface PendingRow {
   /** null: no row (the message went to the error port), only its position advances. */
   values: unknown[] | null;
   position: Position | null;
+  /** The message the row came from. */
+  message: FlowMessage;
 }
+
+/**
+ * Runs in the transaction after the rows went in, with the rows it wrote (redeliveries and refused
+ * rows left out); answers SQL to run with the COMMIT ('' for none). Throwing rolls it back.
+ */
+export type BeforeCommit = (client: pg.PoolClient, written: readonly PendingRow[]) => Promise<string>;
 
 export interface WriteResult {
   /** The rows the database refused, with its message. */
@@ -115,20 +124,25 @@ export class TableWriter {
    * locked; the rows; the offsets with COMMIT); when the database refuses a row, the transaction
    * is rolled back and done again carefully, each row behind a savepoint, so only bad rows fail.
    */
-  async write(client: pg.PoolClient, rows: readonly PendingRow[]): Promise<WriteResult> {
+  async write(client: pg.PoolClient, rows: readonly PendingRow[], beforeCommit?: BeforeCommit): Promise<WriteResult> {
     try {
-      return await this.attempt(client, rows, false);
+      return await this.attempt(client, rows, false, beforeCommit);
     } catch (error) {
       if (!(error instanceof BadRowInBatch)) throw error;
-      return this.attempt(client, rows, true);
+      return this.attempt(client, rows, true, beforeCommit);
     }
   }
 
-  private async attempt(client: pg.PoolClient, rows: readonly PendingRow[], careful: boolean): Promise<WriteResult> {
+  private async attempt(
+    client: pg.PoolClient,
+    rows: readonly PendingRow[],
+    careful: boolean,
+    beforeCommit: BeforeCommit | undefined,
+  ): Promise<WriteResult> {
     const rejected = new Map<PendingRow, Error>();
     let skipped = 0;
     const streams = this.offsets === null ? [] : streamsOf(rows);
-    if (!careful && streams.length === 0 && rows.length <= this.rowsPerStatement) {
+    if (!careful && beforeCommit === undefined && streams.length === 0 && rows.length <= this.rowsPerStatement) {
       // Nothing to lock and one statement: it is its own transaction.
       const real = withRows(rows);
       const unique = this.plan.mode === 'upsert' ? this.lastPerKey(real) : real;
@@ -136,7 +150,7 @@ export class TableWriter {
       try {
         await client.query(this.statement(unique.length), valuesOf(unique));
       } catch (error) {
-        if (isRowError(error)) return this.attempt(client, rows, true);
+        if (isRowError(error)) return this.attempt(client, rows, true, undefined);
         throw error;
       }
       return { rejected, skipped, written: unique.length };
@@ -162,7 +176,9 @@ export class TableWriter {
       const unique = this.plan.mode === 'upsert' ? this.lastPerKey(real) : real;
       if (careful) await this.insertCarefully(client, unique, rejected);
       else await this.insert(client, unique);
-      await client.query(advanced.size > 0 ? `${this.storeOffsetsSql(client, advanced)}; COMMIT` : 'COMMIT');
+      const extra = beforeCommit === undefined ? '' : await beforeCommit(client, this.writtenOf(real, rejected));
+      const tail = [advanced.size > 0 ? this.storeOffsetsSql(client, advanced) : '', extra, 'COMMIT'];
+      await client.query(tail.filter((sql) => sql !== '').join('; '));
       return { rejected, skipped, written: unique.length - rejected.size };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -204,10 +220,24 @@ export class TableWriter {
 
   /** Upsert: one row per conflict key (the last), since one statement cannot update a row twice. */
   private lastPerKey(rows: readonly PendingRow[]): PendingRow[] {
-    const keyIndexes = this.plan.conflictKey.map((c) => this.plan.columns.indexOf(c));
     const last = new Map<string, PendingRow>();
-    for (const row of rows) last.set(JSON.stringify(keyIndexes.map((i) => row.values![i])), row);
+    for (const row of rows) last.set(this.keyOf(row), row);
     return [...last.values()];
+  }
+
+  private keyOf(row: PendingRow): string {
+    return JSON.stringify(this.plan.conflictKey.map((c) => row.values![this.plan.columns.indexOf(c)]));
+  }
+
+  /**
+   * The rows of `real` a transaction wrote: less the refused ones, and in an upsert less the
+   * rows of a key whose last row (the one written) was refused.
+   */
+  private writtenOf(real: readonly PendingRow[], rejected: ReadonlyMap<PendingRow, Error>): PendingRow[] {
+    if (rejected.size === 0) return [...real];
+    if (this.plan.mode !== 'upsert') return real.filter((row) => !rejected.has(row));
+    const refusedKeys = new Set([...rejected.keys()].map((row) => this.keyOf(row)));
+    return real.filter((row) => !refusedKeys.has(this.keyOf(row)));
   }
 
   /** All rows, a statement per chunk; a refused row fails the attempt (BadRowInBatch). */

@@ -73,6 +73,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
     };
   const log: NodeLogger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
   let closed = false;
+  const state = lazyNodeState(() => ctx.openStore(nodeStateStoreName(ctx.nodeId)));
   const ctx: NodeContext = {
     flowId: options.flowId ?? 'test-flow',
     nodeId: options.nodeId ?? 'node',
@@ -98,7 +99,8 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       return store;
     },
     endpoints: options.endpoints ?? unavailableEndpoints('this test context serves no endpoints'),
-    state: lazyNodeState(() => ctx.openStore(nodeStateStoreName(ctx.nodeId))),
+    state,
+    keepStateIn: (transactional) => state.keepIn(transactional),
     connection(id: string) {
       const connection = options.connections?.[id];
       if (!connection) throw new Error(`connection "${id}" is not defined in this flow`);
