@@ -30,16 +30,8 @@ export interface CacheBackend {
     fencesOf?: (key: string) => readonly Fence[],
   ): Promise<UpdateResult>;
   size(): Promise<number>;
-  /**
-   * New epochs of `streams` (`topic/partition`) of consumer group `group`, once per assignment
-   * `token`; a stream whose last claim was this runtime's `previous[i]` keeps its epoch.
-   */
-  claim(
-    group: string,
-    streams: readonly string[],
-    token: string,
-    previous: readonly (string | undefined)[],
-  ): Promise<Fence[]>;
+  /** New epochs of `streams` (`topic/partition`) of consumer group `group`, once per assignment `token`. */
+  claim(group: string, streams: readonly string[], token: string): Promise<Fence[]>;
 }
 
 /**
@@ -88,14 +80,12 @@ export function lmdbBackend(store: LmdbStore, publish: boolean): CacheBackend {
       return { fenced };
     },
     size: () => store.size(),
-    claim(group, streams, token, previous) {
+    claim(group, streams, token) {
       return Promise.resolve(
-        streams.map((stream, i) => {
+        streams.map((stream) => {
           const key = `${group}:${stream}`;
           let entry = epochs.get(key);
-          if (entry !== undefined && entry.token !== token && entry.token === previous[i])
-            epochs.set(key, (entry = { epoch: entry.epoch, token }));
-          else if (entry?.token !== token) epochs.set(key, (entry = { epoch: (entry?.epoch ?? 0) + 1, token }));
+          if (entry?.token !== token) epochs.set(key, (entry = { epoch: (entry?.epoch ?? 0) + 1, token }));
           return { key, epoch: entry.epoch };
         }),
       );
@@ -110,12 +100,11 @@ export function redisBackend(store: RedisCacheStore): CacheBackend {
     delete: (key, fences) => store.delete(key, fences),
     update: (keys, plan, ttlMs, fencesOf) => store.update(keys, plan, ttlMs, fencesOf),
     size: () => store.size(),
-    claim: (group, streams, token, previous) =>
+    claim: (group, streams, token) =>
       store
         .claim(
           streams.map((stream) => store.epochKey(group, stream)),
           token,
-          previous,
         )
         .then((epochs) => epochs.map((epoch, i) => ({ key: store.epochKey(group, streams[i]!), epoch }))),
   };
