@@ -10,10 +10,10 @@ import {
   committedOffsets,
   deliveryFlow,
   idCounts,
+  RuntimeProcess,
   SteadyProducer,
   waitUntil,
   type OutputRecord,
-  type RuntimeProcess,
 } from '../testing/kafka-harness.js';
 
 const PARTITIONS = 6;

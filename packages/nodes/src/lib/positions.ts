@@ -175,19 +175,14 @@ export function listenToAssignments(ctx: NodeContext, listener: AssignmentListen
   };
 }
 
-/**
- * Tells the flow's assignment listeners about a new assignment (kafka-source, before reading it).
- * Answers its token, which the source puts in the meta (`assignment`) of every message it reads
- * under this assignment; null when nobody listens (and the meta stays as it was).
- */
+/** Tells the flow's assignment listeners about a new assignment (kafka-source, before reading it). */
 export async function announceAssignment(
   ctx: NodeContext,
   group: string,
   partitions: readonly TopicPartition[],
-): Promise<string | null> {
+): Promise<void> {
   const set = listeners.get(ctx.flowId);
-  if (set === undefined || set.size === 0) return null;
+  if (set === undefined || set.size === 0) return;
   const token = randomUUID();
   await Promise.all([...set].map((listener) => listener.assigned(group, partitions, token)));
-  return token;
 }
