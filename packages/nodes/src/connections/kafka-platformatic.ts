@@ -25,6 +25,7 @@ import {
 } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { backoffDelay, EMPTY_HEADERS, sleep } from '@tributary/shared';
+import { isTransient } from './kafka-platformatic-errors.js';
 import { FetchGuard } from './kafka-fetch-guard.js';
 import type {
   ConsumedRecord,
@@ -451,14 +452,6 @@ function headerBytes(headers: Map<Buffer, Buffer> | undefined): number {
   let size = 0;
   if (headers !== undefined) for (const [k, v] of headers) size += k.length + v.length + 4;
   return size;
-}
-
-function isTransient(error: unknown): boolean {
-  const e = error as { canRetry?: unknown; errors?: unknown[]; code?: unknown; cause?: unknown } | null;
-  if (e === null || typeof e !== 'object') return false;
-  if (e.canRetry === true || e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT') return true;
-  if (Array.isArray(e.errors) && e.errors.some(isTransient)) return true;
-  return e.cause !== undefined && isTransient(e.cause);
 }
 
 class PlatformaticProducer implements ProducerPort {
