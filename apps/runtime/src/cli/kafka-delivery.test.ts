@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BROKERS, unique, useKafka, useRuntimes } from '../testing/delivery-fixtures.js';
-import type {
-  RuntimeProcess} from '../testing/kafka-harness.js';
+import type { RuntimeProcess } from '../testing/kafka-harness.js';
 import {
   Collector,
   committedOffsets,
