@@ -13,7 +13,6 @@
 // Environment: TRIBUTARY_CACHE_DIR (jar cache root, default ~/.cache/tributary), ELASTICMQ_VERSION,
 // ELASTICMQ_PORT, TRIBUTARY_ELASTICMQ_DIR (state: config, log, pid; default $TMPDIR/tributary-elasticmq-<port>),
 // JAVA_HOME.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   HOST,
+  checkJava,
   cacheRoot,
   fail,
   javaBin,
@@ -93,15 +93,6 @@ async function answers() {
 /** The pid in the pid file, if that process is alive and is our server (pids get reused). */
 function ourPid() {
   return pidFrom(paths.pid, ['org.elasticmq.server.Main', paths.config]);
-}
-
-function checkJava(java) {
-  const result = spawnSync(java, ['-version'], { encoding: 'utf8' });
-  if (result.error)
-    fail(
-      `java not found (${result.error.code ?? result.error.message}): ElasticMQ needs a JDK 11 or newer.`,
-      'Install one (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME.',
-    );
 }
 
 /** Resolves the jars once per version into the cache. */
@@ -186,7 +177,7 @@ async function start() {
       );
     }
     const java = javaBin();
-    checkJava(java);
+    checkJava(java, 'ElasticMQ', 11);
     resolveJars();
     writeConfig();
     say(`starting ElasticMQ ${version}…`);

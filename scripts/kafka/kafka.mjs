@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   HOST,
+  checkJava,
   Failure,
   cacheRoot,
   fail,
@@ -225,19 +226,6 @@ async function answers(probePort) {
 /** The pid in the pid file, if that process is alive and is our broker (pids get reused). */
 function ourPid() {
   return pidFrom(paths.pid, ['kafka.Kafka', paths.props]);
-}
-
-function checkJava(java) {
-  const result = spawnSync(java, ['-version'], { encoding: 'utf8' });
-  if (result.error)
-    fail(
-      `java not found (${result.error.code ?? result.error.message}): Kafka ${version} needs a JDK 17 or newer.`,
-      'Install one (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME.',
-    );
-  const text = `${result.stderr}${result.stdout}`;
-  const match = /version "(\d+)(?:\.(\d+))?/.exec(text);
-  const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : 0;
-  if (major < 17) fail(`Kafka ${version} needs Java 17 or newer; ${java} is:`, text.trim());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,7 +504,7 @@ async function start() {
       fail(`the controller port ${controllerPort} on ${HOST} is in use; choose another with --controller-port N`);
 
     const java = javaBin();
-    checkJava(java);
+    checkJava(java, `Kafka ${version}`, 17);
     resolveJars();
     if (await portBusy(securePort))
       fail(`the TLS/SASL port ${securePort} on ${HOST} is in use; choose another with --secure-port N`);

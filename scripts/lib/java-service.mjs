@@ -98,6 +98,20 @@ export function pidFrom(pidFile, marks) {
   return pid;
 }
 
+/** Fails with an install hint unless `java` runs and is at least `minMajor` (`who` names what needs it). */
+export function checkJava(java, who, minMajor) {
+  const result = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  if (result.error)
+    fail(
+      `java not found (${result.error.code ?? result.error.message}): ${who} needs a JDK ${minMajor} or newer.`,
+      'Install one (Debian: apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME.',
+    );
+  const text = `${result.stderr}${result.stdout}`;
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(text);
+  const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : 0;
+  if (major < minMajor) fail(`${who} needs Java ${minMajor} or newer; ${java} is:`, text.trim());
+}
+
 export function javaBin() {
   const fromHome = process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin', 'java');
   return fromHome && existsSync(fromHome) ? fromHome : 'java';
