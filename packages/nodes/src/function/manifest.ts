@@ -14,6 +14,8 @@ Runs your JavaScript once per message. In scope: \`msg\` (the message: \`key\`, 
 - \`ctx.signal\`: an \`AbortSignal\` for this message, aborted when its *Timeout* passes (the message
   then goes to the error port) or the flow stops. Hand it on — \`await fetch(url, { signal: ctx.signal })\`
   — or check \`ctx.signal.aborted\` in a loop: code that ignores it keeps running after its timeout.
+  Making the signal costs 5–10 µs per message (Node's \`AbortController\`), so only code that names
+  \`signal\` gets one per message; other code runs without that cost.
 - \`ctx.nodeId\`, \`ctx.flowId\`.
 
 What the code gives back decides what goes out:
