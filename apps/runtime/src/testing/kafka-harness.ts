@@ -211,6 +211,16 @@ export class RuntimeProcess {
     this.child.kill('SIGKILL');
   }
 
+  /** SIGSTOP: the process freezes as in a long GC pause (no heartbeats), with its messages in flight. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** Graceful stop (SIGTERM): drains, commits, leaves the group. Fails, with the log, if it hangs. */
   async stop(timeoutMs = 30_000): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');

@@ -48,6 +48,13 @@ with a source position is guarded the same way: a put at or below the key's last
 for that partition is refused (counted as \`skipped\`), so a runtime that lost its partition in a
 rebalance and still writes cannot overwrite what the partition's new owner wrote.
 
+**Fencing**: put, update and delete nodes fed by a kafka-source claim a new epoch for each partition
+on every assignment (before it is read; in Redis \`tributary-epoch:<store>:<group>:<topic>/<partition>\`),
+and each write carries the epochs of its messages' partitions. A write under an older epoch — this
+runtime lost the partition since (a long pause, a frozen VM) — is refused by the script or LMDB
+transaction: its messages fail (the batch is not confirmed, so nothing of it is committed by this
+runtime; the partition's owner reads it again), counted as \`fenced\`.
+
 With *Publish changes*, every put, update and delete is also appended to the store's change stream,
 which a **cache-updates** source reads (Redis: the stream \`tributary-changes:<store>\`, written in the
 same script as the value).
@@ -56,7 +63,8 @@ The key is the message key, or the result of *Key expression* (\`value.customerI
 without a key goes to the **error** port. *TTL* makes stored values expire (put and update: each
 write sets it again). With *On miss* \`pass\`, misses go to **out** instead, with \`null\` as the
 value (get) or field (enrich). Statistics: \`size\` (on Redis counted by SCAN every few seconds),
-\`hits\`, \`misses\`, \`skipped\` (redeliveries an update did not apply again).
+\`hits\`, \`misses\`, \`skipped\` (redeliveries an update did not apply again), \`fenced\` (writes
+refused by a newer partition epoch).
 `.trim(),
   config: z.strictObject({
     operation: z

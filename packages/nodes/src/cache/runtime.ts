@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 import { compileExpression, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { isLmdbStore } from '../lib/lmdb-store.js';
 import { normalizeKey } from '../lib/message-like.js';
+import { listenToAssignments } from '../lib/positions.js';
 import { alreadyApplied, positionOf, recordPosition } from '../lib/source-positions.js';
 import { connectRedis, redisConnectionOf } from '../connections/redis-client.js';
-import { lmdbBackend, redisBackend, type CacheBackend } from './backend.js';
+import { lmdbBackend, redisBackend, type CacheBackend, type Fence } from './backend.js';
 import { cacheManifest } from './manifest.js';
 import { RedisCacheStore } from './redis-store.js';
 import type { ConfigOf } from '@tributary/shared';
@@ -44,6 +45,8 @@ const PUT: UpdateExpression = (_old, _msg, _key, value) => value;
 /** What an update did to one message: the value it leaves, whether it was a redelivery, or why it failed. */
 type UpdateOutcome = { value: unknown; skipped: boolean } | { error: Error };
 
+const NO_FENCES: readonly Fence[] = [];
+
 class CacheProcessor implements ProcessorInstance {
   readonly kind = 'processor';
   private readonly keyOf: KeyExpression | null;
@@ -52,6 +55,9 @@ class CacheProcessor implements ProcessorInstance {
   private sizeReportedAt = performance.now();
   /** This node changed the store's size: report it after this batch. */
   private sizeChanged = false;
+  /** The epoch this runtime claimed for each partition (`topic/partition`) it was assigned. */
+  private readonly epochs = new Map<string, Fence>();
+  private readonly unlisten: () => void;
 
   constructor(
     private readonly config: Config,
@@ -60,6 +66,18 @@ class CacheProcessor implements ProcessorInstance {
     private readonly onClose: () => Promise<void>,
   ) {
     this.filename = `cache:${ctx.nodeId}`;
+    // Writers fence by partition epoch: every assignment of the flow's kafka-sources claims new
+    // epochs (before its partitions are read), so a member that lost a partition is refused.
+    this.unlisten =
+      config.operation === 'get' || config.operation === 'enrich'
+        ? () => undefined
+        : listenToAssignments(ctx, {
+            assigned: async (group, partitions, token) => {
+              const streams = partitions.map((p) => `${p.topic}/${p.partition}`);
+              const fences = await backend.claim(group, streams, token);
+              for (let i = 0; i < streams.length; i++) this.epochs.set(streams[i]!, fences[i]!);
+            },
+          });
     this.keyOf =
       config.keyExpression === undefined
         ? null
@@ -99,6 +117,27 @@ class CacheProcessor implements ProcessorInstance {
       }
     }
     return keys;
+  }
+
+  /** The fence of a message's partition (none for messages without one, or not from an assignment heard). */
+  private fenceOf(msg: FlowMessage): Fence | undefined {
+    if (this.epochs.size === 0) return undefined;
+    const position = positionOf(msg);
+    return position === null ? undefined : this.epochs.get(position.stream);
+  }
+
+  /**
+   * Writes refused by a fence: their messages fail (the batch is not confirmed, so this member
+   * commits nothing of it; the partition's new owner reads it from the last commit).
+   */
+  private refuse(fenced: readonly FlowMessage[], out: Output): void {
+    if (fenced.length === 0) return;
+    this.ctx.stats.add('fenced', fenced.length);
+    const streams = [...new Set(fenced.map((msg) => positionOf(msg)?.stream))].join(', ');
+    this.ctx.log.warn(
+      `${fenced.length} write(s) refused: partition(s) ${streams} were assigned to another member since they were read`,
+    );
+    this.ctx.release([out.hold()], false);
   }
 
   async process(batch: readonly FlowMessage[], out: Output): Promise<void> {
@@ -185,19 +224,20 @@ class CacheProcessor implements ProcessorInstance {
   private async write(batch: readonly FlowMessage[], keys: (string | null)[], out: Output): Promise<void> {
     const { operation, ttlMs } = this.config;
     const backend = this.backend;
-    const writes = keys.map((key, i) =>
-      key === null
-        ? Promise.resolve()
-        : operation === 'put'
-          ? backend.put(key, batch[i]!.value, ttlMs)
-          : backend.delete(key).then(() => undefined),
-    );
+    const writes = keys.map((key, i): Promise<unknown> => {
+      if (key === null) return Promise.resolve();
+      if (operation === 'put') return backend.put(key, batch[i]!.value, ttlMs);
+      const fence = this.fenceOf(batch[i]!);
+      return backend.delete(key, fence === undefined ? NO_FENCES : [fence]);
+    });
     const results = await Promise.allSettled(writes);
+    const fenced: FlowMessage[] = [];
     for (let i = 0; i < batch.length; i++) {
       if (keys[i] === null) continue;
       const result = results[i]!;
       if (result.status === 'fulfilled') {
-        out.push(batch[i]!);
+        if (result.value === 'fenced') fenced.push(batch[i]!);
+        else out.push(batch[i]!);
       } else {
         const reason = result.reason as Error;
         out.error(
@@ -206,6 +246,7 @@ class CacheProcessor implements ProcessorInstance {
         );
       }
     }
+    this.refuse(fenced, out);
     this.sizeChanged = true;
   }
 
@@ -230,8 +271,18 @@ class CacheProcessor implements ProcessorInstance {
       else byKey.set(key, [i]);
     }
     const outcomes = new Array<UpdateOutcome | undefined>(batch.length);
+    const fencesOf = (key: string): readonly Fence[] => {
+      if (this.epochs.size === 0) return NO_FENCES;
+      const fences = new Set<Fence>();
+      for (const i of byKey.get(key)!) {
+        const fence = this.fenceOf(batch[i]!);
+        if (fence !== undefined) fences.add(fence);
+      }
+      return [...fences];
+    };
+    let fencedKeys: ReadonlySet<string>;
     try {
-      await this.backend.update(
+      ({ fenced: fencedKeys } = await this.backend.update(
         [...byKey.keys()],
         (key, current) => {
           let value = current?.value;
@@ -263,7 +314,8 @@ class CacheProcessor implements ProcessorInstance {
           return changed ? { value, applied } : null;
         },
         this.config.ttlMs,
-      );
+        fencesOf,
+      ));
     } catch (error) {
       for (const indexes of byKey.values())
         for (const i of indexes)
@@ -273,10 +325,12 @@ class CacheProcessor implements ProcessorInstance {
           );
       return;
     }
+    const fenced: FlowMessage[] = [];
+    for (const key of fencedKeys) for (const i of byKey.get(key)!) fenced.push(batch[i]!);
     let skipped = 0;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];
-      if (outcome === undefined) continue;
+      if (outcome === undefined || fencedKeys.has(keys[i]!)) continue;
       const msg = batch[i]!;
       if ('error' in outcome) {
         out.error(outcome.error, msg);
@@ -290,10 +344,12 @@ class CacheProcessor implements ProcessorInstance {
       out.push({ key: msg.key, value: outcome.value, headers: msg.headers, timestamp: msg.timestamp, meta: msg.meta });
     }
     if (skipped > 0) this.ctx.stats.add('skipped', skipped);
+    this.refuse(fenced, out);
     this.sizeChanged = true;
   }
 
   close(): Promise<void> {
+    this.unlisten();
     return this.onClose();
   }
 }
@@ -332,5 +388,6 @@ export const cacheNode = defineNode(cacheManifest, async (config, ctx) => {
   ctx.stats.add('hits', 0);
   ctx.stats.add('misses', 0);
   if (config.operation === 'update') ctx.stats.add('skipped', 0);
+  if (config.operation !== 'get' && config.operation !== 'enrich') ctx.stats.add('fenced', 0);
   return processor;
 });

@@ -13,7 +13,7 @@ import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '
 import { codecFromSettings, isAsyncCodec, type AsyncCodec } from '../lib/avro-codec.js';
 import { CodecError } from '../lib/codecs.js';
 import { NodeConfigError } from '../lib/compile.js';
-import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
+import { announceAssignment, positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
 import { PartitionOffsets } from './offset-tracker.js';
@@ -273,6 +273,8 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       );
       scheduleCommit(0);
     }
+    // Writers that fence by partition epoch (the cache) claim the new epochs before anything is read.
+    await announceAssignment(nodeCtx, config.groupId, partitions);
     await seekFromOwner(partitions);
   };
 
