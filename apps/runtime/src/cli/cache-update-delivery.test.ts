@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowDocument } from '@tributary/shared';
 import { BROKERS, REDIS, unique, useKafka, useRuntimes } from '../testing/delivery-fixtures.js';
-import { committedOffsets, RuntimeProcess, SteadyProducer, waitUntil } from '../testing/kafka-harness.js';
+import { committedOffsets, SteadyProducer, waitUntil, type RuntimeProcess } from '../testing/kafka-harness.js';
 
 const PARTITIONS = 4;
 const KEYS = 1000;
@@ -20,7 +20,8 @@ const stores: string[] = [];
 
 /**
  * kafka-source (`topic`, `groupId`) → cache update on Redis: adds 1 to key `k<id mod 1000>` of `store`.
- * `slow`: a function that waits a millisecond per message first, so messages queue up in the flow.
+ * `slow`: a function that waits a millisecond per message first, so messages queue up in the flow
+ * (in batches of 20, so they reach the cache soon after they are handled).
  */
 function counterFlow(worker: string, topic: string, groupId: string, store: string, slow = false): FlowDocument {
   const flow: FlowDocument = {
@@ -57,6 +58,8 @@ function counterFlow(worker: string, topic: string, groupId: string, store: stri
     edges: [{ id: 'in->count', source: 'in', sourcePort: 'out', target: 'count', targetPort: 'in' }],
   };
   if (slow) {
+    // Small batches: a batch leaves the slow function only once all of it was handled.
+    flow.settings = { ...flow.settings, batchSize: 20 };
     flow.nodes.push({
       id: 'slow',
       type: 'function',
@@ -84,6 +87,20 @@ async function counts(store: string): Promise<number[]> {
   return results.map(([, v]) => (v === null ? 0 : Number(v)));
 }
 
+/** The token of the assignment that last claimed each partition's epoch (see the cache's fencing). */
+async function epochTokens(store: string, groupId: string, topicName: string): Promise<(string | null)[]> {
+  return Promise.all(
+    Array.from({ length: PARTITIONS }, (_, p) =>
+      redis.hget(`tributary-epoch:${store}:${groupId}:${topicName}/${p}`, 't'),
+    ),
+  );
+}
+
+/** Every partition's epoch claimed by one assignment. */
+function sameToken(tokens: readonly (string | null)[]): boolean {
+  return tokens[0] !== null && tokens.every((t) => t === tokens[0]);
+}
+
 /** Waits until `groupId` committed every message of `topic` (so every update was confirmed). */
 async function allCommitted(topicName: string, groupId: string, by: RuntimeProcess): Promise<void> {
   await waitUntil(
@@ -109,6 +126,8 @@ afterAll(async () => {
   for (const store of stores) {
     const keys = Array.from({ length: KEYS }, (_, k) => `${store}:k${k}`);
     await redis.del(...keys);
+    const epochs = await redis.keys(`tributary-epoch:${store}:*`);
+    if (epochs.length > 0) await redis.del(...epochs);
   }
   await redis?.quit();
 });
@@ -230,12 +249,18 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
       120_000,
       () => b.log,
     );
+    await waitUntil(
+      "messages of A's partitions to wait in its flow",
+      () => (a.latest?.nodes.slow?.queues.in?.size ?? 0) >= 50,
+      120_000,
+      () => a.log,
+    );
     // A freezes mid-stream; after its session timeout the group gives every partition to B, which
-    // claims new epochs for them.
+    // claims new epochs for them (one assignment: one token on every partition's epoch).
     a.pause();
     await waitUntil(
-      'B to own every partition (second rebalance)',
-      () => b.assigned?.size === PARTITIONS,
+      'B to own every partition (second rebalance) and claim their epochs',
+      async () => b.assigned?.size === PARTITIONS && sameToken(await epochTokens(store, groupId, input)),
       120_000,
       () => b.log,
     );
@@ -245,7 +270,7 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
       'A to report refused writes',
       () => fencedBy(a) > 0,
       120_000,
-      () => a.log,
+      () => `${a.log}\nA's nodes: ${JSON.stringify(a.latest?.nodes)}`,
     );
     expect(a.log).toMatch(/write\(s\) refused: partition\(s\) .* were assigned to another member/);
     await producer.done;

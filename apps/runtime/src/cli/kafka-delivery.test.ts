@@ -14,6 +14,7 @@ import {
   SteadyProducer,
   waitUntil,
   type OutputRecord,
+  type RuntimeProcess,
 } from '../testing/kafka-harness.js';
 
 const PARTITIONS = 6;

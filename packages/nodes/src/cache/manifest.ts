@@ -49,11 +49,11 @@ for that partition is refused (counted as \`skipped\`), so a runtime that lost i
 rebalance and still writes cannot overwrite what the partition's new owner wrote.
 
 **Fencing**: put, update and delete nodes fed by a kafka-source claim a new epoch for each partition
-on every assignment (before it is read; in Redis \`tributary-epoch:<store>:<group>:<topic>/<partition>\`),
-and each write carries the epochs of its messages' partitions. A write under an older epoch — this
-runtime lost the partition since (a long pause, a frozen VM) — is refused by the script or LMDB
-transaction: its messages fail (the batch is not confirmed, so nothing of it is committed by this
-runtime; the partition's owner reads it again), counted as \`fenced\`.
+on every assignment (before it is read; in Redis \`tributary-epoch:<store>:<group>:<topic>/<partition>\`);
+the messages read under that assignment carry its token (\`meta.assignment\`) and write under its
+epochs (a runtime that keeps a partition keeps its epoch). A write under an older epoch — read before this runtime lost the partition (a long pause, a
+frozen VM, a rebalance) — is refused by the script or LMDB transaction: its messages fail (the batch
+is not confirmed, so this runtime commits nothing of it; the partition's owner reads it again), counted as \`fenced\`.
 
 With *Publish changes*, every put, update and delete is also appended to the store's change stream,
 which a **cache-updates** source reads (Redis: the stream \`tributary-changes:<store>\`, written in the

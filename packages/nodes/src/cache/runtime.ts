@@ -46,6 +46,8 @@ const PUT: UpdateExpression = (_old, _msg, _key, value) => value;
 type UpdateOutcome = { value: unknown; skipped: boolean } | { error: Error };
 
 const NO_FENCES: readonly Fence[] = [];
+/** Assignments whose epochs a cache node remembers. */
+const KEPT_ASSIGNMENTS = 8;
 
 class CacheProcessor implements ProcessorInstance {
   readonly kind = 'processor';
@@ -55,8 +57,13 @@ class CacheProcessor implements ProcessorInstance {
   private sizeReportedAt = performance.now();
   /** This node changed the store's size: report it after this batch. */
   private sizeChanged = false;
-  /** The epoch this runtime claimed for each partition (`topic/partition`) it was assigned. */
+  /**
+   * The epoch claimed for each partition by each assignment (`<token>|<topic>/<partition>`); a
+   * message writes under the epoch of the assignment it was read in (its `meta.assignment`).
+   */
   private readonly epochs = new Map<string, Fence>();
+  /** The assignments heard, oldest first (only the last few are kept). */
+  private readonly tokens: string[] = [];
   private readonly unlisten: () => void;
 
   constructor(
@@ -75,7 +82,13 @@ class CacheProcessor implements ProcessorInstance {
             assigned: async (group, partitions, token) => {
               const streams = partitions.map((p) => `${p.topic}/${p.partition}`);
               const fences = await backend.claim(group, streams, token);
-              for (let i = 0; i < streams.length; i++) this.epochs.set(streams[i]!, fences[i]!);
+              for (let i = 0; i < streams.length; i++) this.epochs.set(`${token}|${streams[i]!}`, fences[i]!);
+              this.tokens.push(token);
+              // Messages read several assignments ago are long gone: forget their epochs.
+              while (this.tokens.length > KEPT_ASSIGNMENTS) {
+                const old = this.tokens.shift()!;
+                for (const key of this.epochs.keys()) if (key.startsWith(`${old}|`)) this.epochs.delete(key);
+              }
             },
           });
     this.keyOf =
@@ -119,11 +132,12 @@ class CacheProcessor implements ProcessorInstance {
     return keys;
   }
 
-  /** The fence of a message's partition (none for messages without one, or not from an assignment heard). */
+  /** The fence a message writes under: its partition's epoch in the assignment it was read in. */
   private fenceOf(msg: FlowMessage): Fence | undefined {
-    if (this.epochs.size === 0) return undefined;
+    const token = msg.meta.assignment;
+    if (typeof token !== 'string') return undefined;
     const position = positionOf(msg);
-    return position === null ? undefined : this.epochs.get(position.stream);
+    return position === null ? undefined : this.epochs.get(`${token}|${position.stream}`);
   }
 
   /**

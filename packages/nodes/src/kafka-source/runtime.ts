@@ -113,6 +113,8 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
   let owned = new Map<string, PartitionOffsets>();
   /** Between the start of a rebalance and the next assignment no commit is sent. */
   let rebalancing = true;
+  /** The token of the current assignment, when writers of the flow fence by it (see `announceAssignment`). */
+  let assignment: string | null = null;
   let batchInFlight: Promise<void> | null = null;
   let commitTimer: NodeJS.Timeout | null = null;
   let committing: Promise<void> | null = null;
@@ -273,8 +275,9 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       );
       scheduleCommit(0);
     }
-    // Writers that fence by partition epoch (the cache) claim the new epochs before anything is read.
-    await announceAssignment(nodeCtx, config.groupId, partitions);
+    // Writers that fence by partition epoch (the cache) claim the new epochs before anything is
+    // read; the messages read under this assignment carry its token, so they write under its epochs.
+    assignment = await announceAssignment(nodeCtx, config.groupId, partitions);
     await seekFromOwner(partitions);
   };
 
@@ -328,6 +331,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     const tracker = owned.get(key);
     // A batch of a partition this member does not own (any more): it is read again by its owner.
     if (tracker === undefined) return;
+    const token = assignment;
     const records = batch.records;
     const current = () => !signal.aborted && !stopping && control.isCurrent() && owned.get(key) === tracker;
     if (batch.highWatermark !== null) ends.set(key, batch.highWatermark);
@@ -349,7 +353,10 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
             value: isAsyncCodec(codec) ? await decodeAsync(codec, record.value, signal) : codec.decode(record.value),
             headers: headersOf(record.headers),
             timestamp: record.timestamp,
-            meta: { topic, partition, offset: record.offset },
+            meta:
+              token === null
+                ? { topic, partition, offset: record.offset }
+                : { topic, partition, offset: record.offset, assignment: token },
           });
           goodStart ??= BigInt(record.offset);
         } catch (error) {

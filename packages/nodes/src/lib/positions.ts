@@ -175,14 +175,19 @@ export function listenToAssignments(ctx: NodeContext, listener: AssignmentListen
   };
 }
 
-/** Tells the flow's assignment listeners about a new assignment (kafka-source, before reading it). */
+/**
+ * Tells the flow's assignment listeners about a new assignment (kafka-source, before reading it).
+ * Answers its token, which the source puts in the meta (`assignment`) of every message it reads
+ * under this assignment; null when nobody listens (and the meta stays as it was).
+ */
 export async function announceAssignment(
   ctx: NodeContext,
   group: string,
   partitions: readonly TopicPartition[],
-): Promise<void> {
+): Promise<string | null> {
   const set = listeners.get(ctx.flowId);
-  if (set === undefined || set.size === 0) return;
+  if (set === undefined || set.size === 0) return null;
   const token = randomUUID();
   await Promise.all([...set].map((listener) => listener.assigned(group, partitions, token)));
+  return token;
 }
