@@ -233,7 +233,7 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
     const groupId = unique('counter-fence');
     const counted = async () => (await counts(store)).reduce((x, y) => x + y, 0);
     const fencedBy = (r: RuntimeProcess) => Number(r.latest?.nodes.count?.custom.fenced ?? 0);
-    // A is slow: messages of its partitions wait in its flow.
+    // Both slow: messages wait in A's flow, and B does not race through what A has in flight.
     const a = runtime(counterFlow('A', input, groupId, store, true));
     const producer = new SteadyProducer(k.kafka, input, total, 3000);
     await waitUntil(
@@ -242,7 +242,7 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
       120_000,
       () => a.log,
     );
-    const b = runtime(counterFlow('B', input, groupId, store));
+    const b = runtime(counterFlow('B', input, groupId, store, true));
     await waitUntil(
       'B to own partitions (first rebalance)',
       () => (b.assigned?.size ?? 0) > 0 && (a.assigned?.size ?? 0) > 0 && a.assigned!.size < PARTITIONS,
@@ -251,7 +251,7 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
     );
     await waitUntil(
       "messages of A's partitions to wait in its flow",
-      () => (a.latest?.nodes.slow?.queues.in?.size ?? 0) >= 50,
+      () => (a.latest?.nodes.slow?.queues.in?.size ?? 0) >= 200,
       120_000,
       () => a.log,
     );
@@ -264,7 +264,8 @@ describe('cache update on a shared Redis, in tributary run processes', () => {
       120_000,
       () => b.log,
     );
-    // A wakes up believing it still owns its partitions, and writes what it had in flight.
+    // A wakes up believing it still owns its partitions, and writes what it had in flight: newer
+    // than what slow B has applied yet, so refused (not skipped as already applied).
     a.resume();
     await waitUntil(
       'A to report refused writes',

@@ -30,8 +30,16 @@ export interface CacheBackend {
     fencesOf?: (key: string) => readonly Fence[],
   ): Promise<UpdateResult>;
   size(): Promise<number>;
-  /** New epochs of `streams` (`topic/partition`) of consumer group `group`, once per assignment `token`. */
-  claim(group: string, streams: readonly string[], token: string): Promise<Fence[]>;
+  /**
+   * New epochs of `streams` (`topic/partition`) of consumer group `group`, once per assignment
+   * `token`; a stream whose last claim was this runtime's `previous[i]` keeps its epoch.
+   */
+  claim(
+    group: string,
+    streams: readonly string[],
+    token: string,
+    previous: readonly (string | undefined)[],
+  ): Promise<Fence[]>;
 }
 
 /**
@@ -80,12 +88,14 @@ export function lmdbBackend(store: LmdbStore, publish: boolean): CacheBackend {
       return { fenced };
     },
     size: () => store.size(),
-    claim(group, streams, token) {
+    claim(group, streams, token, previous) {
       return Promise.resolve(
-        streams.map((stream) => {
+        streams.map((stream, i) => {
           const key = `${group}:${stream}`;
           let entry = epochs.get(key);
-          if (entry?.token !== token) epochs.set(key, (entry = { epoch: (entry?.epoch ?? 0) + 1, token }));
+          if (entry !== undefined && entry.token !== token && entry.token === previous[i])
+            epochs.set(key, (entry = { epoch: entry.epoch, token }));
+          else if (entry?.token !== token) epochs.set(key, (entry = { epoch: (entry?.epoch ?? 0) + 1, token }));
           return { key, epoch: entry.epoch };
         }),
       );
@@ -100,11 +110,12 @@ export function redisBackend(store: RedisCacheStore): CacheBackend {
     delete: (key, fences) => store.delete(key, fences),
     update: (keys, plan, ttlMs, fencesOf) => store.update(keys, plan, ttlMs, fencesOf),
     size: () => store.size(),
-    claim: (group, streams, token) =>
+    claim: (group, streams, token, previous) =>
       store
         .claim(
           streams.map((stream) => store.epochKey(group, stream)),
           token,
+          previous,
         )
         .then((epochs) => epochs.map((epoch, i) => ({ key: store.epochKey(group, streams[i]!), epoch }))),
   };

@@ -209,21 +209,27 @@ describe.each<Backend>(['embedded', 'redis'])('cache fencing by partition epoch 
   it('refuses updates and deletes under an older epoch of their partition; an epoch is claimed once per assignment', async () => {
     const b = open(`fence-${testNumber++}`);
     // Member A is assigned in-0; a second cache node of A hears the same assignment (same token).
-    const [a] = await b.claim('group', ['in/0'], 'assignment-1');
-    expect(await b.claim('group', ['in/0'], 'assignment-1')).toEqual([a]);
+    const [a] = await b.claim('group', ['in/0'], 'assignment-1', []);
+    expect(await b.claim('group', ['in/0'], 'assignment-1', [])).toEqual([a]);
     expect((await b.update(['k'], value('by A'), undefined, () => [a!])).fenced).toEqual(new Set());
     // A rebalance gives in-0 to member B: A still has messages of it in flight.
-    const [byB] = await b.claim('group', ['in/0'], 'assignment-2');
+    const [byB] = await b.claim('group', ['in/0'], 'assignment-2', []);
     expect(byB!.epoch).toBeGreaterThan(a!.epoch);
     expect((await b.update(['k', 'j'], value('stale'), undefined, () => [a!])).fenced).toEqual(new Set(['k', 'j']));
     expect(await b.delete('k', [a!])).toBe('fenced');
     expect(await b.lookup(['k', 'j'])).toEqual(['by A', undefined]);
     // B writes; writes without a fence (no partition) are not fenced; another group has its own epochs.
     expect((await b.update(['k'], value('by B'), undefined, () => [byB!])).fenced).toEqual(new Set());
-    const [otherGroup] = await b.claim('other', ['in/0'], 'assignment-3');
+    const [otherGroup] = await b.claim('other', ['in/0'], 'assignment-3', []);
     expect(otherGroup!.epoch).toBe(1);
+    // B keeps in-0 in the next rebalance: same epoch (what B has in flight stays valid); A, whose
+    // last claim was overtaken, gets a newer one when it is assigned in-0 again.
+    expect(await b.claim('group', ['in/0'], 'assignment-4', ['assignment-2'])).toEqual([byB]);
+    const [again] = await b.claim('group', ['in/0'], 'assignment-5', ['assignment-1']);
+    expect(again!.epoch).toBeGreaterThan(byB!.epoch);
     expect(await b.lookup(['k'])).toEqual(['by B']);
-    expect(await b.delete('k', [byB!])).toBe(true);
+    expect(await b.delete('k', [byB!])).toBe('fenced');
+    expect(await b.delete('k', [again!])).toBe(true);
     expect(await b.delete('k', [])).toBe(false);
   });
 });

@@ -53,13 +53,19 @@ end
 return n
 `;
 
-// KEYS: epoch keys; ARGV[1]: the assignment's token. Bumps each epoch once per assignment (every
-// cache node of the runtime on this store hears the same one) and answers the epochs.
+// KEYS: epoch keys; ARGV[1]: the assignment's token, ARGV[1 + i]: the token of this runtime's
+// previous claim of KEYS[i] ('' if none). Bumps each epoch once per assignment (every cache node of
+// the runtime on this store hears the same one), except when the last claim was this runtime's own
+// (it keeps the partition: what it has in flight stays valid); answers the epochs.
 const CLAIM_SCRIPT = `
 local epochs = {}
 for i = 1, #KEYS do
-  if redis.call('HGET', KEYS[i], 't') == ARGV[1] then
+  local last = redis.call('HGET', KEYS[i], 't')
+  if last == ARGV[1] then
     epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
+  elseif last and ARGV[1 + i] ~= '' and last == ARGV[1 + i] then
+    epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
+    redis.call('HSET', KEYS[i], 't', ARGV[1])
   else
     epochs[i] = redis.call('HINCRBY', KEYS[i], 'e', 1)
     redis.call('HSET', KEYS[i], 't', ARGV[1])
@@ -141,10 +147,13 @@ export class RedisCacheStore {
     return `tributary-epoch:${this.store}:${group}:${stream}`;
   }
 
-  /** Claims a new epoch of each key for the assignment `token` (once per token); answers them. */
-  async claim(keys: readonly string[], token: string): Promise<number[]> {
+  /**
+   * Claims a new epoch of each key for the assignment `token` (once per token; the same epoch when
+   * `previous[i]`, this runtime's last token for the key, is still the last claim); answers them.
+   */
+  async claim(keys: readonly string[], token: string, previous: readonly (string | undefined)[]): Promise<number[]> {
     if (keys.length === 0) return [];
-    return this.client.tributaryCacheClaim(keys.length, ...keys, token);
+    return this.client.tributaryCacheClaim(keys.length, ...keys, token, ...keys.map((_, i) => previous[i] ?? ''));
   }
 
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {

@@ -1,4 +1,12 @@
-import { defineNode, type FlowMessage, type NodeContext, type Output, type ProcessorInstance } from '@tributary/shared';
+import {
+  backoffDelay,
+  defineNode,
+  sleep,
+  type FlowMessage,
+  type NodeContext,
+  type Output,
+  type ProcessorInstance,
+} from '@tributary/shared';
 import type { Redis } from 'ioredis';
 import { compileExpression, NodeConfigError, userCodeError } from '../lib/compile.js';
 import { isLmdbStore } from '../lib/lmdb-store.js';
@@ -46,6 +54,8 @@ const PUT: UpdateExpression = (_old, _msg, _key, value) => value;
 type UpdateOutcome = { value: unknown; skipped: boolean } | { error: Error };
 
 const NO_FENCES: readonly Fence[] = [];
+/** Attempts of a claim before it fails the source. */
+const CLAIM_ATTEMPTS = 5;
 /** Assignments whose epochs a cache node remembers. */
 const KEPT_ASSIGNMENTS = 8;
 
@@ -62,6 +72,8 @@ class CacheProcessor implements ProcessorInstance {
    * message writes under the epoch of the assignment it was read in (its `meta.assignment`).
    */
   private readonly epochs = new Map<string, Fence>();
+  /** The token of this runtime's last claim of each partition (`<group>:<topic>/<partition>`). */
+  private readonly lastToken = new Map<string, string>();
   /** The assignments heard, oldest first (only the last few are kept). */
   private readonly tokens: string[] = [];
   private readonly unlisten: () => void;
@@ -81,7 +93,9 @@ class CacheProcessor implements ProcessorInstance {
         : listenToAssignments(ctx, {
             assigned: async (group, partitions, token) => {
               const streams = partitions.map((p) => `${p.topic}/${p.partition}`);
-              const fences = await backend.claim(group, streams, token);
+              const previous = streams.map((stream) => this.lastToken.get(`${group}:${stream}`));
+              const fences = await this.claim(group, streams, token, previous);
+              for (const stream of streams) this.lastToken.set(`${group}:${stream}`, token);
               for (let i = 0; i < streams.length; i++) this.epochs.set(`${token}|${streams[i]!}`, fences[i]!);
               this.tokens.push(token);
               // Messages read several assignments ago are long gone: forget their epochs.
@@ -130,6 +144,27 @@ class CacheProcessor implements ProcessorInstance {
       }
     }
     return keys;
+  }
+
+  /**
+   * Claims the epochs of an assignment; a failed claim (Redis briefly away, a command timed out)
+   * is tried again a few times before it fails the source (and with it the flow).
+   */
+  private async claim(
+    group: string,
+    streams: readonly string[],
+    token: string,
+    previous: readonly (string | undefined)[],
+  ): Promise<Fence[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.backend.claim(group, streams, token, previous);
+      } catch (error) {
+        if (attempt >= CLAIM_ATTEMPTS - 1 || this.ctx.signal.aborted) throw error;
+        this.ctx.log.warn(`claiming partition epochs failed, trying again: ${(error as Error).message}`);
+        if (!(await sleep(backoffDelay(attempt, { initialMs: 200, maxMs: 2000 }), this.ctx.signal))) throw error;
+      }
+    }
   }
 
   /** The fence a message writes under: its partition's epoch in the assignment it was read in. */
