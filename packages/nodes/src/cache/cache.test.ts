@@ -235,6 +235,33 @@ describe.each<Backend>(['embedded', 'redis'])('cache fencing by partition epoch 
 });
 
 describe('cache node on Redis', () => {
+  it('a write the store fails is not confirmed (read again), never sent to the error port', async () => {
+    // A real Redis error: the entry's key holds a string, so the scripts' hash commands fail (WRONGTYPE).
+    const store = `${RUN}-write-error`;
+    await redis.set(`${store}:broken`, 'not a hash');
+    const config = { backend: 'redis', connection: 'redis', store };
+    const update = await runNode(
+      cacheNode,
+      { ...config, operation: 'update', update: '(old ?? 0) + 1' },
+      { dataDir, inputs: [[kafkaMsg('broken', 1, 0, 0)], [kafkaMsg('fine', 1, 0, 1)]], connections: { redis: REDIS } },
+    );
+    // An error port would confirm the message: the source would commit past an update never applied.
+    expect(update.errors).toEqual([]);
+    expect(update.inputAcks).toEqual([false, true]);
+    expect(update.stats.writeErrors).toBe(1);
+    expect(update.logs.some((l) => l.level === 'warn' && l.message.includes('failed (read again)'))).toBe(true);
+    expect(await redis.hget(`${store}:fine`, 'v')).toBe('1');
+
+    const put = await runNode(
+      cacheNode,
+      { ...config, operation: 'put' },
+      { dataDir, inputs: [[msg('broken', 'x')], [msg('ok', 'y')]], connections: { redis: REDIS } },
+    );
+    expect(put.errors).toEqual([]);
+    expect(put.inputAcks).toEqual([false, true]);
+    expect(await redis.hget(`${store}:ok`, 'v')).toBe('"y"');
+  });
+
   it('update is atomic per key across writers: concurrent increments of the same keys are all counted', async () => {
     const store = `${RUN}-atomic`;
     const config = { operation: 'update', backend: 'redis', connection: 'redis', store, update: '(old ?? 0) + 1' };

@@ -77,6 +77,19 @@ class CacheProcessor implements ProcessorInstance {
   /** The assignments heard, oldest first (only the last few are kept). */
   private readonly tokens: string[] = [];
   private readonly unlisten: () => void;
+  /** `<token>|<stream>`: a write of it was refused by a newer epoch; every later one is refused here. */
+  private readonly fencedStreams = new Set<string>();
+  /**
+   * `<token>|<stream>|<rewinds>`: a write of what the source read in this run failed; every later
+   * message of the run fails here too, until the source reads the partition again (a new run) from
+   * at or below the failed one. Applying a later one first would leave a gap the key's recorded
+   * position then skips for ever.
+   */
+  private readonly failedRuns = new Set<string>();
+  /** Some message of the batch being processed failed: the batch is not confirmed. */
+  private failing = false;
+  /** `<token>|<stream>|<rewinds>|<why>` already logged: one warning per read and reason, the rest counted. */
+  private readonly logged = new Set<string>();
 
   constructor(
     private readonly config: Config,
@@ -101,8 +114,12 @@ class CacheProcessor implements ProcessorInstance {
               // Messages read several assignments ago are long gone: forget their epochs.
               while (this.tokens.length > KEPT_ASSIGNMENTS) {
                 const old = this.tokens.shift()!;
-                for (const key of this.epochs.keys()) if (key.startsWith(`${old}|`)) this.epochs.delete(key);
+                for (const set of [this.epochs, this.fencedStreams, this.failedRuns, this.logged])
+                  for (const key of set.keys()) if (key.startsWith(`${old}|`)) set.delete(key);
               }
+              ctx.log.info(
+                `partition epochs of group ${group}: ${streams.map((stream, i) => `${stream} ${fences[i]!.epoch}${previous[i] === undefined ? '' : ' (had it)'}`).join(', ')}`,
+              );
             },
           });
     this.keyOf =
@@ -175,22 +192,115 @@ class CacheProcessor implements ProcessorInstance {
     return position === null ? undefined : this.epochs.get(`${token}|${position.stream}`);
   }
 
+  /** Where a message was read, for fencing: its partition and the assignment and run it was read in. */
+  private readOf(msg: FlowMessage): { stream: string; token: string; run: string } | null {
+    const token = msg.meta.assignment;
+    const position = positionOf(msg);
+    if (typeof token !== 'string' || position === null) return null;
+    return { stream: position.stream, token, run: String(msg.meta.rewinds ?? 0) };
+  }
+
   /**
-   * Writes refused by a fence: their messages fail (the batch is not confirmed, so this member
-   * commits nothing of it; the partition's new owner reads it from the last commit).
+   * Why a message must not be written (it fails), or null: its partition's epoch was refused since
+   * it was read, an earlier message of its run failed, or it was read under an assignment this node
+   * never heard of or has forgotten (it is that old: its partition has been reassigned since).
    */
-  private refuse(fenced: readonly FlowMessage[], out: Output): void {
-    if (fenced.length === 0) return;
-    this.ctx.stats.add('fenced', fenced.length);
-    const streams = [...new Set(fenced.map((msg) => positionOf(msg)?.stream))].join(', ');
-    this.ctx.log.warn(
-      `${fenced.length} write(s) refused: partition(s) ${streams} were assigned to another member since they were read`,
-    );
-    this.ctx.release([out.hold()], false);
+  private refusal(msg: FlowMessage): 'fenced' | 'after a failure' | null {
+    const read = this.readOf(msg);
+    if (read === null) return null;
+    const stream = `${read.token}|${read.stream}`;
+    if (this.fencedStreams.has(stream) || !this.epochs.has(stream)) return 'fenced';
+    if (this.failedRuns.has(`${stream}|${read.run}`)) return 'after a failure';
+    return null;
+  }
+
+  /**
+   * Messages whose write failed or was refused: not confirmed (the batch is failed, so the source
+   * commits nothing of it and reads it again), never sent to the error port — that would confirm
+   * them, and the commit would pass a message that was not applied. Every later message of their
+   * run is refused from now on (see `failedRuns`).
+   */
+  private fail(messages: readonly FlowMessage[], why: 'fenced' | 'after a failure' | 'error', detail?: string): void {
+    if (messages.length === 0) return;
+    this.failing = true;
+    const streams = new Set<string>();
+    let news = false;
+    for (const msg of messages) {
+      const read = this.readOf(msg);
+      if (read === null) {
+        news = true;
+        continue;
+      }
+      streams.add(read.stream);
+      const run = `${read.token}|${read.stream}|${read.run}`;
+      this.failedRuns.add(run);
+      const told = `${run}|${why}`;
+      if (!this.logged.has(told)) {
+        this.logged.add(told);
+        news = true;
+      }
+    }
+    const where = streams.size === 0 ? '' : ` of partition(s) ${[...streams].join(', ')}`;
+    const stat = why === 'fenced' ? 'fenced' : why === 'error' ? 'writeErrors' : 'refused';
+    this.ctx.stats.add(stat, messages.length);
+    // Errors are always told; refusals once per read (a stale queue drains in many batches).
+    if (!news && why !== 'error') return;
+    if (why === 'fenced') {
+      this.ctx.log.warn(
+        `${messages.length} write(s)${where} refused: the partition(s) were assigned to another member since they were read`,
+      );
+    } else if (why === 'error') {
+      this.ctx.log.warn(`${messages.length} write(s)${where} failed (read again): ${detail ?? 'store error'}`);
+    } else {
+      this.ctx.log.warn(`${messages.length} write(s)${where} refused: an earlier message of the same read failed`);
+    }
+  }
+
+  /** Marks the streams of messages whose write a newer epoch refused: later writes of them are refused here. */
+  private fenced(messages: readonly FlowMessage[]): void {
+    const reads = messages.map((msg) => this.readOf(msg));
+    const streams = new Set(reads.map((r) => (r === null ? '' : `${r.token}|${r.stream}`)));
+    // Several partitions in one refused write: which one is stale is unknown, so only their runs fail.
+    if (streams.size === 1 && !streams.has('')) this.fencedStreams.add([...streams][0]!);
+    this.fail(messages, 'fenced');
+  }
+
+  /** Writers: the messages that may not be written fail now; their keys become null (nothing written). */
+  private gate(batch: readonly FlowMessage[], keys: (string | null)[]): void {
+    const refused: Record<'fenced' | 'after a failure', FlowMessage[]> = { fenced: [], 'after a failure': [] };
+    for (let i = 0; i < batch.length; i++) {
+      if (keys[i] === null) continue;
+      const why = this.refusal(batch[i]!);
+      if (why === null) continue;
+      refused[why].push(batch[i]!);
+      keys[i] = null;
+    }
+    this.fail(refused.fenced, 'fenced');
+    this.fail(refused['after a failure'], 'after a failure');
   }
 
   async process(batch: readonly FlowMessage[], out: Output): Promise<void> {
     const keys = this.keys(batch, out);
+    this.failing = false;
+    try {
+      await this.apply(batch, keys, out);
+    } finally {
+      if (this.failing) this.ctx.release([out.hold()], false);
+      this.failing = false;
+    }
+    // Other nodes (and runtimes) may write the same store: refresh its size now and then.
+    const now = performance.now();
+    if (this.sizeChanged || now - this.sizeReportedAt >= SIZE_REFRESH_MS) {
+      this.sizeReportedAt = now;
+      this.sizeChanged = false;
+      // Only a statistic: a store that does not answer must not fail the batch (it was written).
+      const size = await this.backend.size().catch(() => null);
+      if (size !== null) this.ctx.stats.set('size', size);
+    }
+  }
+
+  private async apply(batch: readonly FlowMessage[], keys: (string | null)[], out: Output): Promise<void> {
+    if (this.config.operation !== 'get' && this.config.operation !== 'enrich') this.gate(batch, keys);
     switch (this.config.operation) {
       case 'get':
       case 'enrich':
@@ -209,13 +319,6 @@ class CacheProcessor implements ProcessorInstance {
       case 'update':
         await this.update(batch, keys, out);
         break;
-    }
-    // Other nodes (and runtimes) may write the same store: refresh its size now and then.
-    const now = performance.now();
-    if (this.sizeChanged || now - this.sizeReportedAt >= SIZE_REFRESH_MS) {
-      this.sizeReportedAt = now;
-      this.sizeChanged = false;
-      this.ctx.stats.set('size', await this.backend.size());
     }
   }
 
@@ -281,6 +384,8 @@ class CacheProcessor implements ProcessorInstance {
     });
     const results = await Promise.allSettled(writes);
     const fenced: FlowMessage[] = [];
+    const failed: FlowMessage[] = [];
+    let reason = '';
     for (let i = 0; i < batch.length; i++) {
       if (keys[i] === null) continue;
       const result = results[i]!;
@@ -288,14 +393,12 @@ class CacheProcessor implements ProcessorInstance {
         if (result.value === 'fenced') fenced.push(batch[i]!);
         else out.push(batch[i]!);
       } else {
-        const reason = result.reason as Error;
-        out.error(
-          new CacheError(`cannot ${operation} key "${keys[i]}": ${reason.message}`, 'E_CACHE_WRITE'),
-          batch[i]!,
-        );
+        reason = `cannot ${operation} key "${keys[i]}": ${(result.reason as Error).message}`;
+        failed.push(batch[i]!);
       }
     }
-    this.refuse(fenced, out);
+    this.fenced(fenced);
+    this.fail(failed, 'error', reason);
     this.sizeChanged = true;
   }
 
@@ -366,16 +469,15 @@ class CacheProcessor implements ProcessorInstance {
         fencesOf,
       ));
     } catch (error) {
-      for (const indexes of byKey.values())
-        for (const i of indexes)
-          out.error(
-            new CacheError(`cannot update key "${keys[i]}": ${(error as Error).message}`, 'E_CACHE_WRITE'),
-            batch[i]!,
-          );
+      // The store failed (away, a timeout): some keys may be written, others not. The whole batch
+      // fails and is read again; what was written is then skipped by its recorded position.
+      this.fail(
+        [...byKey.values()].flatMap((indexes) => indexes.map((i) => batch[i]!)),
+        'error',
+        (error as Error).message,
+      );
       return;
     }
-    const fenced: FlowMessage[] = [];
-    for (const key of fencedKeys) for (const i of byKey.get(key)!) fenced.push(batch[i]!);
     let skipped = 0;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];
@@ -393,7 +495,8 @@ class CacheProcessor implements ProcessorInstance {
       out.push({ key: msg.key, value: outcome.value, headers: msg.headers, timestamp: msg.timestamp, meta: msg.meta });
     }
     if (skipped > 0) this.ctx.stats.add('skipped', skipped);
-    this.refuse(fenced, out);
+    // Per key: a refused key's messages share one write (several partitions only behind a node that batches).
+    for (const key of fencedKeys) this.fenced(byKey.get(key)!.map((i) => batch[i]!));
     this.sizeChanged = true;
   }
 
@@ -437,6 +540,10 @@ export const cacheNode = defineNode(cacheManifest, async (config, ctx) => {
   ctx.stats.add('hits', 0);
   ctx.stats.add('misses', 0);
   if (config.operation === 'update') ctx.stats.add('skipped', 0);
-  if (config.operation !== 'get' && config.operation !== 'enrich') ctx.stats.add('fenced', 0);
+  if (config.operation !== 'get' && config.operation !== 'enrich') {
+    ctx.stats.add('fenced', 0);
+    ctx.stats.add('writeErrors', 0);
+    ctx.stats.add('refused', 0);
+  }
   return processor;
 });
