@@ -14,7 +14,6 @@ import {
   SteadyProducer,
   waitUntil,
   type OutputRecord,
-  type RuntimeProcess,
 } from '../testing/kafka-harness.js';
 
 const PARTITIONS = 6;
