@@ -197,7 +197,8 @@ class CacheProcessor implements ProcessorInstance {
     const token = msg.meta.assignment;
     const position = positionOf(msg);
     if (typeof token !== 'string' || position === null) return null;
-    return { stream: position.stream, token, run: String(msg.meta.rewinds ?? 0) };
+    const rewinds = msg.meta.rewinds;
+    return { stream: position.stream, token, run: typeof rewinds === 'number' ? String(rewinds) : '0' };
   }
 
   /**
