@@ -4,7 +4,7 @@
  * collector that reads an output topic as it fills.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,7 +146,10 @@ export class RuntimeProcess {
   private readonly dir: string;
 
   /** `dataDir`: a data folder to share with an earlier run (the state a node keeps across a crash). */
+  private readonly flowId: string;
+
   constructor(flow: FlowDocument, dataDir?: string) {
+    this.flowId = flow.id;
     this.dir = mkdtempSync(join(tmpdir(), 'tributary-delivery-'));
     const file = join(this.dir, 'flow.json');
     writeFileSync(file, JSON.stringify(flow));
@@ -194,6 +197,9 @@ export class RuntimeProcess {
       );
     // The last few kilobytes are enough to say why a run went wrong.
     this.output = (this.output + text + '\n').slice(-8000);
+    // Debugging a run: TRIBUTARY_TEST_LOGS=<folder> keeps every line, per flow.
+    const folder = process.env.TRIBUTARY_TEST_LOGS;
+    if (folder) appendFileSync(join(folder, `${this.flowId}.log`), text + '\n');
   }
 
   /** What the process said besides stats (logs, errors, the result line). */
@@ -209,6 +215,16 @@ export class RuntimeProcess {
 
   kill(): void {
     this.child.kill('SIGKILL');
+  }
+
+  /** SIGSTOP: the process freezes as in a long GC pause (no heartbeats), with its messages in flight. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    this.child.kill('SIGCONT');
   }
 
   /** Graceful stop (SIGTERM): drains, commits, leaves the group. Fails, with the log, if it hangs. */

@@ -10,8 +10,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMessage, type FlowMessage } from '@tributary/shared';
 import { runNode } from '../testing/index.js';
+import { openLmdbStore } from '../lib/lmdb-store.js';
+import { lmdbBackend, redisBackend, type CacheBackend } from './backend.js';
 import { cacheNode } from './runtime.js';
-import { changeStreamKey } from './redis-store.js';
+import { changeStreamKey, RedisCacheStore } from './redis-store.js';
 
 const REDIS = { host: process.env.REDIS_HOST ?? '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379) };
 const RUN = `cache-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -23,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Every key this run wrote starts with RUN (stores and change streams).
-  for (const pattern of [`${RUN}*`, `tributary-changes:${RUN}*`]) {
+  for (const pattern of [`${RUN}*`, `tributary-changes:${RUN}*`, `tributary-epoch:${RUN}*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
@@ -197,7 +199,69 @@ describe.each<Backend>(['embedded', 'redis'])('cache node (%s)', (backend) => {
   });
 });
 
+describe.each<Backend>(['embedded', 'redis'])('cache fencing by partition epoch (%s)', (backend) => {
+  const open = (store: string): CacheBackend =>
+    backend === 'embedded'
+      ? lmdbBackend(openLmdbStore(join(dataDir, 'stores'), store), false)
+      : redisBackend(new RedisCacheStore(redis, `${RUN}-${store}`, { changes: false }));
+  const value = (v: unknown) => () => ({ value: v, applied: undefined });
+
+  it('refuses updates and deletes under an older epoch of their partition; an epoch is claimed once per assignment', async () => {
+    const b = open(`fence-${testNumber++}`);
+    // Member A is assigned in-0; a second cache node of A hears the same assignment (same token).
+    const [a] = await b.claim('group', ['in/0'], 'assignment-1', []);
+    expect(await b.claim('group', ['in/0'], 'assignment-1', [])).toEqual([a]);
+    expect((await b.update(['k'], value('by A'), undefined, () => [a!])).fenced).toEqual(new Set());
+    // A rebalance gives in-0 to member B: A still has messages of it in flight.
+    const [byB] = await b.claim('group', ['in/0'], 'assignment-2', []);
+    expect(byB!.epoch).toBeGreaterThan(a!.epoch);
+    expect((await b.update(['k', 'j'], value('stale'), undefined, () => [a!])).fenced).toEqual(new Set(['k', 'j']));
+    expect(await b.delete('k', [a!])).toBe('fenced');
+    expect(await b.lookup(['k', 'j'])).toEqual(['by A', undefined]);
+    // B writes; writes without a fence (no partition) are not fenced; another group has its own epochs.
+    expect((await b.update(['k'], value('by B'), undefined, () => [byB!])).fenced).toEqual(new Set());
+    const [otherGroup] = await b.claim('other', ['in/0'], 'assignment-3', []);
+    expect(otherGroup!.epoch).toBe(1);
+    // B keeps in-0 in the next rebalance: same epoch (what B has in flight stays valid); A, whose
+    // last claim was overtaken, gets a newer one when it is assigned in-0 again.
+    expect(await b.claim('group', ['in/0'], 'assignment-4', ['assignment-2'])).toEqual([byB]);
+    const [again] = await b.claim('group', ['in/0'], 'assignment-5', ['assignment-1']);
+    expect(again!.epoch).toBeGreaterThan(byB!.epoch);
+    expect(await b.lookup(['k'])).toEqual(['by B']);
+    expect(await b.delete('k', [byB!])).toBe('fenced');
+    expect(await b.delete('k', [again!])).toBe(true);
+    expect(await b.delete('k', [])).toBe(false);
+  });
+});
+
 describe('cache node on Redis', () => {
+  it('a write the store fails is not confirmed (read again), never sent to the error port', async () => {
+    // A real Redis error: the entry's key holds a string, so the scripts' hash commands fail (WRONGTYPE).
+    const store = `${RUN}-write-error`;
+    await redis.set(`${store}:broken`, 'not a hash');
+    const config = { backend: 'redis', connection: 'redis', store };
+    const update = await runNode(
+      cacheNode,
+      { ...config, operation: 'update', update: '(old ?? 0) + 1' },
+      { dataDir, inputs: [[kafkaMsg('broken', 1, 0, 0)], [kafkaMsg('fine', 1, 0, 1)]], connections: { redis: REDIS } },
+    );
+    // An error port would confirm the message: the source would commit past an update never applied.
+    expect(update.errors).toEqual([]);
+    expect(update.inputAcks).toEqual([false, true]);
+    expect(update.stats.writeErrors).toBe(1);
+    expect(update.logs.some((l) => l.level === 'warn' && l.message.includes('failed (read again)'))).toBe(true);
+    expect(await redis.hget(`${store}:fine`, 'v')).toBe('1');
+
+    const put = await runNode(
+      cacheNode,
+      { ...config, operation: 'put' },
+      { dataDir, inputs: [[msg('broken', 'x')], [msg('ok', 'y')]], connections: { redis: REDIS } },
+    );
+    expect(put.errors).toEqual([]);
+    expect(put.inputAcks).toEqual([false, true]);
+    expect(await redis.hget(`${store}:ok`, 'v')).toBe('"y"');
+  });
+
   it('update is atomic per key across writers: concurrent increments of the same keys are all counted', async () => {
     const store = `${RUN}-atomic`;
     const config = { operation: 'update', backend: 'redis', connection: 'redis', store, update: '(old ?? 0) + 1' };

@@ -48,6 +48,22 @@ with a source position is guarded the same way: a put at or below the key's last
 for that partition is refused (counted as \`skipped\`), so a runtime that lost its partition in a
 rebalance and still writes cannot overwrite what the partition's new owner wrote.
 
+**Fencing** (k runtimes in one consumer group on one Redis reach the state one runtime reaches):
+put, update and delete nodes fed by a kafka-source claim an epoch for each partition on every
+assignment, before it is read (in Redis \`tributary-epoch:<store>:<group>:<topic>/<partition>\`;
+in memory for LMDB). A runtime that keeps a partition keeps its epoch; one that gets it from
+another member bumps it. Messages carry the assignment they were read under (\`meta.assignment\`)
+and write under its epoch; the write script (or LMDB transaction) refuses an older one — a runtime
+that lost the partition (a long pause, a frozen VM, a rebalance) cannot write over the new owner.
+
+A write that is refused or that the store fails (Redis away, a timeout) **fails its message**: not
+confirmed, so it is not committed and is read again — never sent to **error**, which would confirm
+it. Every later message of that partition read before it is read again is refused here without a
+write (a later update applied first would leave a gap the recorded positions then skip), and the
+kafka-source reads the partition again from the failed message. Only the message's own faults (no
+key, an expression that throws) go to **error**. Cost: one script per assignment, and one hash
+read per partition in each write script.
+
 With *Publish changes*, every put, update and delete is also appended to the store's change stream,
 which a **cache-updates** source reads (Redis: the stream \`tributary-changes:<store>\`, written in the
 same script as the value).
@@ -56,7 +72,9 @@ The key is the message key, or the result of *Key expression* (\`value.customerI
 without a key goes to the **error** port. *TTL* makes stored values expire (put and update: each
 write sets it again). With *On miss* \`pass\`, misses go to **out** instead, with \`null\` as the
 value (get) or field (enrich). Statistics: \`size\` (on Redis counted by SCAN every few seconds),
-\`hits\`, \`misses\`, \`skipped\` (redeliveries an update did not apply again).
+\`hits\`, \`misses\`, \`skipped\` (redeliveries an update did not apply again), \`fenced\` (writes
+refused by a newer partition epoch), \`writeErrors\` (writes the store failed: read again),
+\`refused\` (later writes of a read with a failed write: read again).
 `.trim(),
   config: z.strictObject({
     operation: z

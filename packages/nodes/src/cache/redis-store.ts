@@ -4,6 +4,11 @@
  * stream in `p` (for `update`) and a version `ver` that every write increments. Writes are Lua
  * scripts (EVALSHA through ioredis's defineCommand): a put or update and the entry in the store's
  * change stream (`tributary-changes:<store>`, read by `cache-updates`) happen atomically.
+ *
+ * Fencing: a write may carry epochs of source partitions (`tributary-epoch:<store>:<group>:<topic>/<partition>`,
+ * a hash with the epoch `e` and the token `t` of the assignment that set it); the script refuses it
+ * (answers -1) when any stored epoch is newer: a member that lost the partition in a rebalance
+ * cannot write over the new owner.
  */
 import type { Redis } from 'ioredis';
 import type { AppliedPositions } from '../lib/source-positions.js';
@@ -12,10 +17,20 @@ import type { StoredEntry } from '../lib/lmdb-store.js';
 /** Entries kept in a change stream (approximately: XADD MAXLEN ~). */
 export const CHANGE_STREAM_MAX_LENGTH = 100_000;
 
-// KEYS[1] entry, KEYS[2] change stream. ARGV: expected version ('' = any), value JSON, positions JSON
-// ('' = keep), ttl ms ('0' = none), '1' to append to the change stream, op, key, stream max length.
-// Answers 1 when written, 0 when the version moved on (another writer was first).
-const WRITE_SCRIPT = `
+// Refuses the script (answers -1) when an epoch key KEYS[i] (i >= 3) stores a newer epoch than the
+// write's ARGV[first + i - 3].
+const FENCE_CHECK = `
+for i = 3, #KEYS do
+  local stored = tonumber(redis.call('HGET', KEYS[i], 'e') or '0')
+  if stored > tonumber(ARGV[FIRST + i - 3]) then return -1 end
+end
+`;
+
+// KEYS[1] entry, KEYS[2] change stream, KEYS[3…] epoch keys. ARGV: expected version ('' = any),
+// value JSON, positions JSON ('' = keep), ttl ms ('0' = none), '1' to append to the change stream,
+// op, key, stream max length, then the epochs. Answers 1 when written, 0 when the version moved on
+// (another writer was first), -1 when fenced.
+const WRITE_SCRIPT = `${FENCE_CHECK.replace('FIRST', '9')}
 local ver = redis.call('HGET', KEYS[1], 'ver') or '0'
 if ARGV[1] ~= '' and ver ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2])
@@ -28,8 +43,9 @@ end
 return 1
 `;
 
-// KEYS[1] entry, KEYS[2] change stream; ARGV: '1' to append, key, stream max length. Answers 1 if it existed.
-const DELETE_SCRIPT = `
+// KEYS[1] entry, KEYS[2] change stream, KEYS[3…] epoch keys; ARGV: '1' to append, key, stream max
+// length, then the epochs. Answers 1 if it existed, 0 if not, -1 when fenced.
+const DELETE_SCRIPT = `${FENCE_CHECK.replace('FIRST', '4')}
 local n = redis.call('DEL', KEYS[1])
 if n == 1 and ARGV[1] == '1' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'op', 'delete', 'k', ARGV[2])
@@ -37,10 +53,45 @@ end
 return n
 `;
 
+// KEYS: epoch keys; ARGV[1]: the assignment's token, ARGV[1 + i]: the token of this runtime's
+// previous claim of KEYS[i] ('' if none). Bumps each epoch once per assignment (every cache node of
+// the runtime on this store hears the same one), except when the last claim was this runtime's own
+// (it keeps the partition: what it has in flight stays valid); answers the epochs.
+const CLAIM_SCRIPT = `
+local epochs = {}
+for i = 1, #KEYS do
+  local last = redis.call('HGET', KEYS[i], 't')
+  if last == ARGV[1] then
+    epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
+  elseif last and ARGV[1 + i] ~= '' and last == ARGV[1 + i] then
+    epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
+    redis.call('HSET', KEYS[i], 't', ARGV[1])
+  else
+    epochs[i] = redis.call('HINCRBY', KEYS[i], 'e', 1)
+    redis.call('HSET', KEYS[i], 't', ARGV[1])
+  end
+end
+return epochs
+`;
+
+/** An epoch of a source partition a write is made under (see `claim`). */
+export interface Fence {
+  /** The epoch key (`epochKey`). */
+  key: string;
+  epoch: number;
+}
+
+// The scripts take a variable number of keys: the first argument is the number of keys.
 type ScriptClient = Redis & {
-  tributaryCacheWrite(entry: string, stream: string, ...args: string[]): Promise<number>;
-  tributaryCacheDelete(entry: string, stream: string, ...args: string[]): Promise<number>;
+  tributaryCacheWrite(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  tributaryCacheDelete(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  tributaryCacheClaim(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
 };
+
+/** What `update` did: the keys refused by a fence (their messages were not applied). */
+export interface UpdateResult {
+  fenced: ReadonlySet<string>;
+}
 
 /** How often `size` counts keys again (a SCAN over the store's prefix). */
 const SIZE_REFRESH_MS = 5_000;
@@ -72,8 +123,9 @@ export class RedisCacheStore {
     readonly store: string,
     private readonly options: RedisCacheOptions,
   ) {
-    redis.defineCommand('tributaryCacheWrite', { numberOfKeys: 2, lua: WRITE_SCRIPT });
-    redis.defineCommand('tributaryCacheDelete', { numberOfKeys: 2, lua: DELETE_SCRIPT });
+    redis.defineCommand('tributaryCacheWrite', { lua: WRITE_SCRIPT });
+    redis.defineCommand('tributaryCacheDelete', { lua: DELETE_SCRIPT });
+    redis.defineCommand('tributaryCacheClaim', { lua: CLAIM_SCRIPT });
     this.client = redis as ScriptClient;
     this.prefix = `${store}:`;
     this.stream = changeStreamKey(store);
@@ -90,8 +142,23 @@ export class RedisCacheStore {
     );
   }
 
+  /** The key of a partition's epoch for this store (outside its prefix: `size` does not count it). */
+  epochKey(group: string, stream: string): string {
+    return `tributary-epoch:${this.store}:${group}:${stream}`;
+  }
+
+  /**
+   * Claims a new epoch of each key for the assignment `token` (once per token; the same epoch when
+   * `previous[i]`, this runtime's last token for the key, is still the last claim); answers them.
+   */
+  async claim(keys: readonly string[], token: string, previous: readonly (string | undefined)[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    return this.client.tributaryCacheClaim(keys.length, ...keys, token, ...keys.map((_, i) => previous[i] ?? ''));
+  }
+
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
     await this.client.tributaryCacheWrite(
+      2,
       this.prefix + key,
       this.stream,
       '',
@@ -106,16 +173,20 @@ export class RedisCacheStore {
     this.sized = null;
   }
 
-  async delete(key: string): Promise<boolean> {
+  /** Deletes `key` unless a fence refuses it: 'fenced', else whether it existed. */
+  async delete(key: string, fences: readonly Fence[] = []): Promise<boolean | 'fenced'> {
     const n = await this.client.tributaryCacheDelete(
+      2 + fences.length,
       this.prefix + key,
       this.stream,
+      ...fences.map((f) => f.key),
       this.options.changes ? '1' : '0',
       key,
       String(CHANGE_STREAM_MAX_LENGTH),
+      ...fences.map((f) => String(f.epoch)),
     );
     this.sized = null;
-    return n === 1;
+    return n === -1 ? 'fenced' : n === 1;
   }
 
   private async readVersioned(keys: readonly string[]): Promise<(VersionedEntry | undefined)[]> {
@@ -139,13 +210,15 @@ export class RedisCacheStore {
    * entries with their versions, asks `plan` for the new entry (null: write nothing), and writes it
    * only if the version is unchanged; keys another writer changed meanwhile are read and planned
    * again. `plan` may therefore run more than once per key and must not have side effects beyond
-   * what it returns.
+   * what it returns. A key whose `fencesOf` a newer epoch refuses is left alone and reported.
    */
   async update(
     keys: readonly string[],
     plan: (key: string, current: StoredEntry | undefined) => StoredEntry | null,
     ttlMs?: number,
-  ): Promise<void> {
+    fencesOf: (key: string) => readonly Fence[] = () => [],
+  ): Promise<UpdateResult> {
+    const fenced = new Set<string>();
     let pending = keys;
     while (pending.length > 0) {
       const current = await this.readVersioned(pending);
@@ -157,10 +230,13 @@ export class RedisCacheStore {
         const next = plan(key, entry);
         if (next === null) continue;
         written.push(key);
+        const fences = fencesOf(key);
         writes.push(
           this.client.tributaryCacheWrite(
+            2 + fences.length,
             this.prefix + key,
             this.stream,
+            ...fences.map((f) => f.key),
             entry?.version ?? '0',
             JSON.stringify(next.value ?? null),
             JSON.stringify(next.applied ?? {}),
@@ -169,13 +245,16 @@ export class RedisCacheStore {
             'update',
             key,
             String(CHANGE_STREAM_MAX_LENGTH),
+            ...fences.map((f) => String(f.epoch)),
           ),
         );
       }
       const answers = await Promise.all(writes);
+      for (let i = 0; i < written.length; i++) if (answers[i] === -1) fenced.add(written[i]!);
       pending = written.filter((_, i) => answers[i] === 0);
     }
     this.sized = null;
+    return { fenced };
   }
 
   /** Keys under the store's prefix: counted by SCAN, at most every few seconds (approximate). */

@@ -151,6 +151,30 @@ describe.concurrent('kafka-source', () => {
     expect(await committedOffsets(groupId, topic)).toEqual({ 0: 6 });
   });
 
+  it('reads a partition again from a message the flow failed, without a restart, and never commits past it', async ({
+    expect,
+  }) => {
+    const topic = uniqueName('src-rewind');
+    const groupId = uniqueName('g');
+    await createTopic(topic);
+    await produce(topic, values(6));
+    const source = await drive({ topics: [topic], groupId, startFrom: 'earliest', batchSize: 2, commitIntervalMs: 0 });
+    await eventually('3 batches', () => source.emitted.length === 3);
+    // 0-1 confirmed, 2-3 failed (a cache write the store failed), 4-5 confirmed after it: the
+    // partition is read again from 2, and what was read before (4-5) does not count.
+    source.emitted[0]!.onAck!(true);
+    source.emitted[1]!.onAck!(false);
+    source.emitted[2]!.onAck!(true);
+    await eventually('offsets 2-5 read again', () => source.values().length === 10);
+    expect(source.values()).toEqual([0, 1, 2, 3, 4, 5, 2, 3, 4, 5]);
+    expect(source.stats.rewinds).toBe(1);
+    // 4-5 were confirmed before the re-read, yet the commit stops at the failed message.
+    await eventually('the commit of 0-1', async () => (await committedOffsets(groupId, topic))[0] === 2);
+    for (const e of source.emitted.slice(3)) e.onAck!(true);
+    await eventually('the commit of all 6', async () => (await committedOffsets(groupId, topic))[0] === 6);
+    await source.stop();
+  });
+
   it('sends an undecodable record to the error port and commits it once that is handled', async ({ expect }) => {
     const topic = uniqueName('src-poison');
     const groupId = uniqueName('g');

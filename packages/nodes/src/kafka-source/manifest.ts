@@ -51,11 +51,17 @@ where to resume, on start and on every partition assignment. A **checkpoint** in
 rewinds (seeks) the partitions it reads to where a downtime began; the commit then waits for what
 is read again.
 
+A message the flow **fails** (not confirmed: a cache write the store failed or fenced) is read
+again without a restart: its partition pauses (0.2 s, growing to 10 s while it keeps failing) and
+resumes from the lowest unconfirmed offset — never past the failed message. What was read before
+and is still in the flow is ignored by the commit (and refused by the cache's writers).
+
 Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per
 \`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when
 caught up), \`committed\` (last committed offset per partition), \`partitions\` (owned now),
 \`rebalances\`, \`pauses\` (partitions paused under backpressure), \`commitErrors\`, \`restarts\`
-(consumer restarts after broker errors), \`unconfirmed\`, \`seeks\` (rewinds by a checkpoint).
+(consumer restarts after broker errors), \`unconfirmed\`, \`seeks\` (rewinds by a checkpoint),
+\`rewinds\` (partitions read again after a failed message).
 `.trim(),
   config: z.strictObject({
     connection: kafkaConnectionField(),

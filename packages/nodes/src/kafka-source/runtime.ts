@@ -13,7 +13,7 @@ import type { BatchControl, ConsumedBatch, ConsumedRecord, ConsumerPort } from '
 import { codecFromSettings, isAsyncCodec, type AsyncCodec } from '../lib/avro-codec.js';
 import { CodecError } from '../lib/codecs.js';
 import { NodeConfigError } from '../lib/compile.js';
-import { positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
+import { announceAssignment, positionOwnerOf, provideSourceControl, type TopicPartition } from '../lib/positions.js';
 import { batchSizeFor } from '../lib/source-helpers.js';
 import { kafkaSourceManifest } from './manifest.js';
 import { PartitionOffsets } from './offset-tracker.js';
@@ -27,6 +27,8 @@ const MISSING_TOPIC_PAUSE_MS = 500;
 const CARRY_WAIT_MS = 5000;
 /** On close, how long to wait for the batch being handed on before committing and leaving. */
 const CLOSE_WAIT_MS = 2000;
+/** After a failed message, how long its partition waits before it is read again (growing while it keeps failing). */
+const REWIND_PAUSE = { initialMs: 200, maxMs: 10_000 } as const;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -113,6 +115,15 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
   let owned = new Map<string, PartitionOffsets>();
   /** Between the start of a rebalance and the next assignment no commit is sent. */
   let rebalancing = true;
+  /** The token of the current assignment, when writers of the flow fence by it (see `announceAssignment`). */
+  let assignment: string | null = null;
+  /**
+   * Per partition, how often it was rewound after a failed message (`meta.rewinds`): a writer that
+   * failed a message refuses every later one read before the rewind, and only those.
+   */
+  const rewinds = new Map<string, number>();
+  /** Per partition, rewinds in a row without a message confirmed since (the pause grows). */
+  const failingInARow = new Map<string, number>();
   let batchInFlight: Promise<void> | null = null;
   let commitTimer: NodeJS.Timeout | null = null;
   let committing: Promise<void> | null = null;
@@ -230,6 +241,39 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     }
   };
 
+  /**
+   * A message of a partition this member still owns failed (not confirmed: a store error, a write
+   * fenced): read the partition again from the lowest unconfirmed offset (at or below the failed
+   * one), never past it. The new tracker ignores the confirmations of what was read before; the
+   * writers refuse what was read before and comes after the failure (a later message applied first
+   * would leave a gap that position-guarded writers then skip). The partition pauses a little first.
+   */
+  const rewind = (key: string, tracker: PartitionOffsets) => {
+    const c = consumer;
+    if (!atLeastOnce || stopping || closed || c === null || owned.get(key) !== tracker) return;
+    const from = tracker.committable();
+    if (from === null) return;
+    const next = new PartitionOffsets(tracker.topic, tracker.partition);
+    next.committed = tracker.committed;
+    next.skipTo(from);
+    owned.set(key, next);
+    const run = (rewinds.get(key) ?? 0) + 1;
+    rewinds.set(key, run);
+    const inARow = failingInARow.get(key) ?? 0;
+    failingInARow.set(key, inARow + 1);
+    const tp = { topic: tracker.topic, partition: tracker.partition };
+    c.pause([tp]);
+    c.seek({ ...tp, offset: from });
+    stats.add('rewinds');
+    const pause = backoffDelay(inARow, REWIND_PAUSE);
+    log.warn(`${key}: a message failed; reads again from ${from} in ${pause} ms (rewind ${run})`);
+    // Resumed whatever happened meanwhile: a pause left behind would hold the partition when it
+    // is assigned again (a later rewind resuming early only shortens its pause).
+    setTimeout(() => {
+      if (!stopping) c.resume([tp]);
+    }, pause).unref();
+  };
+
   const onAssigned = async (partitions: readonly TopicPartition[]) => {
     const next = new Map<string, PartitionOffsets>();
     /** Partitions kept through the rebalance (or a client restart): the tracker of before, and the new one. */
@@ -273,6 +317,9 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       );
       scheduleCommit(0);
     }
+    // Writers that fence by partition epoch (the cache) claim the new epochs before anything is
+    // read; the messages read under this assignment carry its token, so they write under its epochs.
+    assignment = await announceAssignment(nodeCtx, config.groupId, partitions);
     await seekFromOwner(partitions);
   };
 
@@ -326,6 +373,8 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     const tracker = owned.get(key);
     // A batch of a partition this member does not own (any more): it is read again by its owner.
     if (tracker === undefined) return;
+    const token = assignment;
+    const run = rewinds.get(key) ?? 0;
     const records = batch.records;
     const current = () => !signal.aborted && !stopping && control.isCurrent() && owned.get(key) === tracker;
     if (batch.highWatermark !== null) ends.set(key, batch.highWatermark);
@@ -347,7 +396,10 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
             value: isAsyncCodec(codec) ? await decodeAsync(codec, record.value, signal) : codec.decode(record.value),
             headers: headersOf(record.headers),
             timestamp: record.timestamp,
-            meta: { topic, partition, offset: record.offset },
+            meta:
+              token === null
+                ? { topic, partition, offset: record.offset }
+                : { topic, partition, offset: record.offset, assignment: token, rewinds: run },
           });
           goodStart ??= BigInt(record.offset);
         } catch (error) {
@@ -362,7 +414,10 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         // Register every group before handing any on, so no commit can pass one that is not yet out.
         const confirm = (done: (ok: boolean) => boolean, count: number): AckCallback => {
           return (ok) => {
-            if (!ok) stats.add('unconfirmed');
+            if (!ok) {
+              stats.add('unconfirmed');
+              if (!signal.aborted) rewind(key, tracker);
+            } else if (owned.get(key) === tracker) failingInARow.delete(key);
             if (done(ok) && owned.get(key) === tracker) {
               updateLag(tracker);
               publishLag();

@@ -25,6 +25,8 @@ export interface StoredEntry {
 export interface StoreTransaction {
   read(key: string): StoredEntry | undefined;
   write(key: string, value: unknown, applied: AppliedPositions | undefined, ttlMs?: number): void;
+  /** Removes the key; whether a live entry was there. */
+  remove(key: string): boolean;
 }
 
 /** How often expired entries are swept once a TTL was used (lookups skip them in between). */
@@ -182,6 +184,10 @@ export function openLmdbStore(dir: string, name: string): LmdbStore {
           if (ttlMs !== undefined) startPurging();
           const expiresAt = ttlMs === undefined ? 0 : Date.now() + ttlMs;
           db.putSync(key, applied === undefined ? [expiresAt, value] : [expiresAt, value, applied]);
+        },
+        remove(key) {
+          const live = tx.read(key) !== undefined;
+          return db.removeSync(key) && live;
         },
       };
       return db.transaction(() => fn(tx));

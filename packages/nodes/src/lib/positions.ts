@@ -6,7 +6,11 @@
  * - A **position owner** (a sink that stores source offsets in its own transaction) tells a
  *   kafka-source where to resume, on start and on every partition assignment.
  * - A **source control** lets another node (a `checkpoint`) pause, resume or seek a kafka-source.
+ * - **Assignment listeners** (the cache) hear every partition assignment of the flow's kafka-sources
+ *   before the partitions are read: they claim a new epoch per partition, fencing the member
+ *   that had it.
  */
+import { randomUUID } from 'node:crypto';
 import type { FlowMessage, NodeContext } from '@tributary/shared';
 
 export interface TopicPartition {
@@ -146,4 +150,44 @@ export function sourceControlOf(ctx: NodeContext, nodeId: string, timeoutMs = 10
 /** The running sources of this flow that have a control, by node id (a checkpoint finds the one reading a partition). */
 export function sourceControlsIn(ctx: NodeContext): [nodeId: string, control: SourceControl][] {
   return controls.inFlow(ctx.flowId);
+}
+
+/** Hears the partition assignments of the flow's kafka-sources (a writer that fences stale members). */
+export interface AssignmentListener {
+  /**
+   * The whole assignment of consumer group `group` after a rebalance. `token` is the same for
+   * every listener of one assignment, and new for the next. The new partitions are not read before
+   * this resolves; throwing fails the source.
+   */
+  assigned(group: string, partitions: readonly TopicPartition[], token: string): Promise<void>;
+}
+
+const listeners = new Map<string, Set<AssignmentListener>>();
+
+/** Registers `listener` for the assignments of every kafka-source of this flow; returns the unregister function. */
+export function listenToAssignments(ctx: NodeContext, listener: AssignmentListener): () => void {
+  let set = listeners.get(ctx.flowId);
+  if (set === undefined) listeners.set(ctx.flowId, (set = new Set()));
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+    if (set.size === 0 && listeners.get(ctx.flowId) === set) listeners.delete(ctx.flowId);
+  };
+}
+
+/**
+ * Tells the flow's assignment listeners about a new assignment (kafka-source, before reading it).
+ * Answers its token, which the source puts in the meta (`assignment`) of every message it reads
+ * under this assignment; null when nobody listens (and the meta stays as it was).
+ */
+export async function announceAssignment(
+  ctx: NodeContext,
+  group: string,
+  partitions: readonly TopicPartition[],
+): Promise<string | null> {
+  const set = listeners.get(ctx.flowId);
+  if (set === undefined || set.size === 0) return null;
+  const token = randomUUID();
+  await Promise.all([...set].map((listener) => listener.assigned(group, partitions, token)));
+  return token;
 }

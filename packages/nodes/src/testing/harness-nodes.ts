@@ -12,6 +12,8 @@ export interface HarnessHooks {
   /** Sinks give up what they received with ok: false (runNode's `ack: 'fail'`). */
   readonly failAcks: boolean;
   record(port: string, batch: readonly FlowMessage[]): void;
+  /** Input batch `index` was confirmed (ok) or failed (not ok: its source would read it again). */
+  inputAck(index: number, ok: boolean): void;
 }
 
 const inputManifest = defineManifest({
@@ -43,9 +45,9 @@ export function harnessRegistry(underTest: NodeDefinition, hooks: HarnessHooks):
   const input = defineNode(inputManifest, () => ({
     kind: 'source',
     async run(ctx) {
-      for (const batch of hooks.inputs) {
+      for (const [index, batch] of hooks.inputs.entries()) {
         if (ctx.signal.aborted) return;
-        const wait = ctx.emit(batch);
+        const wait = ctx.emit(batch, (ok) => hooks.inputAck(index, ok));
         if (wait !== undefined) await wait;
       }
     },

@@ -73,6 +73,8 @@ export interface RunNodeResult {
   logs: LogRecord[];
   /** Sources: ack results, in the order they were given. Pending ones (ack: 'none') are in `pendingAcks`. */
   acks: boolean[];
+  /** Processors: per input batch, whether the flow confirmed it (undefined: not settled when the run ended). */
+  inputAcks: (boolean | undefined)[];
   pendingAcks: AckCallback[];
   /** Sources: whether the harness stopped the run (until / timeout) rather than the source ending. */
   aborted: boolean;
@@ -164,6 +166,7 @@ export async function runNode<M extends NodeManifest>(
     stats: {},
     logs: [],
     acks: [],
+    inputAcks: [],
     pendingAcks: [],
     aborted: false,
     timedOut: false,
@@ -175,6 +178,9 @@ export async function runNode<M extends NodeManifest>(
   const hooks: HarnessHooks = {
     inputs: batchesOf(options.inputs),
     failAcks: options.ack === 'fail',
+    inputAck(index, ok) {
+      result.inputAcks[index] = ok;
+    },
     record(port, batch) {
       const list = (result.outputs[port] ??= []);
       for (const message of batch) {
