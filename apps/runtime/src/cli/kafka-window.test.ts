@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowDocument } from '@tributary/shared';
-import { Collector, committedOffsets, kafkaFor, RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
+import {
+  Collector,
+  committedOffsets,
+  kafkaClientSetting,
+  kafkaFor,
+  RuntimeProcess,
+  waitUntil,
+} from '../testing/kafka-harness.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -71,7 +78,13 @@ function windowFlow(
     schemaVersion: 1,
     id: `window-${worker}`,
     name: `Window delivery (${worker})`,
-    connections: [{ id: 'broker', type: 'kafka', config: { brokers: BROKERS, clientId: `window-${worker}` } }],
+    connections: [
+      {
+        id: 'broker',
+        type: 'kafka',
+        config: { brokers: BROKERS, clientId: `window-${worker}`, ...kafkaClientSetting() },
+      },
+    ],
     nodes: [
       node('in', 'kafka-source', {
         connection: 'broker',
@@ -163,8 +176,10 @@ describe('window in tributary run processes, on the real broker', () => {
         'a result for every window of the input',
         () => [...reference.keys()].every((id) => last().has(id)),
         180_000,
+        // The source's and the window's figures say where the input stopped (not read, held, or dropped).
         () =>
-          `${reference.size - [...reference.keys()].filter((id) => last().has(id)).length} windows missing; ${second.log}`,
+          `${reference.size - [...reference.keys()].filter((id) => last().has(id)).length} windows missing; ` +
+          `B's source ${JSON.stringify(second.latest?.nodes.in?.custom)}, window ${JSON.stringify(second.latest?.nodes.count?.custom)}; ${second.log}`,
       );
       await results.caughtUp();
       const final = last();
