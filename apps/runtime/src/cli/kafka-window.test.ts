@@ -36,6 +36,14 @@ const windowOf = (i: number) => {
   return `${keyOf(i)}|${start}|${start + SIZE_MS}`;
 };
 
+/**
+ * A result's timestamp is its window's end: an event time of 2026-01-01, older than the broker's
+ * retention (24 h in scripts/kafka, checked every minute). The broker then deletes results at its
+ * next check, and those the collector has not read yet are lost to the test ("windows missing").
+ * With append time, the retention counts from the write.
+ */
+const APPEND_TIME = [{ name: 'message.timestamp.type', value: 'LogAppendTime' }];
+
 let kafka: Kafka;
 let admin: Admin;
 
@@ -118,7 +126,7 @@ describe('window in tributary run processes, on the real broker', () => {
     // One partition: the watermark follows one ordered log (several partitions read at uneven speed
     // need a lateness that covers their skew).
     await admin.createTopics({
-      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1 })),
+      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1, configEntries: APPEND_TIME })),
       waitForLeaders: true,
     });
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-window-kafka-'));
@@ -246,7 +254,7 @@ describe('window in tributary run processes, on the real broker', () => {
       string,
     ];
     await admin.createTopics({
-      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1 })),
+      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1, configEntries: APPEND_TIME })),
       waitForLeaders: true,
     });
     const sessions = { kind: 'session', gap: '3s', lateness: '1s', timestamp: 'value.t', idleTimeout: '1d' };
