@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 const KAFKA_TESTS = [
   'src/cli/kafka-delivery.test.ts',
   'src/cli/kafka-checkpoint.test.ts',
+  'src/cli/kafka-window.test.ts',
   'src/cli/kafka-broker-restart.test.ts',
   'src/kafka-secure.test.ts',
   'src/bench/kafka-pipeline.test.ts',

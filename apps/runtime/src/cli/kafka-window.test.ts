@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowDocument } from '@tributary/shared';
-import { Collector, committedOffsets, kafkaFor, RuntimeProcess, waitUntil } from '../testing/kafka-harness.js';
+import {
+  Collector,
+  committedOffsets,
+  kafkaClientSetting,
+  kafkaFor,
+  RuntimeProcess,
+  waitUntil,
+} from '../testing/kafka-harness.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -28,6 +35,14 @@ const windowOf = (i: number) => {
   const start = Math.floor(eventTime(i) / SIZE_MS) * SIZE_MS;
   return `${keyOf(i)}|${start}|${start + SIZE_MS}`;
 };
+
+/**
+ * A result's timestamp is its window's end: an event time of 2026-01-01, older than the broker's
+ * retention (24 h in scripts/kafka, checked every minute). The broker then deletes results at its
+ * next check, and those the collector has not read yet are lost to the test ("windows missing").
+ * With append time, the retention counts from the write.
+ */
+const APPEND_TIME = [{ name: 'message.timestamp.type', value: 'LogAppendTime' }];
 
 let kafka: Kafka;
 let admin: Admin;
@@ -71,7 +86,13 @@ function windowFlow(
     schemaVersion: 1,
     id: `window-${worker}`,
     name: `Window delivery (${worker})`,
-    connections: [{ id: 'broker', type: 'kafka', config: { brokers: BROKERS, clientId: `window-${worker}` } }],
+    connections: [
+      {
+        id: 'broker',
+        type: 'kafka',
+        config: { brokers: BROKERS, clientId: `window-${worker}`, ...kafkaClientSetting() },
+      },
+    ],
     nodes: [
       node('in', 'kafka-source', {
         connection: 'broker',
@@ -105,7 +126,7 @@ describe('window in tributary run processes, on the real broker', () => {
     // One partition: the watermark follows one ordered log (several partitions read at uneven speed
     // need a lateness that covers their skew).
     await admin.createTopics({
-      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1 })),
+      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1, configEntries: APPEND_TIME })),
       waitForLeaders: true,
     });
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-window-kafka-'));
@@ -163,8 +184,10 @@ describe('window in tributary run processes, on the real broker', () => {
         'a result for every window of the input',
         () => [...reference.keys()].every((id) => last().has(id)),
         180_000,
+        // The source's and the window's figures say where the input stopped (not read, held, or dropped).
         () =>
-          `${reference.size - [...reference.keys()].filter((id) => last().has(id)).length} windows missing; ${second.log}`,
+          `${reference.size - [...reference.keys()].filter((id) => last().has(id)).length} windows missing; ` +
+          `B's source ${JSON.stringify(second.latest?.nodes.in?.custom)}, window ${JSON.stringify(second.latest?.nodes.count?.custom)}; ${second.log}`,
       );
       await results.caughtUp();
       const final = last();
@@ -231,7 +254,7 @@ describe('window in tributary run processes, on the real broker', () => {
       string,
     ];
     await admin.createTopics({
-      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1 })),
+      topics: [input, output, late].map((topic) => ({ topic, numPartitions: 1, configEntries: APPEND_TIME })),
       waitForLeaders: true,
     });
     const sessions = { kind: 'session', gap: '3s', lateness: '1s', timestamp: 'value.t', idleTimeout: '1d' };

@@ -300,6 +300,33 @@ describe('window: restarts', () => {
     expect(acks.every((a) => a.ok) && acks.length === 2).toBe(true);
   });
 
+  it('a result that was never delivered is not taken as final when a later one is confirmed: it comes out after a restart', async () => {
+    const dir = dataDir();
+    const items: Item[] = [
+      { key: 'a', value: 1, timestamp: sec(1) }, // [0,10)
+      { key: 'a', value: 1, timestamp: sec(12) }, // [10,20); closes [0,10)
+      { key: 'a', value: 1, timestamp: sec(25) }, // [20,30); closes [10,20)
+    ];
+    const config = { size: '10s', lateness: '0s', idleTimeout: '1h' };
+    // The sink keeps the result of [0,10) unconfirmed; the result of [10,20) waits in its queue.
+    const flow = await run(windowFlow(items, config, { lingerMs: 60_000 }, { hold: true }), dir);
+    await waitFor('both results out of the window', () => flow.stats().nodes.win!.custom.results === 2);
+    // A stop whose drain times out: the queued result of [10,20) is dropped undelivered (its inputs
+    // are failed, to be read again). Only then does the sink confirm [0,10).
+    const stopped = flow.stop({ drainTimeoutMs: 100 });
+    await waitFor('the inputs of [10,20) to be failed', () => acks.some((a) => a.first === 1 && !a.ok));
+    releaseHeld();
+    await stopped;
+    expect(results().map((r) => r.windowId)).toEqual([`a|${sec(0)}|${sec(10)}`]);
+
+    // The source reads again from its first unconfirmed input: [10,20) must come out now.
+    collected.clear();
+    acks.length = 0;
+    const again = await run(windowFlow(items.slice(1), config), dir);
+    await again.done;
+    expect(byId(results())).toEqual({ [`a|${sec(10)}|${sec(20)}`]: 1, [`a|${sec(20)}|${sec(30)}`]: 1 });
+  });
+
   /** Items read from partition 0 of a log: offset = index. */
   const fromLog = (items: Omit<Item, 'meta'>[]): Item[] =>
     items.map((item, i) => ({ ...item, meta: { topic: 'clicks', partition: 0, offset: String(i) } }));

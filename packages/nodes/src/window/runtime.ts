@@ -116,7 +116,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
   const done = byId ? null : new DoneInputs((await store.get('done')) as DoneRecord | undefined);
   let finalThrough = loaded?.through ?? -Infinity;
   const finalIds = new Map<string, number>(loaded?.ids ?? []);
-  /** Closed windows whose result is not confirmed yet: id → end. */
+  /** Closed windows whose result is not confirmed yet (or was not delivered): id → end. */
   const unconfirmed = new Map<string, number>();
   let closedThrough = -Infinity;
   /** The earliest end of an open window, or less (session windows only grow). */
@@ -249,11 +249,13 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
     emit(
       ctx.emitFrom(results, [], undefined, (ok) => {
         settleRefs(refs);
-        for (const [id] of ids) unconfirmed.delete(id);
         if (!ok) {
+          // Not delivered: its inputs are read again after a restart. It stays unconfirmed, so no
+          // later confirmation moves finality past it (which would skip those inputs as replayed).
           ctx.release(holds, false);
           return;
         }
+        for (const [id] of ids) unconfirmed.delete(id);
         for (const [id, end] of ids) finalIds.set(id, end);
         let through = closedThrough;
         for (const pending of unconfirmed.values()) if (pending - 1 < through) through = pending - 1;
