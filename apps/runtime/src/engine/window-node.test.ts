@@ -331,6 +331,33 @@ describe('window: restarts', () => {
   const fromLog = (items: Omit<Item, 'meta'>[]): Item[] =>
     items.map((item, i) => ({ ...item, meta: { topic: 'clicks', partition: 0, offset: String(i) } }));
 
+  it('input read again in the same run (a rebalance that kept the partition, a rewind) is counted once, and confirmed with its window', async () => {
+    const log = fromLog([
+      { key: 'a', value: 1, timestamp: sec(1) },
+      { key: 'a', value: 1, timestamp: sec(2) },
+      { key: 'b', value: 1, timestamp: sec(3) },
+      { key: 'a', value: 1, timestamp: sec(15) }, // closes [0,10)
+    ]);
+    // The source goes back to its confirmed position (offset 0) while [0,10) is still open, and reads on.
+    const reread = [log[0]!, log[1]!, log[2]!, log[0]!, log[1]!, log[2]!, log[3]!];
+    const config = { size: '10s', lateness: '0s', idleTimeout: '1h' };
+    const flow = await run(windowFlow(reread, config));
+    await flow.done;
+    const once = results();
+    expect(flow.stats().nodes.win!.custom.replayed).toBe(3);
+    expect(acks.map((a) => a.ok)).toEqual(reread.map(() => true));
+
+    collected.clear();
+    const reference = await run(windowFlow(log, config));
+    await reference.done;
+    expect(byId(once)).toEqual(byId(results()));
+    expect(byId(once)).toEqual({
+      [`a|${sec(0)}|${sec(10)}`]: 2,
+      [`b|${sec(0)}|${sec(10)}`]: 1,
+      [`a|${sec(10)}|${sec(20)}`]: 1,
+    });
+  });
+
   it('sessions: input read again after a restart does not rebuild a confirmed session as a partial one', async () => {
     const dir = dataDir();
     const items = fromLog([

@@ -9,6 +9,10 @@
  * open window, or in a result not confirmed yet). Done = below `next` and not open; offsets the
  * window never saw (filtered out before it) count as done, so the open set stays as small as what
  * the window holds.
+ *
+ * The same bookkeeping, in memory, recognises inputs read again within one process (a rebalance that
+ * keeps the partition, a rewind after a failed message, a checkpoint rewind): an input still held
+ * is not counted again (`isHeld`), one already in a confirmed result is skipped (`isDone`).
  */
 import type { Position } from '../lib/positions.js';
 
@@ -44,6 +48,11 @@ export class DoneInputs {
     return part !== undefined && pos.offset < part.next && !part.open.has(pos.offset);
   }
 
+  /** In a window or a result not confirmed yet, in this process: a copy read again must wait for it. */
+  isHeld(pos: Position): boolean {
+    return (this.parts.get(keyOf(pos.topic, pos.partition))?.open.get(pos.offset) ?? 0) > 0;
+  }
+
   /** An input taken into windows: open until `finish`. */
   take(pos: Position): void {
     const key = keyOf(pos.topic, pos.partition);
@@ -55,13 +64,27 @@ export class DoneInputs {
     part.open.set(pos.offset, (part.open.get(pos.offset) ?? 0) + 1);
   }
 
-  /** Every window the input was in has its result confirmed (or it went into none). */
-  finish(pos: Position): void {
+  /**
+   * Every window the input was in has its result confirmed (or it went into none). True when no
+   * copy of it is held any more (it is done).
+   */
+  finish(pos: Position): boolean {
     const part = this.parts.get(keyOf(pos.topic, pos.partition));
     const copies = part?.open.get(pos.offset);
-    if (part === undefined || copies === undefined) return;
+    // 0: forgotten after a failed result; it stays open until it is taken and confirmed again.
+    if (part === undefined || copies === undefined || copies === 0) return false;
     if (copies <= 1) part.open.delete(pos.offset);
     else part.open.set(pos.offset, copies - 1);
+    return copies <= 1;
+  }
+
+  /**
+   * A result holding the input was not delivered: it is open but held nowhere, so a copy read
+   * again is taken anew (and after a restart it is not skipped).
+   */
+  forget(pos: Position): void {
+    const part = this.parts.get(keyOf(pos.topic, pos.partition));
+    if (part?.open.has(pos.offset)) part.open.set(pos.offset, 0);
   }
 
   toRecord(): DoneRecord {

@@ -34,8 +34,10 @@ a crash are counted as \`replayed\` and skipped, never counted twice or in a par
 event-time tumbling and hopping windows remember the ids of their confirmed windows; session and
 processing-time windows (which a replay cannot rebuild alike) remember their inputs' positions
 (topic/partition/offset: from a kafka-source or channel-source; inputs without one are not
-recognised when read again). The node
-shows how many input messages it holds (\`held\`); *Max held* bounds it (memory, and sources that
+recognised when read again). Within one run, a message read again while the first copy is still
+held (a rebalance that kept the partition, a rewind after a failed message) is not counted again
+either: it is counted as \`replayed\` and confirmed with the window that holds the first copy. The
+node shows how many input messages it holds (\`held\`); *Max held* bounds it (memory, and sources that
 limit unconfirmed messages): when it is reached, the oldest windows close early.
 
 When every source of the flow has finished (a file, a sequence), the open windows close and send

@@ -114,6 +114,38 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
   const store = ctx.openStore(`window:${ctx.nodeId}`);
   const loaded = (byId ? await store.get('finality') : undefined) as Finality | undefined;
   const done = byId ? null : new DoneInputs((await store.get('done')) as DoneRecord | undefined);
+  /** Inputs by position (`done` where it is persisted, else in memory): what is held right now. */
+  const inputs = done ?? new DoneInputs();
+  /**
+   * Batches holding a copy read again in this process (a rebalance that kept the partition, a
+   * rewind) while the first copy is still in a window or an unconfirmed result: the copy is not
+   * counted again, and is confirmed with the first.
+   */
+  const waiting = new Map<string, Hold[]>();
+  const posKey = (pos: Position) => `${pos.topic}\u0000${pos.partition}\u0000${pos.offset}`;
+  const takeWaiting = (pos: Position, into: Hold[]) => {
+    const key = posKey(pos);
+    const list = waiting.get(key);
+    if (list === undefined) return;
+    waiting.delete(key);
+    into.push(...list);
+  };
+  /** These windows' results were confirmed: their inputs are done once in no other open window. */
+  const confirmInputs = (wins: Win[], release: Hold[]) => {
+    for (const win of wins)
+      for (const input of win.inputs)
+        if (--input.windows === 0 && inputs.finish(input.pos)) takeWaiting(input.pos, release);
+  };
+  /** Not delivered: the inputs are held nowhere now, and copies waiting on them fail with them. */
+  const failInputs = (wins: Win[]) => {
+    const failed: Hold[] = [];
+    for (const win of wins)
+      for (const input of win.inputs) {
+        inputs.forget(input.pos);
+        takeWaiting(input.pos, failed);
+      }
+    if (failed.length > 0) ctx.release(failed, false);
+  };
   let finalThrough = loaded?.through ?? -Infinity;
   const finalIds = new Map<string, number>(loaded?.ids ?? []);
   /** Closed windows whose result is not confirmed yet (or was not delivered): id → end. */
@@ -235,9 +267,10 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
           settleRefs(refs);
           if (!ok) {
             ctx.release(holds, false);
+            failInputs(wins);
             return;
           }
-          for (const win of wins) for (const input of win.inputs) if (--input.windows === 0) done.finish(input.pos);
+          confirmInputs(wins, toRelease);
           for (const hold of holds) toRelease.push(hold);
           persist();
         }),
@@ -253,8 +286,10 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
           // Not delivered: its inputs are read again after a restart. It stays unconfirmed, so no
           // later confirmation moves finality past it (which would skip those inputs as replayed).
           ctx.release(holds, false);
+          failInputs(wins);
           return;
         }
+        confirmInputs(wins, toRelease);
         for (const [id] of ids) unconfirmed.delete(id);
         for (const [id, end] of ids) finalIds.set(id, end);
         let through = closedThrough;
@@ -387,11 +422,21 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
       const ref: BatchRef = { messages: 0, windows: 0 };
       let lateCount = 0;
       let replayedCount = 0;
+      let rereadCount = 0;
       for (const msg of batch) {
-        const pos = done === null ? null : messagePosition(msg);
-        if (pos !== null && done!.isDone(pos)) {
+        const pos = messagePosition(msg);
+        if (pos !== null && done !== null && done.isDone(pos)) {
           // Read again after a restart, and already in a confirmed result.
           replayedCount++;
+          continue;
+        }
+        if (pos !== null && inputs.isHeld(pos)) {
+          // Read again in this process while the first copy is still held: counted once.
+          const key = posKey(pos);
+          const list = waiting.get(key);
+          if (list === undefined) waiting.set(key, [out.hold()]);
+          else list.push(out.hold());
+          rereadCount++;
           continue;
         }
         let key: string | null;
@@ -442,7 +487,7 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
           ref.messages++;
           if (pos !== null) {
             const input: Input = { pos, windows: wins.length };
-            done!.take(pos);
+            inputs.take(pos);
             for (const win of wins) win.inputs.push(input);
           }
         } catch (error) {
@@ -450,10 +495,8 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
         }
       }
       if (lateCount > 0) stats.add('late', lateCount);
-      if (replayedCount > 0) {
-        stats.add('replayed', replayedCount);
-        out.drop(replayedCount);
-      }
+      if (replayedCount + rereadCount > 0) stats.add('replayed', replayedCount + rereadCount);
+      if (replayedCount > 0) out.drop(replayedCount);
       if (ref.windows > 0) held += ref.messages;
       closeReady(watermark());
       publish();
@@ -481,6 +524,8 @@ export const windowNode = defineNode(windowManifest, async (config, ctx) => {
       fixed.clear();
       sessions.clear();
       for (const win of open) ctx.release(win.holds, false);
+      for (const list of waiting.values()) ctx.release(list, false);
+      waiting.clear();
       for (const wake of roomWaiters) wake();
       roomWaiters = [];
     },
