@@ -247,7 +247,9 @@ class KafkajsProducer implements ProducerPort {
     const topicMessages = [...records].map(([topic, list]) => ({
       topic,
       messages: list.map((r) => {
-        const m: Message = { key: r.key, value: r.value };
+        // The key as bytes once here: kafkajs would encode a string key twice per record (the
+        // partitioner's murmur2 and the record encoder each call Buffer.from on it).
+        const m: Message = { key: r.key === null ? null : Buffer.from(r.key), value: r.value };
         if (r.headers !== undefined) m.headers = { ...r.headers };
         if (r.partition !== undefined) m.partition = r.partition;
         if (r.timestamp !== undefined) m.timestamp = String(r.timestamp);
