@@ -47,6 +47,21 @@ describe.concurrent('kafka-sink', () => {
     expect(records[1]!.key).toBeNull();
   });
 
+  it('stamps the time of writing when Record time is "write" (results of old event time outlive retention)', async ({
+    expect,
+  }) => {
+    const topic = uniqueName('sink-write-time');
+    await createTopic(topic);
+    const before = Date.now();
+    const result = await runNode(kafkaSinkNode, sink({ topic, timestamp: 'write' }), {
+      connections: testConnections,
+      inputs: [{ key: 'old', value: 1, timestamp: Date.UTC(2020, 0, 1) }],
+    });
+    expect(result.errors).toEqual([]);
+    const [record] = await readAll(topic, 1);
+    expect(record!.timestamp).toBeGreaterThanOrEqual(before);
+  });
+
   it('routes by header, then by value field, then to the fixed topic', async ({ expect }) => {
     const fallback = uniqueName('sink-route-default');
     const byHeader = uniqueName('sink-route-header');

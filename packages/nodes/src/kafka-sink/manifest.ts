@@ -36,6 +36,11 @@ up). Meanwhile the flow's queues fill and the sources slow down or pause: nothin
 nothing is committed. A batch still unwritten after that, or refused for good (record too large,
 not authorised), goes to the **error** port.
 
+**Record time.** A record carries its message's timestamp (a window's result: the window's end).
+Brokers delete records by that time (\`retention.ms\`), so results about old event time (a replay of
+last month's data) can be deleted minutes after they are written. Set *Record time* to \`write\` to
+stamp the time of writing instead.
+
 A message that cannot be encoded (a value JSON cannot represent, bytes that are not a Buffer or
 string) goes to the **error** port; the rest of the batch is still written.
 
@@ -102,6 +107,13 @@ Stats: \`inFlight\` (records sent, not yet acknowledged), \`acknowledged\`, \`er
         .default(120_000)
         .describe('How long to keep retrying a batch through transient broker failures (0 = forever)')
         .meta(ui({ widget: 'duration', unit: 'ms', label: 'Delivery timeout', advanced: true, order: 10 })),
+      timestamp: z
+        .enum(['message', 'write'])
+        .default('message')
+        .describe(
+          "Each record's timestamp: the message's (event time), or the time of writing (keeps results of old data from retention)",
+        )
+        .meta(ui({ label: 'Record time', widget: 'select', advanced: true, order: 12 })),
     })
     .superRefine((config, ctx) => {
       if (config.idempotent && config.acks !== 'all')

@@ -46,6 +46,7 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
   const kafka = createKafkaClient(connection, ctx, 'sink');
   const stats = ctx.stats;
   const topicPath = config.topicField?.split('.') ?? null;
+  const stampMessageTime = config.timestamp === 'message';
   // With a registry, subjects are named after the configured topic (not a routed one).
   const codec = codecFromSettings(ctx, config.codec, config.avro, { topic: config.topic });
   const producer = kafka.producer({
@@ -96,7 +97,8 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
         const record: Mutable<ProducedRecord> = { key: message.key, value };
         if (config.headers && Object.keys(message.headers).length > 0) record.headers = message.headers;
         if (config.partition !== undefined) record.partition = config.partition;
-        if (Number.isFinite(message.timestamp)) record.timestamp = Math.trunc(message.timestamp);
+        // Left out, the client stamps the time of sending.
+        if (stampMessageTime && Number.isFinite(message.timestamp)) record.timestamp = Math.trunc(message.timestamp);
         let list = byTopic.get(topic);
         if (list === undefined) byTopic.set(topic, (list = []));
         list.push(record);

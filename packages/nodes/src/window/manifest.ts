@@ -40,6 +40,9 @@ either: it is counted as \`replayed\` and confirmed with the window that holds t
 node shows how many input messages it holds (\`held\`); *Max held* bounds it (memory, and sources that
 limit unconfirmed messages): when it is reached, the oldest windows close early.
 
+A result's timestamp is its window's end. Written to Kafka, records are deleted by that time under
+the topic's retention: for a replay of old data, set the kafka-sink's *Record time* to \`write\`.
+
 When every source of the flow has finished (a file, a sequence), the open windows close and send
 their results.
 `.trim();
