@@ -8,12 +8,13 @@ import {
   CompressionTypes,
   Partitioners,
   type Consumer,
+  type ConsumerRunConfig,
   type IHeaders,
   type Kafka,
   type Message,
   type TopicPartitions,
 } from 'kafkajs';
-import { EMPTY_HEADERS } from '@tributary/shared';
+import { backoffDelay, EMPTY_HEADERS, sleep } from '@tributary/shared';
 import type {
   ConsumerHandlers,
   ConsumerPort,
@@ -24,6 +25,7 @@ import type {
   ProducerSettings,
   TopicPartition,
 } from './kafka-port.js';
+import { isTransient } from './kafka-kafkajs-errors.js';
 
 /** Record headers as strings; a header given several times keeps its last value. */
 function headersOf(headers: IHeaders | undefined): Readonly<Record<string, string>> {
@@ -40,6 +42,8 @@ function headersOf(headers: IHeaders | undefined): Readonly<Record<string, strin
 }
 
 const keyOf = (tp: TopicPartition) => `${tp.topic}-${tp.partition}`;
+/** Pauses between attempts to restart a consumer kafkajs gave up on (see `restartAfter`). */
+const RESTART_RETRY = { initialMs: 250, maxMs: 5000 } as const;
 
 function byTopic(partitions: readonly TopicPartition[]): TopicPartitions[] {
   const map = new Map<string, number[]>();
@@ -60,6 +64,8 @@ class KafkajsConsumer implements ConsumerPort {
   /** Bumped by a seek, so a batch fetched before it stops being current. */
   private readonly seeks = new Map<string, number>();
   private running = false;
+  /** Aborted by `close`: ends a restart's pauses. */
+  private readonly stopped = new AbortController();
 
   constructor(
     kafka: Kafka,
@@ -114,11 +120,39 @@ class KafkajsConsumer implements ConsumerPort {
     c.on(c.events.REBALANCING, () => handlers.revoking());
     c.on(c.events.CRASH, (event) => {
       if (!this.running) return;
-      if (event.payload.restart) handlers.restarting(event.payload.error);
-      else handlers.failed(event.payload.error);
+      const error = event.payload.error;
+      if (event.payload.restart) handlers.restarting(error);
+      else if (isTransient(error)) void this.restartAfter(error, handlers);
+      else handlers.failed(error);
     });
     this.running = true;
-    await c.run({
+    await c.run(this.runConfig(handlers));
+  }
+
+  /**
+   * kafkajs restarts its consumer after most errors a broker outage causes, but not all: while the
+   * broker shuts down, "no group coordinator" ends the consumer for good. Restart it the same way
+   * (connect, run: it rejoins and reads from the commits), with growing pauses while that fails.
+   */
+  private async restartAfter(error: Error, handlers: ConsumerHandlers): Promise<void> {
+    handlers.restarting(error);
+    for (let attempt = 0; this.running; attempt++) {
+      if (!(await sleep(backoffDelay(attempt, RESTART_RETRY), this.stopped.signal))) return;
+      try {
+        await this.consumer.connect();
+        await this.consumer.run(this.runConfig(handlers));
+        return;
+      } catch (retryError) {
+        if (!isTransient(retryError)) {
+          handlers.failed(retryError as Error);
+          return;
+        }
+      }
+    }
+  }
+
+  private runConfig(handlers: ConsumerHandlers): ConsumerRunConfig {
+    return {
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
@@ -157,7 +191,7 @@ class KafkajsConsumer implements ConsumerPort {
         if (this.running && !this.held.has(key) && (this.seeks.get(key) ?? 0) === generation)
           payload.resolveOffset(payload.batch.lastOffset());
       },
-    });
+    };
   }
 
   pause(partitions: readonly TopicPartition[]): void {
@@ -209,18 +243,9 @@ class KafkajsConsumer implements ConsumerPort {
 
   async close(): Promise<void> {
     this.running = false;
+    this.stopped.abort();
     await this.consumer.disconnect();
   }
-}
-
-/** kafkajs marks errors that may pass when tried again; a retry budget it used up wraps one. */
-function isTransient(error: unknown): boolean {
-  for (let e = error as { retriable?: unknown; name?: unknown; cause?: unknown } | undefined; e;) {
-    if (e.retriable === true) return true;
-    if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
 }
 
 class KafkajsProducer implements ProducerPort {
