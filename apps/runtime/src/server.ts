@@ -20,7 +20,6 @@ import { RuntimeError } from './errors.js';
 import { MAX_PROBLEMS_LISTED } from './http/errors.js';
 import { createValidator, nodeTypesPayload } from './node-types.js';
 import { ValidationPool } from './validation-pool.js';
-import { NodeTestPool } from './http/node-test-pool.js';
 import { ChannelService } from './channel/channel-service.js';
 
 export const DEFAULT_PORT = 4300;
@@ -155,7 +154,6 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
   const credentials = await CredentialStore.open(dataDir);
   const pool = new ValidationPool({ flowDataDir: join(dataDir, 'data'), maxProblems: MAX_PROBLEMS_LISTED });
   pool.warm();
-  const nodeTests = new NodeTestPool();
   const statsIntervalMs = options.statsIntervalMs ?? 1000;
   const history = new StatsHistory(Math.max(15, options.historyMinutes ?? 16) + 1, statsIntervalMs);
   const metrics = new FlowMetrics();
@@ -215,7 +213,6 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
     metrics,
     validator,
     pool,
-    nodeTests,
     nodeTypes: nodeTypesPayload(),
     version: runtimeVersion(),
     startedAt: Date.now(),
@@ -294,7 +291,6 @@ async function openServer(options: ServerOptions, opened: Opened): Promise<Runti
         if (settle !== null) clearTimeout(settle);
         await manager.shutdown();
         await pool.close();
-        nodeTests.close();
         await channel?.close();
         await new Promise<void>((done) => {
           void io.close(() => done());

@@ -9,7 +9,6 @@ import { checkCredentialName, type CredentialStore } from '../store/credential-s
 import type { FlowStore } from '../store/flow-store.js';
 import type { FlowValidator } from '../validation.js';
 import type { ValidationPool } from '../validation-pool.js';
-import { NodeTestPool } from './node-test-pool.js';
 import { bearerToken, crossSiteReason, tokenMatches } from './access.js';
 import { editorApiRoutes } from './editor-routes.js';
 import { editorRoutes } from './editor-static.js';
@@ -28,8 +27,6 @@ export interface AppContext {
   validator: FlowValidator;
   /** Checks documents off the main thread. */
   pool: ValidationPool;
-  /** Worker threads for `POST /api/node-test` (one is made per app when left out). */
-  nodeTests?: NodeTestPool;
   /** Body of `GET /api/node-types` (computed once: manifests do not change while the server runs). */
   nodeTypes: unknown;
   version: string;
@@ -77,10 +74,7 @@ export function createApp(ctx: AppContext): Express {
     res.json({ ok: true, version: ctx.version, uptimeMs: Date.now() - ctx.startedAt, flows: ctx.manager.counts() });
   });
 
-  const nodeTests = ctx.nodeTests ?? new NodeTestPool();
   api.get('/node-types', (_req, res) => {
-    // An editor is opening: have a node-test worker loaded before its first test or syntax check.
-    nodeTests.warm();
     res.json(ctx.nodeTypes);
   });
 
@@ -97,7 +91,7 @@ export function createApp(ctx: AppContext): Express {
 
   // The editor's home list and its node test panel (a sample message as JSON).
   api.use('/node-test', json);
-  api.use(editorApiRoutes(ctx, nodeTests));
+  api.use(editorApiRoutes(ctx));
 
   api.get('/credentials', (_req, res) => {
     res.json({ names: ctx.credentials.names() });

@@ -3,13 +3,15 @@
  * (the editor's home list) and `POST /api/node-test`, which runs one handler on one sample message
  * in a worker thread of its own, time-limited (the editor's test panel and its syntax check).
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Router } from 'express';
 import { z } from 'zod';
 import { connectionTypes, nodeManifests } from '@tributary/nodes/manifests';
 import { RuntimeError } from '../errors.js';
 import type { AppContext } from './app.js';
-import type { NodeTestJob } from './node-test-protocol.js';
-import type { NodeTestPool } from './node-test-pool.js';
+import type { NodeTestJob, NodeTestOutcome } from './node-test-protocol.js';
 import { resolveForTest } from './node-test-secrets.js';
 
 /** One line of `GET /api/overview`. */
@@ -31,6 +33,8 @@ export interface FlowOverview {
 }
 
 const TEST_TIMEOUT_MS = 3000;
+/** Loading the node types in a fresh worker, before the node's own time starts. */
+const BOOT_TIMEOUT_MS = 30_000;
 const MAX_TEST_TIMEOUT_MS = 10_000;
 /** Tests at a time: each is a worker thread; more wait their turn as a 429. */
 const MAX_RUNNING_TESTS = 2;
@@ -56,7 +60,56 @@ const NodeTestBody = z.object({
   timeoutMs: z.number().int().min(100).max(MAX_TEST_TIMEOUT_MS).default(TEST_TIMEOUT_MS),
 });
 
-export function editorApiRoutes(ctx: AppContext, tests: NodeTestPool): Router {
+function testWorkerScript(): URL {
+  const beside = new URL('./node-test-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  return new URL('../../dist/http/node-test-worker.js', import.meta.url);
+}
+
+/** What a test that timed out was waiting for: the services its connections point at, if any. */
+function timeoutMessage(job: NodeTestJob, timeoutMs: number): string {
+  const stopped = `no result after ${timeoutMs} ms: the test was stopped`;
+  const ids = Object.keys(job.connections ?? {});
+  if (ids.length === 0) return stopped;
+  const named = ids.map((id) => `"${id}"`).join(', ');
+  return `${stopped}. It uses connection ${named}: is the service reachable from the runtime, and its timeouts shorter than ${timeoutMs} ms?`;
+}
+
+/** Runs a job in a fresh worker; terminates it when the time is up (a hanging loop included). */
+function runTest(job: NodeTestJob, timeoutMs: number): Promise<NodeTestOutcome> {
+  return new Promise((resolve) => {
+    const worker = new Worker(testWorkerScript(), {
+      workerData: job,
+      resourceLimits: { maxOldGenerationSizeMb: 128 },
+    });
+    let settled = false;
+    const done = (outcome: NodeTestOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(outcome);
+    };
+    let timer = setTimeout(
+      () =>
+        done({
+          kind: 'failed',
+          message: `the test could not start within ${BOOT_TIMEOUT_MS / 1000} s (the runtime is busy)`,
+        }),
+      BOOT_TIMEOUT_MS,
+    );
+    worker.on('message', (message: NodeTestOutcome | { ready: true }) => {
+      if (!('ready' in message)) return done(message);
+      // The worker has loaded the node types: the node's own time starts.
+      clearTimeout(timer);
+      timer = setTimeout(() => done({ kind: 'timeout', message: timeoutMessage(job, timeoutMs) }), timeoutMs);
+    });
+    worker.once('error', (error) => done({ kind: 'failed', message: error.message }));
+    worker.once('exit', (code) => done({ kind: 'failed', message: `the test ended without a result (exit ${code})` }));
+  });
+}
+
+export function editorApiRoutes(ctx: AppContext): Router {
   const router = Router();
   const manifests = new Map(nodeManifests.map((m) => [m.type, m]));
   let running = 0;
@@ -131,7 +184,7 @@ export function editorApiRoutes(ctx: AppContext, tests: NodeTestPool): Router {
         ...(message ? { message: { ...message, key: message.key ?? null } } : {}),
         ...(Object.keys(resolved.connections).length > 0 ? { connections: resolved.connections } : {}),
       };
-      res.json(await tests.run(job, timeoutMs));
+      res.json(await runTest(job, timeoutMs));
     } finally {
       running--;
     }

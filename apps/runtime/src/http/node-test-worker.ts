@@ -1,14 +1,15 @@
 /**
  * One node test (`POST /api/node-test`) in its own worker thread: the node is created from its
  * config as the engine would (so syntax errors read exactly as at deploy), gets one message, and
- * what it emits, logs or throws is posted back. The worker loads the node types, says it is ready
- * and waits for its one job (see node-test-pool.ts). The main thread terminates it when the time
- * is up, so a `while (true) {}` costs the test, never the server.
+ * what it emits, logs or throws is posted back. The main thread terminates the worker when the
+ * time is up, so a `while (true) {}` costs the test, never the server.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeRegistry, NodeConfigError } from '@tributary/nodes/runtime';
 import { ConfigParseError, runNode } from '@tributary/nodes/testing';
 import type { NodeTestJob, NodeTestOutcome, NodeTestMessage } from './node-test-protocol.js';
+
+const job = workerData as NodeTestJob;
 
 /** Values travel back as JSON-safe data: a message may hold anything user code made. */
 function plain(value: unknown): unknown {
@@ -19,7 +20,7 @@ function plain(value: unknown): unknown {
   }
 }
 
-async function run(job: NodeTestJob): Promise<NodeTestOutcome> {
+async function run(): Promise<NodeTestOutcome> {
   const definition = createNodeRegistry().get(job.type);
   if (!definition) return { kind: 'refused', message: `unknown node type "${job.type}"` };
   try {
@@ -58,9 +59,7 @@ async function run(job: NodeTestJob): Promise<NodeTestOutcome> {
   }
 }
 
-// The node code is loaded: the time limit starts once the job is posted (loading all node types
-// can take seconds on a busy machine, and is not the user's code being slow).
-parentPort?.once('message', (job: NodeTestJob) => {
-  void run(job).then((outcome) => parentPort?.postMessage(outcome));
-});
+// The node code is loaded: the time limit starts now (loading all node types can take seconds on
+// a busy machine, and is not the user's code being slow).
 parentPort?.postMessage({ ready: true });
+parentPort?.postMessage(await run());
