@@ -123,7 +123,7 @@ describe('test panel with connections', () => {
         .locator('.test-port')
         .first()
         .textContent({ timeout: 1000 })
-        .catch(async () => `no port yet: ${await result.textContent()}`);
+        .catch(async () => `no port yet: ${await page.locator('[data-testid="test-panel"]').textContent()}`);
     // A key nobody stored: a miss, on its own port.
     await page.locator('#test-key').fill('sensor-none');
     await page.locator('[data-testid="test-run"]').click();
