@@ -167,15 +167,15 @@ describe('node registry', () => {
   });
 });
 
-/** Static and dynamic import specifiers of an ES module's source. */
-function importsOf(source: string): string[] {
+/** Import specifiers of an ES module's source: static ones, and dynamic `import()` if asked. */
+function importsOf(source: string, withDynamic = true): string[] {
   // Commented-out imports (the marked Kafka lines) do not count: drop block and whole-line comments.
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const specifiers: string[] = [];
   const patterns = [
     /\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g,
     /\bimport\s*['"]([^'"]+)['"]/g,
-    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ...(withDynamic ? [/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g] : []),
   ];
   for (const pattern of patterns) for (const match of code.matchAll(pattern)) specifiers.push(match[1]!);
   return specifiers;
@@ -192,29 +192,38 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** The built entry, rebuilt when missing or older than the sources (normally `turbo test` builds first). */
+function builtEntry(name: string): string {
+  const entry = join(packageRoot, 'dist', name);
+  if (!existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(packageRoot, 'src'))) {
+    execFileSync(join(packageRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: packageRoot });
+  }
+  return entry;
+}
+
+const sharedEntry = join(packageRoot, 'node_modules', '@tributary', 'shared', 'dist', 'index.js');
+
+/** The files of the package an entry imports, transitively, and the packages they import by name. */
+function importClosure(entry: string, withDynamic: boolean): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const specifier of importsOf(readFileSync(file, 'utf8'), withDynamic)) {
+      if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
+      else if (specifier === '@tributary/shared') queue.push(sharedEntry);
+      else packages.add(specifier);
+    }
+  }
+  return { files, packages };
+}
+
 describe('browser entry (dist/manifests.js)', () => {
   it('imports nothing node-only: only zod and @tributary/shared, transitively', () => {
-    const entry = join(packageRoot, 'dist', 'manifests.js');
-    // Normally `turbo test` builds first; a stale or missing build is rebuilt so the check is honest.
-    if (!existsSync(entry) || statSync(entry).mtimeMs < newestMtime(join(packageRoot, 'src'))) {
-      execFileSync(join(packageRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
-        cwd: packageRoot,
-      });
-    }
-    const sharedEntry = join(packageRoot, 'node_modules', '@tributary', 'shared', 'dist', 'index.js');
-    const seen = new Set<string>();
-    const bare = new Set<string>();
-    const queue = [entry];
-    while (queue.length > 0) {
-      const file = queue.pop()!;
-      if (seen.has(file)) continue;
-      seen.add(file);
-      for (const specifier of importsOf(readFileSync(file, 'utf8'))) {
-        if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
-        else if (specifier === '@tributary/shared') queue.push(sharedEntry);
-        else bare.add(specifier);
-      }
-    }
+    const { files: seen, packages: bare } = importClosure(builtEntry('manifests.js'), true);
     // Sanity: the walk did reach the manifests and the shared package.
     expect([...seen].some((f) => f.endsWith(join('function', 'manifest.js')))).toBe(true);
     expect(seen.has(sharedEntry)).toBe(true);
@@ -225,5 +234,19 @@ describe('browser entry (dist/manifests.js)', () => {
         /[\\/](runtime|testing)[\\/.]|lmdb|safe-path|compile|pacing|-client|connection-of/.test(f),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('node-only entry (dist/runtime.js)', () => {
+  // Each costs a process 10–55 MB resident once loaded; a flow process should pay only for its own.
+  const clients = ['kafkajs', '@platformatic/kafka', '@aws-sdk/client-sqs', 'ioredis', 'pg', 'undici', 'avsc'];
+
+  it('loads the connector client libraries only when a node of their family starts', () => {
+    const entry = builtEntry('runtime.js');
+    const loadedAtOnce = importClosure(entry, false).packages;
+    expect(clients.filter((name) => loadedAtOnce.has(name))).toEqual([]);
+    // The lazy definitions do reach every one of them.
+    const reachable = importClosure(entry, true).packages;
+    expect(clients.filter((name) => !reachable.has(name))).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
  * the engine runs from, and the helpers it shares with nodes (the embedded LMDB store).
  */
 import type { NodeDefinition } from '@tributary/shared';
-import { cacheNode } from './cache/runtime.js';
+import { lazyNode } from './lib/lazy-node.js';
+import { cacheManifest } from './cache/manifest.js';
 import { counterNode } from './counter/runtime.js';
 import { fileNode } from './file/runtime.js';
 import { filterNode } from './filter/runtime.js';
@@ -16,21 +17,64 @@ import { windowNode } from './window/runtime.js';
 import { checkpointNode } from './checkpoint/runtime.js';
 import { sequenceNode } from './sequence/runtime.js';
 import { timerNode } from './timer/runtime.js';
-import { postgresSinkNode } from './postgres-sink/runtime.js';
-import { postgresSourceNode } from './postgres-source/runtime.js';
-import { cacheUpdatesNode } from './cache-updates/runtime.js';
-import { kafkaSourceNode } from './kafka-source/runtime.js';
-import { kafkaSinkNode } from './kafka-sink/runtime.js';
-import { sseSourceNode } from './sse-source/runtime.js';
+import { postgresSinkManifest } from './postgres-sink/manifest.js';
+import { postgresSourceManifest } from './postgres-source/manifest.js';
+import { cacheUpdatesManifest } from './cache-updates/manifest.js';
+import { kafkaSourceManifest } from './kafka-source/manifest.js';
+import { kafkaSinkManifest } from './kafka-sink/manifest.js';
+import { sseSourceManifest } from './sse-source/manifest.js';
 import { sseEndpointNode } from './sse-endpoint/runtime.js';
 import { webhookNode } from './webhook/runtime.js';
-import { websocketSourceNode } from './websocket-source/runtime.js';
-import { sqsSourceNode } from './sqs-source/runtime.js';
-import { sqsSinkNode } from './sqs-sink/runtime.js';
-import { channelSourceNode } from './channel-source/runtime.js';
-import { channelSinkNode } from './channel-sink/runtime.js';
-import { websocketSinkNode } from './websocket-sink/runtime.js';
-import { httpRequestNode } from './http-request/runtime.js';
+import { websocketSourceManifest } from './websocket-source/manifest.js';
+import { sqsSourceManifest } from './sqs-source/manifest.js';
+import { sqsSinkManifest } from './sqs-sink/manifest.js';
+import { channelSourceManifest } from './channel-source/manifest.js';
+import { channelSinkManifest } from './channel-sink/manifest.js';
+import { websocketSinkManifest } from './websocket-sink/manifest.js';
+import { httpRequestManifest } from './http-request/manifest.js';
+
+// The connector families load their client libraries on a flow's first use (see lazyNode).
+const kafkaSourceNode = lazyNode(
+  kafkaSourceManifest,
+  async () => (await import('./kafka-source/runtime.js')).kafkaSourceNode,
+);
+const kafkaSinkNode = lazyNode(kafkaSinkManifest, async () => (await import('./kafka-sink/runtime.js')).kafkaSinkNode);
+const cacheNode = lazyNode(cacheManifest, async () => (await import('./cache/runtime.js')).cacheNode);
+const cacheUpdatesNode = lazyNode(
+  cacheUpdatesManifest,
+  async () => (await import('./cache-updates/runtime.js')).cacheUpdatesNode,
+);
+const channelSourceNode = lazyNode(
+  channelSourceManifest,
+  async () => (await import('./channel-source/runtime.js')).channelSourceNode,
+);
+const channelSinkNode = lazyNode(
+  channelSinkManifest,
+  async () => (await import('./channel-sink/runtime.js')).channelSinkNode,
+);
+const sseSourceNode = lazyNode(sseSourceManifest, async () => (await import('./sse-source/runtime.js')).sseSourceNode);
+const sqsSourceNode = lazyNode(sqsSourceManifest, async () => (await import('./sqs-source/runtime.js')).sqsSourceNode);
+const sqsSinkNode = lazyNode(sqsSinkManifest, async () => (await import('./sqs-sink/runtime.js')).sqsSinkNode);
+const httpRequestNode = lazyNode(
+  httpRequestManifest,
+  async () => (await import('./http-request/runtime.js')).httpRequestNode,
+);
+const websocketSinkNode = lazyNode(
+  websocketSinkManifest,
+  async () => (await import('./websocket-sink/runtime.js')).websocketSinkNode,
+);
+const websocketSourceNode = lazyNode(
+  websocketSourceManifest,
+  async () => (await import('./websocket-source/runtime.js')).websocketSourceNode,
+);
+const postgresSourceNode = lazyNode(
+  postgresSourceManifest,
+  async () => (await import('./postgres-source/runtime.js')).postgresSourceNode,
+);
+const postgresSinkNode = lazyNode(
+  postgresSinkManifest,
+  async () => (await import('./postgres-sink/runtime.js')).postgresSinkNode,
+);
 
 export {
   cacheNode,
@@ -53,16 +97,6 @@ export {
 export { openLmdbStore, isLmdbStore, storeFileName, type LmdbStore } from './lib/lmdb-store.js';
 export { NodeConfigError, UserCodeError } from './lib/compile.js';
 export { resolveInside } from './lib/safe-path.js';
-export {
-  codecFromSettings,
-  isAsyncCodec,
-  avroSchemaCodec,
-  registryCodec,
-  registryClient,
-  type AnyCodec,
-  type AsyncCodec,
-  type CodecTarget,
-} from './lib/avro-codec.js';
 export { RatePacer, sleep } from './lib/pacing.js';
 export {
   provideSourceControl,
@@ -74,14 +108,6 @@ export {
 export { toMessage, MessageResultError, type MessageLike } from './lib/message-like.js';
 export type { FunctionContext } from './function/runtime.js';
 export { connectionOf } from './connections/connection-of.js';
-export { connectRedis, describeRedis, redisConnectionOf, redisOptions } from './connections/redis-client.js';
-export {
-  connectPostgres,
-  describePostgres,
-  postgresConnectionOf,
-  postgresPoolConfig,
-} from './connections/postgres-client.js';
-export { createSqsClient, resolveQueueUrl, sqsConnectionOf } from './connections/sqs-client.js';
 export { sqsSourceNode, sqsSinkNode, channelSourceNode, channelSinkNode };
 export type { TimerTick } from './timer/runtime.js';
 export { EndpointHub, type EndpointHubOptions, type FlowEndpoints, type Refusal } from './endpoints/hub.js';

@@ -206,6 +206,11 @@ export async function runHandWrittenLoop(
   }
 }
 
+function cpuMicrosPerMessage(since: NodeJS.CpuUsage, count: number): number {
+  const used = process.cpuUsage(since);
+  return Math.round(((used.user + used.system) / count) * 10) / 10;
+}
+
 function medianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -352,12 +357,12 @@ export async function runJavaTools(admin: Admin, input: string, count: number) {
 
 /**
  * `pnpm bench` section: every pipeline on the same broker, same input, in the same run. Env:
- * KAFKA_BENCH_MESSAGES (200,000), KAFKA_BENCH_RUNS (3, alternated hand/Tributary), KAFKA_BENCH_WARMUP
+ * KAFKA_BENCH_MESSAGES (200,000), KAFKA_BENCH_RUNS (5, alternated hand/Tributary), KAFKA_BENCH_WARMUP
  * (20,000; 0 = none), KAFKA_BENCH_JAVA=0 to skip the Java tools.
  */
 export async function runKafkaBench(): Promise<Record<string, number | number[] | string>> {
   const count = Number(process.env.KAFKA_BENCH_MESSAGES ?? 200_000);
-  const runs = Number(process.env.KAFKA_BENCH_RUNS ?? 3);
+  const runs = Number(process.env.KAFKA_BENCH_RUNS ?? 5);
   const kafka = kafkaClient();
   const admin = await connectAdmin(kafka);
   try {
@@ -386,11 +391,17 @@ export async function runKafkaBench(): Promise<Record<string, number | number[] 
       }
       const handRuns: number[] = [];
       const ours: number[] = [];
+      const handCpu: number[] = [];
+      const oursCpu: number[] = [];
       // Alternated, so that a noisy neighbour on the machine hits both about equally.
       for (let i = 0; i < runs; i++) {
+        let cpu = process.cpuUsage();
         const h = await hand[client](input, uniqueName('bench-hand-out'), count);
+        handCpu.push(cpuMicrosPerMessage(cpu, count));
         handRuns.push(Math.round(count / h.seconds));
+        cpu = process.cpuUsage();
         const t = await runTributaryPipeline(input, uniqueName('bench-trib-out'), count, 120_000, client);
+        oursCpu.push(cpuMicrosPerMessage(cpu, count));
         ours.push(Math.round(count / t.seconds));
       }
       const handRate = medianOf(handRuns);
@@ -400,6 +411,10 @@ export async function runKafkaBench(): Promise<Record<string, number | number[] 
       results[`${client}_tributary_vs_hand_written_pct`] = Math.round((oursRate / handRate) * 1000) / 10;
       results[`${client}_hand_written_runs`] = handRuns;
       results[`${client}_tributary_runs`] = ours;
+      // CPU time of this process per message (all its threads, connect and group join included):
+      // steadier than the rates when the broker, on the same machine, competes for the cores.
+      results[`${client}_hand_written_cpu_us_per_msg`] = medianOf(handCpu);
+      results[`${client}_tributary_cpu_us_per_msg`] = medianOf(oursCpu);
     }
     if (process.env.KAFKA_BENCH_JAVA !== '0') {
       const java = await runJavaTools(admin, input, count);
