@@ -108,7 +108,10 @@ export function pipelineFlow(
         type: 'kafka-sink',
         typeVersion: 1,
         position: { x: 400, y: 0 },
-        config: { connection: 'local', topic: output },
+        // The time of writing, as the hand-written loops get (their records carry no timestamp):
+        // the same work. Stamping each record with its message's time costs 3–4 µs more per message
+        // on either client (measured here).
+        config: { connection: 'local', topic: output, timestamp: 'write' },
       },
     ],
     edges: [
