@@ -7,13 +7,12 @@
  *      BENCH_PACED_SECONDS (2) per paced-latency run, BENCH_BURST_MESSAGES (10,000,000) for the memory run.
  *      SQS_BENCH_MESSAGES (10,000), SQS_BENCH_RUNS (3).
  */
-import { spawn, spawnSync, fork } from 'node:child_process';
+import { spawn, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchFlow, fanoutFlow, linearFlow, type EngineBenchResult } from './engine-bench.js';
 import { runLimitScenario, type CeilingResult } from './limit-bench.js';
-import { FLOW_YOUNG_GENERATION_MB } from '../host/flow-thread.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../../..');
@@ -333,17 +332,7 @@ function fmt(n: number | undefined): string {
   return n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US');
 }
 
-/**
- * Flows run with a larger young generation than Node's default (host/flow-thread.ts). The bench
- * runs everything with the same, hand-written loops included (a semi-space is a third of it); its
- * children inherit the flag.
- */
-const YOUNG_GENERATION_FLAG = `--max-semi-space-size=${FLOW_YOUNG_GENERATION_MB / 3}`;
-
-if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
-  const args = [YOUNG_GENERATION_FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
-  process.exit(spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1);
-} else if (process.argv[2] === '--child') {
+if (process.argv[2] === '--child') {
   await child(process.argv[3]!, Number(process.argv[4]));
 } else {
   await main();

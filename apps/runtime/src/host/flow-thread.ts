@@ -18,16 +18,6 @@ const STOP_GRACE_MS = 15_000;
 /** A worker that has not even loaded its modules by then is given up. */
 const BOOT_TIMEOUT_MS = 60_000;
 
-/**
- * The flow's young generation (V8 sizes it as three semi-spaces: 96 MB = 32 MB semi-spaces, twice
- * Node's default). A flow allocates many short-lived messages, and those still queued between
- * nodes survive each scavenge and are copied. Measured on the Kafka source → function → sink
- * pipeline (2 cores, 3 runs each): CPU per message 43.9 → 38.1 µs on kafkajs, 30.7 →
- * 26.1 µs on platformatic; a 10,000,000-message burst into a slow sink peaks at 123 MB resident
- * (119 MB with the default). `pnpm bench` runs with the same setting.
- */
-export const FLOW_YOUNG_GENERATION_MB = 96;
-
 export interface FlowThreadEvents extends FlowReports {
   /** The worker loaded its code: the flow's own start begins. */
   booted(): void;
@@ -98,10 +88,7 @@ export class FlowThread extends IsolatedRun {
     };
     this.worker = new Worker(workerScript('flow-worker.js'), {
       workerData: init,
-      resourceLimits: {
-        maxYoungGenerationSizeMb: FLOW_YOUNG_GENERATION_MB,
-        ...(options.heapLimitMb !== undefined ? { maxOldGenerationSizeMb: options.heapLimitMb } : {}),
-      },
+      ...(options.heapLimitMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.heapLimitMb } } : {}),
     });
     this.worker.on('message', (message: WorkerToMain) => this.onMessage(message));
     this.worker.on('error', (error: NodeJS.ErrnoException) => {
