@@ -3,7 +3,7 @@ import { defineNode, type NodeDefinition, type NodeManifest } from '@tributary/s
 /**
  * A node type whose runtime module loads when a flow first creates one. The connector families
  * bring client libraries that cost 10–55 MB of memory each in every process that imports them
- * (Kafka's two clients, the AWS SDK, ioredis, pg, undici, ws); a flow process pays only for the
+ * (Kafka's two clients, the AWS SDK, ioredis, pg, undici, avsc); a flow process pays only for the
  * ones its flow uses. A module that fails to load fails that node's start, with the reason.
  *
  * @example
