@@ -186,7 +186,7 @@ export class RuntimeProcess {
   assigned: ReadonlySet<number> | null = null;
 
   private remember(text: string): void {
-    const assignment = /assigned \d+ partition\(s\): ([^"\\\n]*)/.exec(text);
+    const assignment = /assigned \d+ partition\(s\)(?: \(generation \d+\))?: ([^"\\\n]*)/.exec(text);
     if (assignment)
       this.assigned = new Set(
         assignment[1]!

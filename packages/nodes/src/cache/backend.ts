@@ -4,9 +4,9 @@
  */
 import type { LmdbStore, StoredEntry } from '../lib/lmdb-store.js';
 import { publishChange } from '../lib/change-bus.js';
-import type { Fence, RedisCacheStore, UpdateResult } from './redis-store.js';
+import type { ClaimGeneration, Fence, RedisCacheStore, UpdateResult } from './redis-store.js';
 
-export type { Fence, UpdateResult } from './redis-store.js';
+export type { ClaimGeneration, Fence, UpdateResult } from './redis-store.js';
 
 /** Decides the new entry of a key from its current one; null: leave it as it is. */
 export type UpdatePlan = (key: string, current: StoredEntry | undefined) => StoredEntry | null;
@@ -32,28 +32,31 @@ export interface CacheBackend {
   size(): Promise<number>;
   /**
    * New epochs of `streams` (`topic/partition`) of consumer group `group`, once per assignment
-   * `token`; a stream whose last claim was this runtime's `previous[i]` keeps its epoch.
+   * `token`; a stream whose last claim was this runtime's `previous[i]` keeps its epoch. Null for a
+   * stream a newer `generation` of the group claimed: this assignment is stale, and writes nothing.
    */
   claim(
     group: string,
     streams: readonly string[],
     token: string,
     previous: readonly (string | undefined)[],
-  ): Promise<Fence[]>;
+    generation: ClaimGeneration | null,
+  ): Promise<(Fence | null)[]>;
 }
 
 /**
  * Epochs of the embedded stores, by store file: one process owns a data folder, so they live in
  * memory (they fence a flow instance still stopping against the one that replaced it).
  */
-const lmdbEpochs = new Map<string, Map<string, { epoch: number; token: string }>>();
+type EpochEntry = { epoch: number; token: string; generation?: number };
+const lmdbEpochs = new Map<string, Map<string, EpochEntry>>();
 
 /** The embedded store; changes (when published) go to the in-process bus of the store's file. */
 export function lmdbBackend(store: LmdbStore, publish: boolean): CacheBackend {
   const changed = (op: 'put' | 'update' | 'delete', key: string, value?: unknown) => {
     if (publish) publishChange(store.path, { op, key, value });
   };
-  const epochs = lmdbEpochs.get(store.path) ?? new Map<string, { epoch: number; token: string }>();
+  const epochs = lmdbEpochs.get(store.path) ?? new Map<string, EpochEntry>();
   lmdbEpochs.set(store.path, epochs);
   const isFenced = (fences: readonly Fence[]) => fences.some((f) => (epochs.get(f.key)?.epoch ?? 0) > f.epoch);
   return {
@@ -88,14 +91,22 @@ export function lmdbBackend(store: LmdbStore, publish: boolean): CacheBackend {
       return { fenced };
     },
     size: () => store.size(),
-    claim(group, streams, token, previous) {
+    claim(group, streams, token, previous, generation) {
+      // As the Redis claim script (redis-store.ts), in memory.
       return Promise.resolve(
-        streams.map((stream, i) => {
+        streams.map((stream, i): Fence | null => {
           const key = `${group}:${stream}`;
           let entry = epochs.get(key);
-          if (entry !== undefined && entry.token !== token && entry.token === previous[i])
-            epochs.set(key, (entry = { epoch: entry.epoch, token }));
-          else if (entry?.token !== token) epochs.set(key, (entry = { epoch: (entry?.epoch ?? 0) + 1, token }));
+          if (entry?.token === token) return { key, epoch: entry.epoch };
+          const claimed = entry?.generation;
+          if (generation?.check === true && claimed !== undefined && claimed > generation.value) return null;
+          const kept = entry !== undefined && entry.token === previous[i];
+          entry = {
+            epoch: kept ? entry!.epoch : (entry?.epoch ?? 0) + 1,
+            token,
+            generation: generation?.value ?? claimed,
+          };
+          epochs.set(key, entry);
           return { key, epoch: entry.epoch };
         }),
       );
@@ -110,13 +121,16 @@ export function redisBackend(store: RedisCacheStore): CacheBackend {
     delete: (key, fences) => store.delete(key, fences),
     update: (keys, plan, ttlMs, fencesOf) => store.update(keys, plan, ttlMs, fencesOf),
     size: () => store.size(),
-    claim: (group, streams, token, previous) =>
+    claim: (group, streams, token, previous, generation) =>
       store
         .claim(
           streams.map((stream) => store.epochKey(group, stream)),
           token,
           previous,
+          generation,
         )
-        .then((epochs) => epochs.map((epoch, i) => ({ key: store.epochKey(group, streams[i]!), epoch }))),
+        .then((epochs) =>
+          epochs.map((epoch, i) => (epoch < 0 ? null : { key: store.epochKey(group, streams[i]!), epoch })),
+        ),
   };
 }

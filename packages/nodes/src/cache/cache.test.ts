@@ -209,28 +209,51 @@ describe.each<Backend>(['embedded', 'redis'])('cache fencing by partition epoch 
   it('refuses updates and deletes under an older epoch of their partition; an epoch is claimed once per assignment', async () => {
     const b = open(`fence-${testNumber++}`);
     // Member A is assigned in-0; a second cache node of A hears the same assignment (same token).
-    const [a] = await b.claim('group', ['in/0'], 'assignment-1', []);
-    expect(await b.claim('group', ['in/0'], 'assignment-1', [])).toEqual([a]);
+    const [a] = await b.claim('group', ['in/0'], 'assignment-1', [], null);
+    expect(await b.claim('group', ['in/0'], 'assignment-1', [], null)).toEqual([a]);
     expect((await b.update(['k'], value('by A'), undefined, () => [a!])).fenced).toEqual(new Set());
     // A rebalance gives in-0 to member B: A still has messages of it in flight.
-    const [byB] = await b.claim('group', ['in/0'], 'assignment-2', []);
+    const [byB] = await b.claim('group', ['in/0'], 'assignment-2', [], null);
     expect(byB!.epoch).toBeGreaterThan(a!.epoch);
     expect((await b.update(['k', 'j'], value('stale'), undefined, () => [a!])).fenced).toEqual(new Set(['k', 'j']));
     expect(await b.delete('k', [a!])).toBe('fenced');
     expect(await b.lookup(['k', 'j'])).toEqual(['by A', undefined]);
     // B writes; writes without a fence (no partition) are not fenced; another group has its own epochs.
     expect((await b.update(['k'], value('by B'), undefined, () => [byB!])).fenced).toEqual(new Set());
-    const [otherGroup] = await b.claim('other', ['in/0'], 'assignment-3', []);
+    const [otherGroup] = await b.claim('other', ['in/0'], 'assignment-3', [], null);
     expect(otherGroup!.epoch).toBe(1);
     // B keeps in-0 in the next rebalance: same epoch (what B has in flight stays valid); A, whose
     // last claim was overtaken, gets a newer one when it is assigned in-0 again.
-    expect(await b.claim('group', ['in/0'], 'assignment-4', ['assignment-2'])).toEqual([byB]);
-    const [again] = await b.claim('group', ['in/0'], 'assignment-5', ['assignment-1']);
+    expect(await b.claim('group', ['in/0'], 'assignment-4', ['assignment-2'], null)).toEqual([byB]);
+    const [again] = await b.claim('group', ['in/0'], 'assignment-5', ['assignment-1'], null);
     expect(again!.epoch).toBeGreaterThan(byB!.epoch);
     expect(await b.lookup(['k'])).toEqual(['by B']);
     expect(await b.delete('k', [byB!])).toBe('fenced');
     expect(await b.delete('k', [again!])).toBe(true);
     expect(await b.delete('k', [])).toBe(false);
+  });
+
+  it('refuses the claim of an assignment older than the generation that claimed the partition (a member paused past its session)', async () => {
+    const b = open(`fence-${testNumber++}`);
+    const gen = (value: number, check = true) => ({ value, check });
+    // Generation 2: A gets in-0 and in-1. A is frozen; generation 3 gives both to B, which claims them.
+    const [a0] = await b.claim('group', ['in/0', 'in/1'], 'a-2', [], gen(2));
+    const [b0, b1] = await b.claim('group', ['in/0', 'in/1'], 'b-3', [], gen(3));
+    expect(b0!.epoch).toBeGreaterThan(a0!.epoch);
+    // A wakes and claims for its generation-2 assignment only now: refused, B's epochs stand.
+    expect(await b.claim('group', ['in/0', 'in/1'], 'a-2-late', ['a-2', 'a-2'], gen(2))).toEqual([null, null]);
+    expect((await b.update(['k'], value('by B'), undefined, () => [b0!])).fenced).toEqual(new Set());
+    // A rejoins: generation 4 gives it in-1 back (a new epoch); B keeps in-0 (the same epoch).
+    const [a1] = await b.claim('group', ['in/1'], 'a-4', ['a-2'], gen(4));
+    expect(a1!.epoch).toBeGreaterThan(b1!.epoch);
+    expect(await b.claim('group', ['in/0'], 'b-4', ['b-3'], gen(4))).toEqual([b0]);
+    // A runtime's first claim of a group is not checked: a group created again starts over at 1.
+    expect(await b.claim('group', ['in/0'], 'c-1', [], gen(1, false))).toEqual([
+      expect.objectContaining({ epoch: b0!.epoch + 1 }),
+    ]);
+    expect(await b.claim('group', ['in/0'], 'd-2', [], gen(2))).toEqual([
+      expect.objectContaining({ epoch: b0!.epoch + 2 }),
+    ]);
   });
 });
 

@@ -55,6 +55,9 @@ in memory for LMDB). A runtime that keeps a partition keeps its epoch; one that 
 another member bumps it. Messages carry the assignment they were read under (\`meta.assignment\`)
 and write under its epoch; the write script (or LMDB transaction) refuses an older one — a runtime
 that lost the partition (a long pause, a frozen VM, a rebalance) cannot write over the new owner.
+Claims carry the group generation of their assignment (Kafka's, higher for every rebalance): a
+claim older than the generation that claimed the partition last is refused, so a member paused
+between its assignment and its claim cannot take the partition back from its new owner.
 
 A write that is refused or that the store fails (Redis away, a timeout) **fails its message**: not
 confirmed, so it is not committed and is read again — never sent to **error**, which would confirm

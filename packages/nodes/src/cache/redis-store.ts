@@ -53,26 +53,44 @@ end
 return n
 `;
 
-// KEYS: epoch keys; ARGV[1]: the assignment's token, ARGV[1 + i]: the token of this runtime's
-// previous claim of KEYS[i] ('' if none). Bumps each epoch once per assignment (every cache node of
-// the runtime on this store hears the same one), except when the last claim was this runtime's own
-// (it keeps the partition: what it has in flight stays valid); answers the epochs.
+// KEYS: epoch keys; ARGV[1]: the assignment's token, ARGV[2]: its group generation ('' if unknown),
+// ARGV[3]: '1' to refuse a claim older than the stored generation, ARGV[3 + i]: the token of this
+// runtime's previous claim of KEYS[i] ('' if none). Bumps each epoch once per assignment (every
+// cache node of the runtime on this store hears the same one), except when the last claim was this
+// runtime's own (it keeps the partition: what it has in flight stays valid); answers the epochs,
+// -1 for a key a newer generation claimed (this member was paused past its session: it is stale).
 const CLAIM_SCRIPT = `
+local gen = tonumber(ARGV[2])
 local epochs = {}
 for i = 1, #KEYS do
   local last = redis.call('HGET', KEYS[i], 't')
+  local claimed = tonumber(redis.call('HGET', KEYS[i], 'g') or '')
   if last == ARGV[1] then
     epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
-  elseif last and ARGV[1 + i] ~= '' and last == ARGV[1 + i] then
-    epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
-    redis.call('HSET', KEYS[i], 't', ARGV[1])
+  elseif gen and claimed and ARGV[3] == '1' and claimed > gen then
+    epochs[i] = -1
   else
-    epochs[i] = redis.call('HINCRBY', KEYS[i], 'e', 1)
+    if last and ARGV[3 + i] ~= '' and last == ARGV[3 + i] then
+      epochs[i] = tonumber(redis.call('HGET', KEYS[i], 'e'))
+    else
+      epochs[i] = redis.call('HINCRBY', KEYS[i], 'e', 1)
+    end
     redis.call('HSET', KEYS[i], 't', ARGV[1])
+    if gen then redis.call('HSET', KEYS[i], 'g', gen) end
   end
 end
 return epochs
 `;
+
+/**
+ * The group generation an assignment belongs to, for a claim: `check` refuses the claim of a
+ * partition a newer generation claimed (false for a runtime's first claim of a group: a group
+ * deleted and created again starts its generations over).
+ */
+export interface ClaimGeneration {
+  readonly value: number;
+  readonly check: boolean;
+}
 
 /** An epoch of a source partition a write is made under (see `claim`). */
 export interface Fence {
@@ -149,11 +167,24 @@ export class RedisCacheStore {
 
   /**
    * Claims a new epoch of each key for the assignment `token` (once per token; the same epoch when
-   * `previous[i]`, this runtime's last token for the key, is still the last claim); answers them.
+   * `previous[i]`, this runtime's last token for the key, is still the last claim); answers them,
+   * -1 where `generation` is older than the one that claimed the key last (see CLAIM_SCRIPT).
    */
-  async claim(keys: readonly string[], token: string, previous: readonly (string | undefined)[]): Promise<number[]> {
+  async claim(
+    keys: readonly string[],
+    token: string,
+    previous: readonly (string | undefined)[],
+    generation: ClaimGeneration | null = null,
+  ): Promise<number[]> {
     if (keys.length === 0) return [];
-    return this.client.tributaryCacheClaim(keys.length, ...keys, token, ...keys.map((_, i) => previous[i] ?? ''));
+    return this.client.tributaryCacheClaim(
+      keys.length,
+      ...keys,
+      token,
+      generation === null ? '' : String(generation.value),
+      generation?.check === true ? '1' : '0',
+      ...keys.map((_, i) => previous[i] ?? ''),
+    );
   }
 
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {

@@ -14,7 +14,7 @@ import { normalizeKey } from '../lib/message-like.js';
 import { listenToAssignments } from '../lib/positions.js';
 import { alreadyApplied, positionOf, recordPosition } from '../lib/source-positions.js';
 import { connectRedis, redisConnectionOf } from '../connections/redis-client.js';
-import { lmdbBackend, redisBackend, type CacheBackend, type Fence } from './backend.js';
+import { lmdbBackend, redisBackend, type CacheBackend, type ClaimGeneration, type Fence } from './backend.js';
 import { cacheManifest } from './manifest.js';
 import { RedisCacheStore } from './redis-store.js';
 import type { ConfigOf } from '@tributary/shared';
@@ -74,6 +74,8 @@ class CacheProcessor implements ProcessorInstance {
   private readonly epochs = new Map<string, Fence>();
   /** The token of this runtime's last claim of each partition (`<group>:<topic>/<partition>`). */
   private readonly lastToken = new Map<string, string>();
+  /** Consumer groups this node has claimed epochs of (its later claims are checked by generation). */
+  private readonly claimedGroups = new Set<string>();
   /** The assignments heard, oldest first (only the last few are kept). */
   private readonly tokens: string[] = [];
   private readonly unlisten: () => void;
@@ -104,13 +106,33 @@ class CacheProcessor implements ProcessorInstance {
       config.operation === 'get' || config.operation === 'enrich'
         ? () => undefined
         : listenToAssignments(ctx, {
-            assigned: async (group, partitions, token) => {
+            assigned: async (group, partitions, token, generation) => {
               const streams = partitions.map((p) => `${p.topic}/${p.partition}`);
               const previous = streams.map((stream) => this.lastToken.get(`${group}:${stream}`));
-              const fences = await this.claim(group, streams, token, previous);
-              for (const stream of streams) this.lastToken.set(`${group}:${stream}`, token);
-              for (let i = 0; i < streams.length; i++) this.epochs.set(`${token}|${streams[i]!}`, fences[i]!);
+              // A runtime's first claim of a group is not checked against the stored generation:
+              // the group may have been deleted and created again (its generations start over).
+              const checked = this.claimedGroups.has(group);
+              const fences = await this.claim(
+                group,
+                streams,
+                token,
+                previous,
+                generation === null ? null : { value: generation, check: checked },
+              );
+              this.claimedGroups.add(group);
+              const stale = streams.filter((_, i) => fences[i] === null);
+              for (let i = 0; i < streams.length; i++) {
+                const fence = fences[i];
+                // A stale claim sets nothing: what is read under it is refused (see `refusal`).
+                if (fence === null || fence === undefined) continue;
+                this.lastToken.set(`${group}:${streams[i]!}`, token);
+                this.epochs.set(`${token}|${streams[i]!}`, fence);
+              }
               this.tokens.push(token);
+              if (stale.length > 0)
+                ctx.log.warn(
+                  `partition(s) ${stale.join(', ')} of group ${group}: claimed by a newer generation than this assignment's (${generation}); this member was paused past its session and writes nothing of them until it rejoins`,
+                );
               // Messages read several assignments ago are long gone: forget their epochs.
               while (this.tokens.length > KEPT_ASSIGNMENTS) {
                 const old = this.tokens.shift()!;
@@ -118,7 +140,7 @@ class CacheProcessor implements ProcessorInstance {
                   for (const key of set.keys()) if (key.startsWith(`${old}|`)) set.delete(key);
               }
               ctx.log.info(
-                `partition epochs of group ${group}: ${streams.map((stream, i) => `${stream} ${fences[i]!.epoch}${previous[i] === undefined ? '' : ' (had it)'}`).join(', ')}`,
+                `partition epochs of group ${group}${generation === null ? '' : ` (generation ${generation})`}: ${streams.map((stream, i) => `${stream} ${fences[i]?.epoch ?? 'stale'}${previous[i] === undefined ? '' : ' (had it)'}`).join(', ')}`,
               );
             },
           });
@@ -172,10 +194,11 @@ class CacheProcessor implements ProcessorInstance {
     streams: readonly string[],
     token: string,
     previous: readonly (string | undefined)[],
-  ): Promise<Fence[]> {
+    generation: ClaimGeneration | null,
+  ): Promise<(Fence | null)[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.backend.claim(group, streams, token, previous);
+        return await this.backend.claim(group, streams, token, previous, generation);
       } catch (error) {
         if (attempt >= CLAIM_ATTEMPTS - 1 || this.ctx.signal.aborted) throw error;
         this.ctx.log.warn(`claiming partition epochs failed, trying again: ${(error as Error).message}`);

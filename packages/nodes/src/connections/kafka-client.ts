@@ -37,19 +37,34 @@ function saslOptions(sasl: NonNullable<KafkaConnectionConfig['sasl']>): SASLOpti
 /**
  * A kafkajs client for a connection. kafkajs's own log lines go to the node's log: warnings and
  * errors only (kafkajs logs transient protocol errors it retries as ERROR, so both become `warn`;
- * failures that matter reach the node as thrown errors).
+ * failures that matter reach the node as thrown errors). A consumer's client also listens to the
+ * debug line that carries the group generation of each assignment (kafkajs reports it nowhere
+ * else) and records it in `generations`, by group id; its other debug lines are dropped.
  */
-function kafkajsClient(connection: KafkaConnectionConfig, ctx: NodeContext, role: string): Kafka {
+function kafkajsClient(
+  connection: KafkaConnectionConfig,
+  ctx: NodeContext,
+  role: string,
+  generations?: Map<string, number>,
+): Kafka {
   const log = ctx.log;
   const config: KafkaConfig = {
     brokers: connection.brokers,
     clientId: `${connection.clientId}-${role}`,
     ssl: tlsOptions(connection.ssl) ?? false,
     connectionTimeout: connection.connectionTimeoutMs,
-    logLevel: logLevel.WARN,
+    logLevel: generations === undefined ? logLevel.WARN : logLevel.DEBUG,
     logCreator:
       () =>
       ({ namespace, level, log: entry }: LogEntry) => {
+        if (level === logLevel.DEBUG) {
+          if (namespace === 'ConsumerGroup' && entry.message === 'Received assignment') {
+            const { groupId, generationId } = entry as { groupId?: unknown; generationId?: unknown };
+            if (typeof groupId === 'string' && typeof generationId === 'number')
+              generations?.set(groupId, generationId);
+          }
+          return;
+        }
         const { message, ...data } = entry;
         const text = `kafkajs ${namespace}: ${message}`;
         if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(text, data);
@@ -68,7 +83,10 @@ function kafkajsClient(connection: KafkaConnectionConfig, ctx: NodeContext, role
  * const consumer = kafka.consumer({ groupId: 'orders', topics: ['orders'], … });
  */
 export function createKafkaClient(connection: KafkaConnectionConfig, ctx: NodeContext, role: string): KafkaClientPort {
-  if (connection.client === 'kafkajs') return kafkajsPort(kafkajsClient(connection, ctx, role));
+  if (connection.client === 'kafkajs') {
+    const generations = role === 'source' ? new Map<string, number>() : undefined;
+    return kafkajsPort(kafkajsClient(connection, ctx, role, generations), generations);
+  }
   return platformaticPort({
     brokers: connection.brokers,
     clientId: connection.clientId,

@@ -67,9 +67,14 @@ class KafkajsConsumer implements ConsumerPort {
   /** Aborted by `close`: ends a restart's pauses. */
   private readonly stopped = new AbortController();
 
+  /** Bumped by every join: the answer to an earlier one must not release the partitions of a later one. */
+  private joins = 0;
+
   constructor(
     kafka: Kafka,
     private readonly settings: ConsumerSettings,
+    /** The group generation of the latest assignment, by group id (see kafka-client.ts). */
+    private readonly generations: ReadonlyMap<string, number>,
   ) {
     if (settings.groupInstanceId !== null)
       throw new Error('kafkajs has no static membership (group instance id): use the platformatic client');
@@ -104,10 +109,13 @@ class KafkajsConsumer implements ConsumerPort {
         list.map((partition) => ({ topic, partition })),
       );
       // Nothing is fetched for the new partitions until `assigned` answered (it may seek).
+      this.held.clear();
       for (const tp of partitions) this.held.add(keyOf(tp));
       if (partitions.length > 0) this.toggle('pause', partitions);
-      handlers.assigned(partitions).then(
+      const join = ++this.joins;
+      handlers.assigned(partitions, this.generations.get(this.settings.groupId) ?? null).then(
         () => {
+          if (join !== this.joins) return;
           const free = partitions.filter((tp) => {
             this.held.delete(keyOf(tp));
             return !this.pausedByNode.has(keyOf(tp));
@@ -303,10 +311,10 @@ class KafkajsProducer implements ProducerPort {
  * @example
  * const port = kafkajsPort(new Kafka({ brokers: ['127.0.0.1:9092'] }));
  */
-export function kafkajsPort(kafka: Kafka): KafkaClientPort {
+export function kafkajsPort(kafka: Kafka, generations: ReadonlyMap<string, number> = new Map()): KafkaClientPort {
   return {
     library: 'kafkajs',
-    consumer: (settings) => new KafkajsConsumer(kafka, settings),
+    consumer: (settings) => new KafkajsConsumer(kafka, settings, generations),
     producer: (settings) => new KafkajsProducer(kafka, settings),
     async committedOffsets(groupId, topics) {
       const admin = kafka.admin();

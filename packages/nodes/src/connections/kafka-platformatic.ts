@@ -157,7 +157,7 @@ class PlatformaticConsumer implements ConsumerPort {
     this.handlers = handlers;
     this.running = true;
     const c = this.consumer;
-    c.on('consumer:group:join', (payload) => this.onJoin(payload.assignments ?? []));
+    c.on('consumer:group:join', (payload) => this.onJoin(payload.assignments ?? [], payload.generationId ?? null));
     c.on('consumer:group:rebalance', () => handlers.revoking());
     await this.openStream();
     this.lagTimer = setInterval(() => void this.pollEnds(), LAG_POLL_MS);
@@ -232,7 +232,7 @@ class PlatformaticConsumer implements ConsumerPort {
       try {
         await this.openStream();
         // Start again from the commits, as after a join (the consumer may not have needed one).
-        this.onJoin(this.consumer.assignments ?? [], true);
+        this.onJoin(this.consumer.assignments ?? [], this.consumer.generationId, true);
         return;
       } catch (retryError) {
         if (!isTransient(retryError)) {
@@ -262,7 +262,11 @@ class PlatformaticConsumer implements ConsumerPort {
   }
 
   /** `fresh`: called for a stream just opened (it read the commits itself), not for a join event. */
-  private onJoin(assignments: readonly { topic: string; partitions: number[] }[], fresh = false): void {
+  private onJoin(
+    assignments: readonly { topic: string; partitions: number[] }[],
+    generation: number | null,
+    fresh = false,
+  ): void {
     const partitions = assignments.flatMap(({ topic, partitions: list }) =>
       list.map((partition) => ({ topic, partition })),
     );
@@ -274,16 +278,18 @@ class PlatformaticConsumer implements ConsumerPort {
     this.guard.rejoin();
     this.markFetchedBefore('*');
     this.owned = new Set(partitions.map((tp) => keyOf(tp.topic, tp.partition)));
-    this.buffer = this.buffer.filter((r) => this.owned.has(keyOf(r.topic, r.partition)));
+    // Records fetched before the join go too, even of partitions kept: reading restarts from the
+    // commit, and handing them on first would apply later offsets before earlier ones.
+    this.buffer = [];
     this.held = true;
     // The stream refreshes its offsets after this event; a stream not yet open (or just opened) has.
     this.refreshed = fresh || this.stream === null;
     this.assignedAnswered = false;
     this.updatePause();
-    const generation = this.joinGeneration;
-    this.handlers!.assigned(partitions).then(
+    const join = this.joinGeneration;
+    this.handlers!.assigned(partitions, generation).then(
       () => {
-        if (generation !== this.joinGeneration) return;
+        if (join !== this.joinGeneration) return;
         this.assignedAnswered = true;
         this.applySeeks();
         this.release();
@@ -320,6 +326,9 @@ class PlatformaticConsumer implements ConsumerPort {
       while (this.buffer.length > 0 && this.running) {
         const records = this.buffer;
         this.buffer = [];
+        // Whether they are still current is decided by what happened since they were taken: a
+        // seek or a join while an earlier group is handed on makes the rest of them stale.
+        const join = this.joinGeneration;
         // A fetch pushes each partition's records as one run: group by runs, not per record.
         const groups = new Map<string, Record_[]>();
         let list: Record_[] | undefined;
@@ -337,9 +346,10 @@ class PlatformaticConsumer implements ConsumerPort {
           list?.push(r);
         }
         this.updatePause();
+        const seeks = new Map([...groups.keys()].map((key) => [key, this.generations.get(key) ?? 0]));
         for (const [key, group] of groups)
           for (let i = 0; i < group.length; i += DELIVER_CHUNK)
-            await this.deliver(key, group.slice(i, i + DELIVER_CHUNK));
+            await this.deliver(key, group.slice(i, i + DELIVER_CHUNK), join, seeks.get(key)!);
       }
     } catch (error) {
       if (this.running) this.handlers?.failed(error as Error);
@@ -349,11 +359,10 @@ class PlatformaticConsumer implements ConsumerPort {
     }
   }
 
-  private async deliver(key: string, list: Record_[]): Promise<void> {
+  /** Hands one partition's records on; `join` and `generation` are the ones they were taken under. */
+  private async deliver(key: string, list: Record_[], join: number, generation: number): Promise<void> {
     const first = list[0]!;
     const { topic, partition } = first;
-    const generation = this.generations.get(key) ?? 0;
-    const join = this.joinGeneration;
     const records = new Array<ConsumedRecord>(list.length);
     for (let i = 0; i < list.length; i++) {
       const r = list[i]!;

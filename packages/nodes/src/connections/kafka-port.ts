@@ -41,9 +41,11 @@ export interface BatchControl {
 export interface ConsumerHandlers {
   /**
    * The partitions owned after a (re)balance. Awaited before those partitions are fetched, so a
-   * seek made here is where reading starts.
+   * seek made here is where reading starts. `generation`: the group generation of the assignment
+   * (the coordinator's, higher for every rebalance of the group), null where the client hides it.
+   * A later assignment may arrive before this one is answered: this one is then superseded.
    */
-  assigned(partitions: readonly TopicPartition[]): Promise<void>;
+  assigned(partitions: readonly TopicPartition[], generation: number | null): Promise<void>;
   /** A rebalance began: the current assignment is about to end. */
   revoking(): void;
   /** One batch of one partition; the next batch of that partition waits for it. */

@@ -62,6 +62,7 @@ async function drive(
     emitted,
     errors,
     stats: test.stats,
+    logs: test.logs,
     values: () => emitted.flatMap((e) => e.batch.map((m) => m.value)),
     /** Stops like the engine: abort, wait for `run`, then `close` (which commits what is confirmed). */
     async stop() {
@@ -458,6 +459,16 @@ describe.concurrent('kafka-source', () => {
     const rereadKept = () =>
       a.emitted.slice(readBefore).flatMap((e) => e.batch.filter((m) => m.meta.partition === kept)).length;
     await eventually('A reading its kept partition again', () => rereadKept() >= 3, 30_000);
+
+    // Each assignment says its group generation (what fences a member paused past its session):
+    // the rebalance's is higher than A's first, and the same for A and B.
+    const generations = (logs: readonly { message: string }[]) =>
+      logs
+        .flatMap(({ message }) => /^assigned \d+ partition\(s\) \(generation (\d+)\)/.exec(message)?.[1] ?? [])
+        .map(Number);
+    const [first, ...later] = generations(a.logs);
+    expect(later.at(-1)).toBeGreaterThan(first!);
+    expect(generations(b.logs).at(-1)).toBe(later.at(-1));
 
     // Now A's confirmations arrive, for both partitions: only the one it still owns is committed.
     for (const e of a.emitted) e.onAck!(true);

@@ -274,16 +274,27 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     }, pause).unref();
   };
 
-  const onAssigned = async (partitions: readonly TopicPartition[]) => {
+  /** Bumped by every assignment: an earlier one still settling stops (it must not seek or claim late). */
+  let assignments = 0;
+  /**
+   * The trackers of before whose confirmations the latest assignment carries over (by stat key):
+   * one it superseded read nothing under its own, so the next one carries these instead.
+   */
+  let carrying = new Map<string, PartitionOffsets>();
+
+  const onAssigned = async (partitions: readonly TopicPartition[], generation: number | null) => {
+    const run = ++assignments;
+    const superseded = () => run !== assignments || stopping;
     const next = new Map<string, PartitionOffsets>();
     /** Partitions kept through the rebalance (or a client restart): the tracker of before, and the new one. */
     const kept: { before: PartitionOffsets; p: PartitionOffsets }[] = [];
     for (const { topic, partition } of partitions) {
       const p = new PartitionOffsets(topic, partition);
       next.set(p.key, p);
-      const before = owned.get(p.key);
+      const before = carrying.get(p.key) ?? owned.get(p.key);
       if (before !== undefined && atLeastOnce && config.positionsFrom === undefined) kept.push({ before, p });
     }
+    carrying = new Map(kept.map(({ before }) => [before.key, before]));
     // Stats of partitions this member gave away would only mislead.
     for (const record of [lag, lagSeconds, committed])
       for (const key of Object.keys(record)) if (!next.has(key)) delete record[key];
@@ -293,7 +304,15 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     stats.add('rebalances');
     publishLag();
     publishCommitted();
-    log.info(`assigned ${next.size} partition(s): ${[...next.keys()].join(', ') || 'none'}`);
+    log.info(
+      `assigned ${next.size} partition(s)${generation === null ? '' : ` (generation ${generation})`}: ${[...next.keys()].join(', ') || 'none'}`,
+    );
+    // Writers that fence by partition epoch (the cache) claim the new epochs first, as close to the
+    // assignment as can be: a claim made late (after a pause past the session) would take the
+    // partitions from their new owner. The messages read under this assignment carry its token.
+    const token = await announceAssignment(nodeCtx, config.groupId, partitions, generation);
+    if (superseded()) return;
+    assignment = token;
     // The group's commit of a kept partition can be behind what the flow confirmed: the commit failed
     // (the broker was away) or was not due yet, and messages under way (a sink riding out an outage)
     // are confirmed only now. Reading from it would hand all that on again: let those under way
@@ -301,8 +320,10 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
     // (Had another member read the partition meanwhile and committed further, this re-reads what it
     // did — duplicates, never a loss.)
     const deadline = Date.now() + CARRY_WAIT_MS;
-    while (kept.some(({ before }) => before.unconfirmed > before.failed) && Date.now() < deadline && !stopping)
+    while (kept.some(({ before }) => before.unconfirmed > before.failed) && Date.now() < deadline && !superseded())
       await delay(50);
+    if (superseded()) return;
+    carrying = new Map();
     const carried = kept.flatMap(({ before, p }) => {
       const offset = before.toCommit();
       return offset === null ? [] : [{ p, offset }];
@@ -317,9 +338,6 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       );
       scheduleCommit(0);
     }
-    // Writers that fence by partition epoch (the cache) claim the new epochs before anything is
-    // read; the messages read under this assignment carry its token, so they write under its epochs.
-    assignment = await announceAssignment(nodeCtx, config.groupId, partitions);
     await seekFromOwner(partitions);
   };
 
@@ -543,7 +561,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
         await c.connect();
         await subscribe();
         await c.run({
-          assigned: (partitions) => onAssigned(partitions),
+          assigned: (partitions, generation) => onAssigned(partitions, generation),
           revoking: () => onRebalancing(),
           restarting: (error) => {
             if (signal.aborted || stopping) return;

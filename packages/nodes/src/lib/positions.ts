@@ -156,10 +156,16 @@ export function sourceControlsIn(ctx: NodeContext): [nodeId: string, control: So
 export interface AssignmentListener {
   /**
    * The whole assignment of consumer group `group` after a rebalance. `token` is the same for
-   * every listener of one assignment, and new for the next. The new partitions are not read before
-   * this resolves; throwing fails the source.
+   * every listener of one assignment, and new for the next; `generation` is the group's (Kafka's
+   * generation id: higher for every rebalance of the group), null where the client hides it. The
+   * new partitions are not read before this resolves; throwing fails the source.
    */
-  assigned(group: string, partitions: readonly TopicPartition[], token: string): Promise<void>;
+  assigned(
+    group: string,
+    partitions: readonly TopicPartition[],
+    token: string,
+    generation: number | null,
+  ): Promise<void>;
 }
 
 const listeners = new Map<string, Set<AssignmentListener>>();
@@ -184,10 +190,11 @@ export async function announceAssignment(
   ctx: NodeContext,
   group: string,
   partitions: readonly TopicPartition[],
+  generation: number | null,
 ): Promise<string | null> {
   const set = listeners.get(ctx.flowId);
   if (set === undefined || set.size === 0) return null;
   const token = randomUUID();
-  await Promise.all([...set].map((listener) => listener.assigned(group, partitions, token)));
+  await Promise.all([...set].map((listener) => listener.assigned(group, partitions, token, generation)));
   return token;
 }
