@@ -33,6 +33,27 @@ const flow = {
 const dirty = () => page.locator('[data-testid="dirty"]').textContent();
 const menu = () => page.locator('[data-testid="context-menu"]');
 
+/**
+ * The middle of a wire on screen, read from its path once the canvas stopped moving: after an undo
+ * or a panel change the nodes can still be moving, and a point measured then misses the wire.
+ */
+async function wireMiddle(id: string): Promise<{ x: number; y: number }> {
+  const at = () =>
+    page.locator(`.react-flow__edge[data-id="${id}"] path.react-flow__edge-path`).evaluate((path: SVGPathElement) => {
+      const p = path.getPointAtLength(path.getTotalLength() / 2);
+      const m = path.getScreenCTM()!;
+      return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+    });
+  let last = await at();
+  for (let i = 0; i < 50; i++) {
+    await page.waitForTimeout(100);
+    const now = await at();
+    if (Math.abs(now.x - last.x) < 0.5 && Math.abs(now.y - last.y) < 0.5) return now;
+    last = now;
+  }
+  throw new Error(`wire ${id} kept moving for 5 s`);
+}
+
 async function stored(): Promise<{
   nodes: { id: string; label?: string }[];
   editor?: { notes: { kind: string; text: string }[] };
@@ -110,9 +131,8 @@ describe('keyboard and menus', () => {
     await page.keyboard.press('ControlOrMeta+z');
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
 
-    const a = (await page.locator('[data-id="twice"] .react-flow__handle[data-handleid="out"]').boundingBox())!;
-    const b = (await page.locator('[data-id="total"] .react-flow__handle[data-handleid="in"]').boundingBox())!;
-    await page.mouse.click((a.x + b.x) / 2 + 5, (a.y + b.y) / 2 + 5, { button: 'right' });
+    const middle = await wireMiddle('twice:out>total:in');
+    await page.mouse.click(middle.x, middle.y, { button: 'right' });
     await menu().getByRole('menuitem', { name: 'Tap (sample its messages)' }).click();
     await page.locator('[data-testid="tap-panel"]').waitFor();
   });
