@@ -232,7 +232,7 @@ async function main(): Promise<void> {
           const ours = r[`${client}_tributary_msgs_per_s`] as number;
           const hand = r[`${client}_hand_written_msgs_per_s`] as number;
           lines.push(
-            `kafka    ${client.padEnd(12)} source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(ours)} msgs/s, hand-written loop ${fmt(hand)} msgs/s → ${r[`${client}_tributary_vs_hand_written_pct`] as number}% (target ≥ 95%); CPU per message ${r[`${client}_tributary_cpu_us_per_msg`] as number} µs vs ${r[`${client}_hand_written_cpu_us_per_msg`] as number} µs${java === undefined ? '' : `, ${r[`${client}_tributary_vs_java_pct`] as number}% of the Java tools`}  runs: ${(r[`${client}_tributary_runs`] as number[]).map(fmt).join(', ')} / ${(r[`${client}_hand_written_runs`] as number[]).map(fmt).join(', ')}`,
+            `kafka    ${client.padEnd(12)} source → function → sink, ${fmt(r.messages as number)} msgs, at-least-once: tributary ${fmt(ours)} msgs/s, hand-written loop ${fmt(hand)} msgs/s → ${r[`${client}_tributary_vs_hand_written_pct`] as number}% (target ≥ 95%; run by run ${(r[`${client}_paired_pct_range`] as number[]).join('–')}%); CPU per message ${r[`${client}_tributary_cpu_us_per_msg`] as number} µs vs ${r[`${client}_hand_written_cpu_us_per_msg`] as number} µs${java === undefined ? '' : `, ${r[`${client}_tributary_vs_java_pct`] as number}% of the Java tools`}  runs: ${(r[`${client}_tributary_runs`] as number[]).map(fmt).join(', ')} / ${(r[`${client}_hand_written_runs`] as number[]).map(fmt).join(', ')}`,
           );
         }
         lines.push(
