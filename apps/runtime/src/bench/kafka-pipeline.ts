@@ -71,10 +71,11 @@ export async function seedTopic(
 }
 
 /**
- * A fresh output topic of 6 partitions, like the Java tool's. Created before the clock starts:
- * left to auto-creation, the broker makes it with 1 partition and the first send waits ~1 s for
- * it, which rewarded a loop that transforms a whole fetch before its first send (measured here:
- * the hand-written loops did, and the ratio moved with that wait, not with the pipelines).
+ * A fresh output topic of 6 partitions, for every pipeline and the Java tool, made before the
+ * clock starts: left to auto-creation, the broker makes it with 1 partition and the first send
+ * waits ~1 s for it, which rewarded a loop that transforms a whole fetch before its first send
+ * (measured here: the hand-written loops did, and the ratio moved with that wait, not with the
+ * pipelines).
  */
 export async function createOutput(admin: Admin, prefix: string): Promise<string> {
   const topic = uniqueName(prefix);
@@ -325,8 +326,7 @@ function javaTool(tool: string, args: string[]): string {
  * size of ours) into a fresh 6-partition topic, and ConsumerPerformance reading `input`.
  */
 export async function runJavaTools(admin: Admin, input: string, count: number) {
-  const topic = uniqueName('bench-java-out');
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
+  const topic = await createOutput(admin, 'bench-java-out');
   const produced = javaTool('ProducerPerformance', [
     '--bootstrap-server',
     BROKERS.join(','),
