@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMessage, type FlowDocument, type FlowMessage, type SourceContext } from '@tributary/shared';
-import { startFlow, type FlowRun } from './index.js';
+import { DEFAULT_QUEUE_CAPACITY, startFlow, type FlowRun } from './index.js';
 import { memoryStore } from './testing/memory-store.js';
 import { collected, holders, probes, releaseHeld, testRegistry } from './testing/test-nodes.js';
 
@@ -98,9 +98,10 @@ describe('contract: emit answers a promise only when a queue is full', () => {
     );
     const ctx = await probe();
     let pauses = 0;
-    // 8 × 1000 messages: below the default capacity (8,192) of the first queue, whatever the scheduling.
+    // 8 batches that together stay below the default capacity of the first queue, whatever the scheduling.
+    const size = Math.floor((DEFAULT_QUEUE_CAPACITY - 1) / 8);
     for (let i = 0; i < 8; i++)
-      if (ctx.emit(msgs(...Array.from({ length: 1000 }, (_, j) => j))) !== undefined) pauses++;
+      if (ctx.emit(msgs(...Array.from({ length: size }, (_, j) => j))) !== undefined) pauses++;
     expect(pauses).toBe(0);
   });
 

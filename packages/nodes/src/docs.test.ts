@@ -4,9 +4,9 @@ import { nodesMarkdown } from './docs.js';
 import { connectionTypes, nodeManifests } from './manifests.js';
 
 describe('docs/nodes.md', () => {
-  it('is up to date with the manifests (regenerate with `pnpm --filter @tributary/nodes docs`)', () => {
+  it('is up to date with the manifests (regenerate with `pnpm --filter @tributary/nodes run docs`)', () => {
     const committed = readFileSync(new URL('../../../docs/nodes.md', import.meta.url), 'utf8');
-    expect(committed, 'docs/nodes.md is stale: run `pnpm --filter @tributary/nodes docs`').toBe(
+    expect(committed, 'docs/nodes.md is stale: run `pnpm --filter @tributary/nodes run docs`').toBe(
       nodesMarkdown(nodeManifests, connectionTypes),
     );
   });

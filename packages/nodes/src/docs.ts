@@ -62,7 +62,7 @@ export function nodesMarkdown(
   const out: string[] = [
     '# Node reference',
     '',
-    '<!-- Generated from the node manifests by `pnpm --filter @tributary/nodes docs`; do not edit by hand. -->',
+    '<!-- Generated from the node manifests by `pnpm --filter @tributary/nodes run docs`; do not edit by hand. -->',
     '',
     'Every node also has an implicit `error` output: wire it to dead-letter failed messages (each carries',
     '`meta.error` with the code, message and node id); unwired, errors are counted and logged.',

@@ -358,6 +358,21 @@ describe.concurrent('kafka-source', () => {
     await source.stop();
   });
 
+  it('does not pause for a full queue that has room again at once', async ({ expect }) => {
+    const topic = uniqueName('src-brief');
+    await createTopic(topic);
+    await produce(topic, values(6));
+    // Every emit meets a full queue that the engine empties right away (a fast flow at full speed).
+    const source = await drive({ topics: [topic], groupId: uniqueName('g'), startFrom: 'earliest', batchSize: 2 }, () =>
+      Promise.resolve(),
+    );
+    await eventually('all six', () => source.values().length === 6);
+    expect(source.values()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(source.stats.pauses ?? 0).toBe(0);
+    for (const e of source.emitted) e.onAck?.(true);
+    await source.stop();
+  });
+
   it('commits once Commit every messages are confirmed, without waiting for the interval', async ({ expect }) => {
     const topic = uniqueName('src-every');
     const groupId = uniqueName('g');

@@ -59,7 +59,8 @@ and is still in the flow is ignored by the commit (and refused by the cache's wr
 Stats: \`lag\` (messages not yet confirmed by the flow, up to the end, per
 \`topic-partition\`), \`lagSeconds\` (age of the last record read, per partition, 0 when
 caught up), \`committed\` (last committed offset per partition), \`partitions\` (owned now),
-\`rebalances\`, \`pauses\` (partitions paused under backpressure), \`commitErrors\`, \`restarts\`
+\`rebalances\`, \`pauses\` (partitions paused under backpressure: the flow's queue stayed full for more
+than 50 ms), \`commitErrors\`, \`restarts\`
 (consumer restarts after broker errors), \`unconfirmed\`, \`seeks\` (rewinds by a checkpoint),
 \`rewinds\` (partitions read again after a failed message).
 `.trim(),

@@ -30,7 +30,30 @@ const CLOSE_WAIT_MS = 2000;
 /** After a failed message, how long its partition waits before it is read again (growing while it keeps failing). */
 const REWIND_PAUSE = { initialMs: 200, maxMs: 10_000 } as const;
 
+/**
+ * A full queue that has room again within this long costs no pause: pausing and resuming a
+ * partition per batch cost kafkajs ~10 % more CPU per message at full speed (measured here).
+ */
+const PAUSE_AFTER_MS = 50;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether the promise settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The message for the error port: the raw value as text, or base64 when it is not text. */
 function rawMessage(record: ConsumedRecord, topic: string, partition: number): FlowMessage {
@@ -472,11 +495,15 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
       publishLag();
 
       if (room !== undefined) {
-        // A promise from emit means a full queue downstream: pause this partition so nothing more
-        // is fetched for it while the flow catches up.
+        // A promise from emit means a full queue downstream. While this batch waits, the client
+        // gets no further batch of the partition handed over (it buffers a bounded amount at most);
+        // if the wait lasts, pause the partition so it stops fetching while the flow catches up.
         const target = [{ topic, partition }];
-        consumer?.pause(target);
-        stats.add('pauses');
+        const brief = await settlesWithin(room, PAUSE_AFTER_MS);
+        if (!brief) {
+          consumer?.pause(target);
+          stats.add('pauses');
+        }
         try {
           if ((await waitForRoom(room, signal, () => control.heartbeat())) === 'aborted') return;
         } catch (error) {
@@ -484,7 +511,7 @@ export const kafkaSourceNode = defineNode(kafkaSourceManifest, (config, nodeCtx:
           if (isRebalanceError(error)) onRebalancing();
           throw error;
         } finally {
-          if (!signal.aborted && !stopping) consumer?.resume(target);
+          if (!brief && !signal.aborted && !stopping) consumer?.resume(target);
         }
       }
     }
