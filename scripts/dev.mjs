@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = '12.21.0';
+/**
+ * Node flags of the runtime (and of the benchmarks, which run the engine in-process). A larger young
+ * generation lets the many short-lived objects of a stream at full speed die there instead of being
+ * copied and promoted: measured, a Kafka pipeline spends ~10 % less CPU per message.
+ */
+const RUNTIME_NODE_FLAGS = ['--max-semi-space-size=64'];
 // .tools/node_modules/.bin first: turbo and the package scripts must find the local pnpm too.
 const env = {
   ...process.env,
@@ -191,7 +197,14 @@ async function main() {
       step('starting Tributary (Ctrl-C to stop)');
       const child = spawn(
         process.execPath,
-        [join(root, 'apps/runtime/dist/cli.js'), 'serve', '--deploy', join(root, 'examples/demo.flow.json'), ...args],
+        [
+          ...RUNTIME_NODE_FLAGS,
+          join(root, 'apps/runtime/dist/cli.js'),
+          'serve',
+          '--deploy',
+          join(root, 'examples/demo.flow.json'),
+          ...args,
+        ],
         { cwd: root, stdio: 'inherit', env },
       );
       const forward = (signal) => child.kill(signal);
@@ -235,7 +248,7 @@ async function main() {
       const stopKafka = startKafka('the Kafka benchmark');
       const stopElasticMq = startElasticMq('the SQS benchmark');
       step('running benchmarks');
-      const status = run(process.execPath, [join(root, 'apps/runtime/dist/bench/run-bench.js')]);
+      const status = run(process.execPath, [...RUNTIME_NODE_FLAGS, join(root, 'apps/runtime/dist/bench/run-bench.js')]);
       stopElasticMq();
       stopKafka();
       process.exit(status);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 import { catchStopSignals } from './cli/stop-signals.js';
 
 const USAGE = `Tributary: flow-based streaming runtime
