@@ -13,6 +13,7 @@ import { RuntimeError } from '../errors.js';
 import type { AppContext } from './app.js';
 import type { NodeTestJob, NodeTestOutcome } from './node-test-protocol.js';
 import { resolveForTest } from './node-test-secrets.js';
+import { TestSlots } from './test-slots.js';
 
 /** One line of `GET /api/overview`. */
 export interface FlowOverview {
@@ -36,8 +37,11 @@ const TEST_TIMEOUT_MS = 3000;
 /** Loading the node types in a fresh worker, before the node's own time starts. */
 const BOOT_TIMEOUT_MS = 30_000;
 const MAX_TEST_TIMEOUT_MS = 10_000;
-/** Tests at a time: each is a worker thread; more wait their turn as a 429. */
+/** Tests at a time: each is a worker thread; more wait their turn, up to a point. */
 const MAX_RUNNING_TESTS = 2;
+const MAX_WAITING_TESTS = 16;
+/** How long a test waits for a free worker before it is refused (429). */
+const SLOT_WAIT_MS = 15_000;
 
 const NodeTestBody = z.object({
   type: z.string().min(1),
@@ -112,7 +116,7 @@ function runTest(job: NodeTestJob, timeoutMs: number): Promise<NodeTestOutcome> 
 export function editorApiRoutes(ctx: AppContext): Router {
   const router = Router();
   const manifests = new Map(nodeManifests.map((m) => [m.type, m]));
-  let running = 0;
+  const slots = new TestSlots(MAX_RUNNING_TESTS, MAX_WAITING_TESTS);
 
   router.get('/overview', (_req, res) => {
     const flows: FlowOverview[] = ctx.store.list().map((stored) => {
@@ -173,9 +177,8 @@ export function editorApiRoutes(ctx: AppContext): Router {
     const resolved = resolveForTest(manifest, config, connections ?? [], connectionTypes, (name) =>
       ctx.credentials.get(name),
     );
-    if (running >= MAX_RUNNING_TESTS)
+    if (!(await slots.acquire(SLOT_WAIT_MS)))
       throw new RuntimeError('E_BAD_REQUEST', 'other node tests are running: try again in a moment', 429);
-    running++;
     try {
       const job: NodeTestJob = {
         type,
@@ -186,7 +189,7 @@ export function editorApiRoutes(ctx: AppContext): Router {
       };
       res.json(await runTest(job, timeoutMs));
     } finally {
-      running--;
+      slots.release();
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * The kafkajs adapter on the real broker, where its own behaviour (not the nodes') is at stake:
- * records fetched before a rejoin. kafkajs cannot rejoin while a batch is held, so the held batch
- * ends the way the kafka-source ends one: its heartbeat meets the rebalance and the error goes up.
+ * records fetched before a rejoin and a seek made by the new assignment. kafkajs cannot rejoin
+ * while a batch is held, so the held batch ends the way the kafka-source ends one: its heartbeat
+ * meets the rebalance and the error goes up.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
