@@ -6,22 +6,17 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BatchControl, ConsumedBatch } from './kafka-port.js';
-import {
-  closeBrokerHelpers,
-  createTopic,
-  eventually,
-  produce,
-  requireBroker,
-  TEST_BROKERS,
-  uniqueName,
-} from './kafka-test-broker.js';
+import { closeBrokerHelpers, eventually, requireBroker, TEST_BROKERS, uniqueName } from './kafka-test-broker.js';
 import { kafkajsPort } from './kafka-kafkajs.js';
+import {
+  expectKeptPartitionInOrder,
+  firstMember,
+  joinSecond,
+  rejoinTopic,
+  reportAssignments,
+} from './kafka-rejoin-test-broker.js';
 
 afterAll(closeBrokerHelpers);
-
-const values = (from: number, to: number, partition: number) =>
-  Array.from({ length: to - from }, (_, i) => ({ value: String(from + i), partition }));
 
 /** Where the second assignment seeks its partition to. */
 const SEEK_TO = 1000n;
@@ -32,35 +27,14 @@ const port = () =>
 describe('kafkajs adapter', () => {
   it('after a rejoin a kept partition is read from where the assignment sought, in order: nothing fetched before is handed on after it', async () => {
     await requireBroker();
-    const topic = uniqueName('kjs-rejoin');
-    const groupId = uniqueName('g');
-    await createTopic(topic, 2);
-    await produce(topic, [...values(0, 3000, 0), ...values(0, 3000, 1)]);
-    const settings = {
-      groupId,
-      groupInstanceId: null,
-      topics: [topic],
-      startFrom: 'earliest',
-      sessionTimeoutMs: 10_000,
-    } as const;
+    const { topic, settings } = await rejoinTopic('kjs-rejoin');
     const a = port().consumer(settings);
     const b = port().consumer(settings);
     const assignments: number[][] = [];
-    /** What A handed on as current after its second assignment: partition, first and last offset. */
-    const after: { partition: number; first: number; last: number }[] = [];
     let stopping = false;
     let rebalanceMet = false;
-    const handlers = (assigned: (partitions: readonly { partition: number }[]) => void) => ({
-      assigned: (partitions: readonly { partition: number }[]) => {
-        assigned(partitions);
-        return Promise.resolve();
-      },
-      revoking: () => undefined,
-      restarting: () => undefined,
-      failed: () => undefined,
-    });
     /** A's first batch waits, heartbeating, until a heartbeat meets the rebalance B's join starts. */
-    const holdUntilRebalance = async (control: BatchControl) => {
+    const first = firstMember(assignments, async (control) => {
       while (!stopping) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         try {
@@ -70,13 +44,12 @@ describe('kafkajs adapter', () => {
           throw error;
         }
       }
-    };
+    });
     try {
       await a.connect();
       await a.subscribe();
-      let batches = 0;
       await a.run({
-        ...handlers(() => undefined),
+        ...reportAssignments(() => undefined),
         // The second assignment seeks its partition, as a position owner would, and answers late:
         // reading must start at the seek, whatever kafkajs fetched meanwhile.
         assigned: async (partitions) => {
@@ -85,35 +58,16 @@ describe('kafkajs adapter', () => {
           for (const { partition } of partitions) a.seek({ topic, partition, offset: SEEK_TO });
           await new Promise((resolve) => setTimeout(resolve, 500));
         },
-        batch: async (batch: ConsumedBatch, control: BatchControl) => {
-          if (batches++ === 0) await holdUntilRebalance(control);
-          if (assignments.length >= 2 && control.isCurrent() && batch.records.length > 0)
-            after.push({
-              partition: batch.partition,
-              first: Number(batch.records[0]!.offset),
-              last: Number(batch.records.at(-1)!.offset),
-            });
-        },
+        batch: first.batch,
       });
-      await eventually('A holding its first batch', () => batches === 1, 30_000);
-      await b.connect();
-      await b.subscribe();
-      // Not awaited: B's join completes only once A has joined again.
-      void b.run({ ...handlers(() => undefined), batch: () => Promise.resolve() });
+      await eventually('A holding its first batch', first.holding, 30_000);
+      // Awaited once A is assigned again: B's join completes only once A has joined again.
+      const joining = joinSecond(b);
+      joining.catch(() => undefined); // its failure is reported by the await below
       await eventually('A assigned again (B joined)', () => assignments.length >= 2, 45_000);
+      await joining;
       expect(rebalanceMet).toBe(true);
-      const kept = assignments.at(-1)!;
-      expect(kept).toHaveLength(1);
-      // A record written now comes after anything read again: once it is handed on, all before it was.
-      await eventually('A reading its kept partition to the end', () => after.some((x) => x.last === 2999), 30_000);
-      await produce(topic, [{ value: '3000', partition: kept[0]! }]);
-      await eventually('the record written last', () => after.some((x) => x.last === 3000), 30_000);
-      // Nothing of the partition given away is handed on as current; the kept one starts at the
-      // seek, and goes on without a jump back.
-      expect(after.map((x) => x.partition).filter((p) => p !== kept[0])).toEqual([]);
-      const mine = after.filter((x) => x.partition === kept[0]);
-      expect(mine[0]!.first).toBe(Number(SEEK_TO));
-      for (let i = 1; i < mine.length; i++) expect(mine[i]!.first).toBe(mine[i - 1]!.last + 1);
+      await expectKeptPartitionInOrder(first.after, topic, assignments, Number(SEEK_TO));
     } finally {
       stopping = true;
       for (const c of [a, b]) {

@@ -14,6 +14,13 @@ import {
   uniqueName,
 } from './kafka-test-broker.js';
 import { platformaticPort } from './kafka-platformatic.js';
+import {
+  expectKeptPartitionInOrder,
+  firstMember,
+  joinSecond,
+  rejoinTopic,
+  reportAssignments,
+} from './kafka-rejoin-test-broker.js';
 
 afterAll(closeBrokerHelpers);
 
@@ -111,13 +118,7 @@ describe('platformatic adapter', () => {
 
   it('after a rejoin a kept partition is read again from the commit, in order: nothing fetched before the rejoin is handed on after it', async () => {
     await requireBroker();
-    const topic = uniqueName('plt-rejoin');
-    const groupId = uniqueName('g');
-    await createTopic(topic, 2);
-    await produce(topic, [
-      ...values(0, 3000).map((m) => ({ ...m, partition: 0 })),
-      ...values(0, 3000).map((m) => ({ ...m, partition: 1 })),
-    ]);
+    const { topic, settings } = await rejoinTopic('plt-rejoin');
     const port = () =>
       platformaticPort({
         brokers: TEST_BROKERS,
@@ -126,64 +127,26 @@ describe('platformatic adapter', () => {
         sasl: undefined,
         connectTimeoutMs: 10_000,
       });
-    const settings = {
-      groupId,
-      groupInstanceId: null,
-      topics: [topic],
-      startFrom: 'earliest',
-      sessionTimeoutMs: 10_000,
-    } as const;
     const a = port().consumer(settings);
     const b = port().consumer(settings);
     // A's first batch is held until A is assigned again: meanwhile more records are fetched and wait.
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const assignments: number[][] = [];
-    /** What A handed on as current after its second assignment: partition, first and last offset. */
-    const after: { partition: number; first: number; last: number }[] = [];
-    const handlers = (assigned: (partitions: readonly { partition: number }[]) => void) => ({
-      assigned: (partitions: readonly { partition: number }[]) => {
-        assigned(partitions);
-        return Promise.resolve();
-      },
-      revoking: () => undefined,
-      restarting: () => undefined,
-      failed: () => undefined,
-    });
+    const first = firstMember(assignments, () => gate);
     try {
       await a.connect();
       await a.subscribe();
-      let batches = 0;
       await a.run({
-        ...handlers((partitions) => assignments.push(partitions.map((p) => p.partition))),
-        batch: async (batch, control) => {
-          if (batches++ === 0) await gate;
-          if (assignments.length >= 2 && control.isCurrent() && batch.records.length > 0)
-            after.push({
-              partition: batch.partition,
-              first: Number(batch.records[0]!.offset),
-              last: Number(batch.records.at(-1)!.offset),
-            });
-        },
+        ...reportAssignments((partitions) => assignments.push(partitions.map((p) => p.partition))),
+        batch: first.batch,
       });
-      await eventually('A holding its first batch', () => batches === 1, 30_000);
-      await b.connect();
-      await b.subscribe();
-      await b.run({ ...handlers(() => undefined), batch: () => Promise.resolve() });
+      await eventually('A holding its first batch', first.holding, 30_000);
+      await joinSecond(b);
       await eventually('A assigned again (B joined)', () => assignments.length >= 2, 30_000);
       open();
-      const kept = assignments.at(-1)!;
-      expect(kept).toHaveLength(1);
-      // A record written now comes after anything read again: once it is handed on, all before it was.
-      await eventually('A reading its kept partition to the end', () => after.some((x) => x.last === 2999), 30_000);
-      await produce(topic, [{ value: '3000', partition: kept[0] }]);
-      await eventually('the record written last', () => after.some((x) => x.last === 3000), 30_000);
-      // Nothing of the partition given away is handed on as current; nothing was committed, so the
-      // kept one starts again at 0, and goes on without a jump back.
-      expect(after.map((x) => x.partition).filter((p) => p !== kept[0])).toEqual([]);
-      const mine = after.filter((x) => x.partition === kept[0]);
-      expect(mine[0]!.first).toBe(0);
-      for (let i = 1; i < mine.length; i++) expect(mine[i]!.first).toBe(mine[i - 1]!.last + 1);
+      // Nothing was committed: the kept partition starts again at 0.
+      await expectKeptPartitionInOrder(first.after, topic, assignments, 0);
     } finally {
       open();
       for (const c of [a, b]) {
