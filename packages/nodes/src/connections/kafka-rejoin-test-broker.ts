@@ -8,7 +8,7 @@ import type { BatchControl, ConsumedBatch, ConsumerHandlers, ConsumerPort, Consu
 import { createTopic, eventually, produce, uniqueName } from './kafka-test-broker.js';
 
 /** Records per partition the scenario's topic starts with. */
-export const REJOIN_RECORDS = 3000;
+const REJOIN_RECORDS = 3000;
 
 /** First and last offset of a batch a member handed on as current. */
 export interface HandedOn {
