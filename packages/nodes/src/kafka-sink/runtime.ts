@@ -1,4 +1,4 @@
-import { backoffDelay, defineNode, sleep, type FlowMessage } from '@tributary/shared';
+import { backoffDelay, defineNode, EMPTY_HEADERS, sleep, type FlowMessage } from '@tributary/shared';
 import { codecFromSettings, isAsyncCodec } from '../lib/avro-codec.js';
 import { createKafkaClient, describeKafkaError, kafkaConnectionOf } from '../connections/kafka-client.js';
 import type { ProducedRecord } from '../connections/kafka-port.js';
@@ -27,6 +27,13 @@ function fieldAt(value: unknown, path: readonly string[]): unknown {
     current = (current as Record<string, unknown>)[segment];
   }
   return current;
+}
+
+/** Without a key list per message (most carry the shared empty headers). */
+function hasHeaders(headers: FlowMessage['headers']): boolean {
+  if (headers === EMPTY_HEADERS) return false;
+  for (const _ in headers) return true;
+  return false;
 }
 
 /** Pauses between send attempts after a transient failure (the shared backoff rule). */
@@ -95,7 +102,7 @@ export const kafkaSinkNode = defineNode(kafkaSinkManifest, async (config, ctx) =
         }
         // Fields set one by one: no temporary objects per message on the hot path.
         const record: Mutable<ProducedRecord> = { key: message.key, value };
-        if (config.headers && Object.keys(message.headers).length > 0) record.headers = message.headers;
+        if (config.headers && hasHeaders(message.headers)) record.headers = message.headers;
         if (config.partition !== undefined) record.partition = config.partition;
         // Left out, the client stamps the time of sending.
         if (stampMessageTime && Number.isFinite(message.timestamp)) record.timestamp = Math.trunc(message.timestamp);
