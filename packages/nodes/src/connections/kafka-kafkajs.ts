@@ -26,7 +26,7 @@ import type {
   TopicPartition,
 } from './kafka-port.js';
 import { isTransient } from './kafka-kafkajs-errors.js';
-import { javaCompatiblePartitioner } from './kafka-kafkajs-partitioner.js';
+import { javaCompatiblePartitioner } from './kafka-partitioners.js';
 
 type StringHeaders = Readonly<Record<string, string>>;
 

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   closeBrokerHelpers,
   createTopic,
+  endOffsets,
   eventually,
   produce,
   requireBroker,
@@ -29,6 +30,32 @@ const values = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => ({ value: String(from + i), partition: 0 }));
 
 describe('platformatic adapter', () => {
+  it('spreads records without a key over the partitions, a batch to a partition', async () => {
+    await requireBroker();
+    const topic = uniqueName('plt-keyless');
+    await createTopic(topic, 6);
+    const port = platformaticPort({
+      brokers: TEST_BROKERS,
+      clientId: uniqueName('plt'),
+      tls: undefined,
+      sasl: undefined,
+      connectTimeoutMs: 10_000,
+    });
+    const producer = port.producer({ idempotent: true, acks: -1, gzip: false });
+    await producer.connect();
+    try {
+      for (let batch = 0; batch < 3; batch++)
+        await producer.send(
+          new Map([[topic, Array.from({ length: 10 }, (_, i) => ({ key: null, value: `${batch}-${i}` }))]]),
+        );
+    } finally {
+      await producer.close();
+    }
+    // Before the fix every one of them was on partition 0.
+    const counts = Object.values(await endOffsets(topic)).filter((n) => n > 0);
+    expect(counts).toEqual([10, 10, 10]);
+  });
+
   it('a seek made while a fetch is under way wins over that fetch’s answer', async () => {
     await requireBroker();
     const topic = uniqueName('plt-seek');

@@ -15,7 +15,6 @@
 import {
   Consumer,
   Producer,
-  compatibilityPartitioner,
   ListOffsetTimestamps,
   type ConnectionOptions,
   type Message,
@@ -27,6 +26,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { backoffDelay, EMPTY_HEADERS, sleep } from '@tributary/shared';
 import { isTransient } from './kafka-platformatic-errors.js';
 import { FetchGuard } from './kafka-fetch-guard.js';
+import { BatchPartitioner } from './kafka-partitioners.js';
 import type {
   ConsumedRecord,
   ConsumerHandlers,
@@ -465,6 +465,7 @@ function headerBytes(headers: Map<Buffer, Buffer> | undefined): number {
 
 class PlatformaticProducer implements ProducerPort {
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly partitions = new BatchPartitioner();
 
   constructor(
     options: PlatformaticOptions,
@@ -475,8 +476,7 @@ class PlatformaticProducer implements ProducerPort {
       idempotent: settings.idempotent,
       acks: settings.acks,
       ...(settings.gzip ? { compression: 'gzip' as const } : {}),
-      // The Java client's partitioner (murmur2 of the key, masked positive).
-      partitioner: compatibilityPartitioner,
+      partitioner: this.partitions.choose,
       autocreateTopics: true,
       // The sink retries on its own (with backpressure); the client's retries only shorten blips.
       retries: 3,
@@ -488,6 +488,7 @@ class PlatformaticProducer implements ProducerPort {
   }
 
   async send(byTopic: ReadonlyMap<string, readonly ProducedRecord[]>): Promise<void> {
+    this.partitions.nextBatch();
     // The client sends what it is given as one request, and the broker refuses a partition's
     // batch above its max.message.bytes (1 MB by default): send in slices well below it.
     let messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];

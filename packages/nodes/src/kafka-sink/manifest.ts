@@ -16,9 +16,11 @@ export const kafkaSinkManifest = defineManifest({
   inputs: [{ name: 'in' }],
   outputs: [],
   docs: `
-Writes each message as a record: the message key becomes the record key (messages without a key
-are spread over the partitions), the value is encoded with *Codec*, and the message headers become
-record headers (turn *Headers* off to drop them).
+Writes each message as a record: the message key becomes the record key, the value is encoded
+with *Codec*, and the message headers become record headers (turn *Headers* off to drop them). A
+keyed record goes to the partition Kafka's Java client would choose for its key, so one key's
+records stay in order whichever client wrote them; messages without a key are spread over the
+partitions (a batch to a partition with the default client, one by one with kafkajs).
 
 **Topic.** Every record goes to *Topic*, unless *Topic header* or *Topic field* is set and the
 message has a non-empty value there: the header of that name, or the value's field at that dotted

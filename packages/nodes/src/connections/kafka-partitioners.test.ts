@@ -1,7 +1,7 @@
 /**
- * The kafkajs adapter's partitioner against two peers: kafkajs's own DefaultPartitioner, and Kafka's
- * Java client (`BuiltInPartitioner.partitionForKey` from the broker's jars, run by the JDK): a key
- * must land on the partition other Kafka clients choose, or keyed order breaks across them.
+ * The adapters' partitioners against peers: kafkajs's own DefaultPartitioner, and Kafka's Java
+ * client (`BuiltInPartitioner.partitionForKey` from the broker's jars, run by the JDK): a key must
+ * land on the partition other Kafka clients choose, or keyed order breaks across them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { javaCompatiblePartitioner } from './kafka-kafkajs-partitioner.js';
+import { BatchPartitioner, javaCompatiblePartitioner } from './kafka-partitioners.js';
 
 const metadata = (count: number, down: number[] = []): PartitionerArgs['partitionMetadata'] =>
   Array.from({ length: count }, (_, partitionId) => ({
@@ -37,8 +37,8 @@ const KEYS = [
 ];
 const COUNTS = [1, 3, 6, 7, 64];
 
-describe('kafkajs adapter partitioner', () => {
-  it('chooses the partition kafkajs chooses for every key, twice (the second time from its cache)', () => {
+describe('partitioners', () => {
+  it('kafkajs: chooses the partition kafkajs chooses for every key, twice (the second time from its cache)', () => {
     const ours = javaCompatiblePartitioner()();
     const theirs = Partitioners.DefaultPartitioner();
     for (const count of COUNTS) {
@@ -51,7 +51,7 @@ describe('kafkajs adapter partitioner', () => {
     }
   });
 
-  it('keeps a record pinned to a partition, and spreads keyless records over the partitions that have a leader', () => {
+  it('kafkajs: keeps a record pinned to a partition, and spreads keyless records over the partitions that have a leader', () => {
     const ours = javaCompatiblePartitioner()();
     const partitionMetadata = metadata(4, [1]);
     expect(ours({ topic: 't', partitionMetadata, message: { key: 'k1', value: 'v', partition: 3 } })).toBe(3);
@@ -61,7 +61,21 @@ describe('kafkajs adapter partitioner', () => {
     expect([...chosen].sort()).toEqual([0, 2, 3]);
   });
 
-  it("chooses the partition Kafka's Java client chooses for every key", () => {
+  it('platformatic: keyless records of one batch share a partition, the next batch takes the next one', () => {
+    const partitions = new BatchPartitioner();
+    const message = { topic: 't', value: Buffer.from('v') };
+    const context = { metadata: undefined } as unknown as Parameters<BatchPartitioner['choose']>[2];
+    const chosen: number[] = [];
+    for (let batch = 0; batch < 6; batch++) {
+      partitions.nextBatch();
+      const first = partitions.choose(message, undefined, context);
+      expect(partitions.choose(message, undefined, context)).toBe(first);
+      chosen.push(first % 6);
+    }
+    expect(new Set(chosen).size).toBe(6);
+  });
+
+  it("both: choose the partition Kafka's Java client chooses for every key", () => {
     const libs = join(
       process.env.TRIBUTARY_CACHE_DIR || join(homedir(), '.cache', 'tributary'),
       'kafka',
@@ -95,11 +109,24 @@ public class Partitions { public static void main(String[] args) throws Exceptio
         .trim()
         .split(' ')
         .map(Number);
-      const ours = javaCompatiblePartitioner()();
-      const ourChoice = KEYS.flatMap((key) =>
-        COUNTS.map((count) => ours({ topic: 't', partitionMetadata: metadata(count), message: { key, value: 'v' } })),
-      );
-      expect(ourChoice).toEqual(javaChoice);
+      const kafkajs = javaCompatiblePartitioner()();
+      expect(
+        KEYS.flatMap((key) =>
+          COUNTS.map((count) =>
+            kafkajs({ topic: 't', partitionMetadata: metadata(count), message: { key, value: 'v' } }),
+          ),
+        ),
+      ).toEqual(javaChoice);
+      // platformatic takes the answer modulo the partition count.
+      const platformatic = new BatchPartitioner();
+      const context = { metadata: undefined } as unknown as Parameters<BatchPartitioner['choose']>[2];
+      expect(
+        KEYS.flatMap((key) =>
+          COUNTS.map(
+            (count) => platformatic.choose({ topic: 't', key: Buffer.from(key) }, Buffer.from(key), context) % count,
+          ),
+        ),
+      ).toEqual(javaChoice);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
