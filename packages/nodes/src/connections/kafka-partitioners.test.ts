@@ -36,6 +36,8 @@ const KEYS = [
   'abcde',
 ];
 const COUNTS = [1, 3, 6, 7, 64];
+/** platformatic's partitioner context: ours reads nothing of it. */
+const context = { metadata: undefined } as unknown as Parameters<BatchPartitioner['choose']>[2];
 
 describe('partitioners', () => {
   it('kafkajs: chooses the partition kafkajs chooses for every key, twice (the second time from its cache)', () => {
@@ -64,7 +66,6 @@ describe('partitioners', () => {
   it('platformatic: keyless records of one batch share a partition, the next batch takes the next one', () => {
     const partitions = new BatchPartitioner();
     const message = { topic: 't', value: Buffer.from('v') };
-    const context = { metadata: undefined } as unknown as Parameters<BatchPartitioner['choose']>[2];
     const chosen: number[] = [];
     for (let batch = 0; batch < 6; batch++) {
       partitions.nextBatch();
@@ -119,7 +120,6 @@ public class Partitions { public static void main(String[] args) throws Exceptio
       ).toEqual(javaChoice);
       // platformatic takes the answer modulo the partition count.
       const platformatic = new BatchPartitioner();
-      const context = { metadata: undefined } as unknown as Parameters<BatchPartitioner['choose']>[2];
       expect(
         KEYS.flatMap((key) =>
           COUNTS.map(
