@@ -177,8 +177,13 @@ export function editorApiRoutes(ctx: AppContext): Router {
     const resolved = resolveForTest(manifest, config, connections ?? [], connectionTypes, (name) =>
       ctx.credentials.get(name),
     );
-    if (!(await slots.acquire(SLOT_WAIT_MS)))
+    // A client that gives up while its test waits for a slot leaves the line at once.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    if (!(await slots.acquire(SLOT_WAIT_MS, gone.signal))) {
+      if (gone.signal.aborted) return;
       throw new RuntimeError('E_BAD_REQUEST', 'other node tests are running: try again in a moment', 429);
+    }
     try {
       const job: NodeTestJob = {
         type,

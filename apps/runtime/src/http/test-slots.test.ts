@@ -33,4 +33,21 @@ describe('TestSlots', () => {
     slots.release();
     expect(await slots.acquire(0)).toBe(true);
   });
+
+  it('takes a test out of the line when its client leaves, so the line and the next slot go to the others', async () => {
+    const slots = new TestSlots(1, 1);
+    expect(await slots.acquire(1000)).toBe(true);
+    const gone = new AbortController();
+    const left = slots.acquire(60_000, gone.signal);
+    // The line is full while it waits.
+    expect(await slots.acquire(10_000)).toBe(false);
+    gone.abort();
+    expect(await left).toBe(false);
+    // Its place is free at once (not after its 60 s), and the slot it waited for goes to the next.
+    const next = slots.acquire(10_000);
+    slots.release();
+    expect(await next).toBe(true);
+    // A client already gone does not queue at all.
+    expect(await slots.acquire(10_000, AbortSignal.abort())).toBe(false);
+  });
 });

@@ -15,27 +15,33 @@ export class TestSlots {
 
   /**
    * Resolves true once a slot is held (give it back with `release`), false when none freed within
-   * `waitMs` or the waiting line is full.
+   * `waitMs`, the waiting line is full, or `signal` aborted (the client left: its place in the line
+   * goes to the next one at once, not after `waitMs`).
    *
    * @example
-   * if (!(await slots.acquire(15_000))) return refuse();
+   * if (!(await slots.acquire(15_000, clientGone))) return refuse();
    * try { await runTest() } finally { slots.release() }
    */
-  acquire(waitMs: number): Promise<boolean> {
+  acquire(waitMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
     if (this.taken < this.size) {
       this.taken++;
       return Promise.resolve(true);
     }
     if (this.waiting.length >= this.maxWaiting) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const grant = () => {
+      const settle = (granted: boolean) => {
         clearTimeout(timer);
-        resolve(true);
+        signal?.removeEventListener('abort', leave);
+        resolve(granted);
       };
-      const timer = setTimeout(() => {
+      const grant = () => settle(true);
+      const leave = () => {
         this.waiting.splice(this.waiting.indexOf(grant), 1);
-        resolve(false);
-      }, waitMs);
+        settle(false);
+      };
+      const timer = setTimeout(leave, waitMs);
+      signal?.addEventListener('abort', leave, { once: true });
       this.waiting.push(grant);
     });
   }
