@@ -63,13 +63,17 @@ describe('partitioners', () => {
     expect([...chosen].sort()).toEqual([0, 2, 3]);
   });
 
-  it('platformatic: keyless records of one batch share a partition, the next batch takes the next one', () => {
+  it('platformatic: keyless records of one batch share a partition, the next batch takes the next one, a retried batch keeps its own', () => {
     const partitions = new BatchPartitioner();
     const message = { topic: 't', value: Buffer.from('v') };
     const chosen: number[] = [];
-    for (let batch = 0; batch < 6; batch++) {
-      partitions.nextBatch();
+    for (let i = 0; i < 6; i++) {
+      const batch = new Map();
+      partitions.nextBatch(batch);
       const first = partitions.choose(message, undefined, context);
+      expect(partitions.choose(message, undefined, context)).toBe(first);
+      // The sink sends the same batch again after a transient failure.
+      partitions.nextBatch(batch);
       expect(partitions.choose(message, undefined, context)).toBe(first);
       chosen.push(first % 6);
     }

@@ -35,19 +35,26 @@ export function javaCompatiblePartitioner(): ICustomPartitioner {
  * (the Java client's sticky partitioning, a batch at a time). `compatibilityPartitioner` alone
  * answers 0 for a record without a key: every keyless record landed on partition 0.
  *
+ * Keys reach it as the Buffers the client writes. Hashing their strings through the library's
+ * cache instead saved ~0.2 µs per record for 64 recurring keys and cost ~1.1 µs more for distinct
+ * 50-byte keys (the cache makes a Buffer of its own, and evicts): measured here, not kept.
+ *
  * @example
  * const partitions = new BatchPartitioner();
  * new Producer({ partitioner: partitions.choose });
- * partitions.nextBatch(); // before each batch
+ * partitions.nextBatch(batch); // before each send; the same batch again (a retry) keeps its partition
  */
 export class BatchPartitioner {
   /** The client takes it modulo the topic's partition count; the start is random, as Java's is. */
   private keyless = randomInt(0x7fffffff);
+  private readonly seen = new WeakSet<object>();
 
   readonly choose: Partitioner<Buffer, Buffer, Buffer, Buffer> = (message, key) =>
     key === undefined ? this.keyless : compatibilityPartitioner(message, key);
 
-  nextBatch(): void {
+  nextBatch(batch: object): void {
+    if (this.seen.has(batch)) return;
+    this.seen.add(batch);
     this.keyless = (this.keyless + 1) & 0x7fffffff;
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The `@platformatic/kafka` adapter on the real broker, where its own behaviour (not the nodes')
- * is at stake: a seek made while a fetch is under way, records fetched before a rejoin.
+ * is at stake: where records go, a seek made while a fetch is under way, records fetched before a rejoin.
  */
 import { tracingChannel } from 'node:diagnostics_channel';
+import { Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   closeBrokerHelpers,
@@ -10,6 +11,7 @@ import {
   endOffsets,
   eventually,
   produce,
+  readAll,
   requireBroker,
   TEST_BROKERS,
   uniqueName,
@@ -54,6 +56,41 @@ describe('platformatic adapter', () => {
     // Before the fix every one of them was on partition 0.
     const counts = Object.values(await endOffsets(topic)).filter((n) => n > 0);
     expect(counts).toEqual([10, 10, 10]);
+  });
+
+  it('writes each keyed record to the partition kafkajs (and the Java client) chooses for its key', async () => {
+    await requireBroker();
+    const topic = uniqueName('plt-keyed');
+    await createTopic(topic, 6);
+    const port = platformaticPort({
+      brokers: TEST_BROKERS,
+      clientId: uniqueName('plt'),
+      tls: undefined,
+      sasl: undefined,
+      connectTimeoutMs: 10_000,
+    });
+    const producer = port.producer({ idempotent: true, acks: -1, gzip: false });
+    await producer.connect();
+    const keys = Array.from({ length: 40 }, (_, i) => `customer-${i}`);
+    try {
+      // Each key twice, in two batches: the same partition both times.
+      for (let round = 0; round < 2; round++)
+        await producer.send(new Map([[topic, keys.map((key) => ({ key, value: `${round}` }))]]));
+    } finally {
+      await producer.close();
+    }
+    const kafkajs = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    const read = await readAll(topic, keys.length * 2);
+    expect(read.map((r) => [r.key, r.partition]).sort()).toEqual(
+      [...keys, ...keys].map((key) => [key, kafkajs({ topic, partitionMetadata, message: { key, value: '' } })]).sort(),
+    );
   });
 
   it('a seek made while a fetch is under way wins over that fetch’s answer', async () => {

@@ -488,7 +488,8 @@ class PlatformaticProducer implements ProducerPort {
   }
 
   async send(byTopic: ReadonlyMap<string, readonly ProducedRecord[]>): Promise<void> {
-    this.partitions.nextBatch();
+    // A retried batch keeps its keyless records' partition (the sink hands the same map again).
+    this.partitions.nextBatch(byTopic);
     // The client sends what it is given as one request, and the broker refuses a partition's
     // batch above its max.message.bytes (1 MB by default): send in slices well below it.
     let messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];
