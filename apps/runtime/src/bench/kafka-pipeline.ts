@@ -1,17 +1,13 @@
 /**
- * Kafka pipelines on a real broker, shared by the end-to-end test and `pnpm bench`:
- * kafka-source → function (value × 2) → kafka-sink run by the engine on each client library, the
+ * Kafka pipelines on a real broker, shared by the end-to-end test and `pnpm bench` (kafka-bench.ts):
+ * kafka-source → function (value × 2) → kafka-sink run by the engine on each client library, and the
  * same work as a hand-written consume → transform → produce loop on each library (at-least-once:
- * commit after produce), and Kafka's own Java performance tools on the same broker as the ceiling.
+ * commit after produce).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   compatibilityPartitioner,
   Consumer as PlatformaticConsumer,
@@ -224,31 +220,6 @@ export async function runHandWrittenLoop(
   }
 }
 
-function cpuMicrosPerMessage(since: NodeJS.CpuUsage, count: number): number {
-  const used = process.cpuUsage(since);
-  return Math.round(((used.user + used.system) / count) * 10) / 10;
-}
-
-/**
- * A full collection before each timed run. The hand-written and Tributary runs alternate in one
- * process: without it, a run pays for the garbage the run before it left in the old generation
- * (measured here: up to 40 % more CPU per message for the run after another).
- */
-let gc: (() => void) | null = null;
-function collectGarbage(): void {
-  if (gc === null) {
-    setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as () => void;
-  }
-  gc();
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /**
  * The same hand-written loop on `@platformatic/kafka`: its consumer stream, the records of one
  * fetch transformed and sent as one idempotent produce (acks all), then their offsets committed.
@@ -320,160 +291,5 @@ export async function runPlatformaticHandLoop(input: string, output: string, cou
     await stream.close().catch(() => undefined);
     await consumer.close().catch(() => undefined);
     await producer.close().catch(() => undefined);
-  }
-}
-
-const kafkaToolsScript = fileURLToPath(new URL('../../../../scripts/kafka/kafka-tools.mjs', import.meta.url));
-
-/** Runs one of Kafka's Java tools (scripts/kafka/kafka-tools.mjs); its standard output. */
-function javaTool(tool: string, args: string[]): string {
-  const result = spawnSync(process.execPath, [kafkaToolsScript, 'run', tool, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 300_000,
-  });
-  if (result.status !== 0)
-    throw new Error(`${tool} failed (exit ${result.status}): ${`${result.stdout}${result.stderr}`.slice(-1500)}`);
-  return result.stdout;
-}
-
-/**
- * The ceiling on this broker: Kafka's own ProducerPerformance (idempotent, acks all, records the
- * size of ours) into a fresh 6-partition topic, and ConsumerPerformance reading `input`.
- */
-export async function runJavaTools(admin: Admin, input: string, count: number) {
-  const topic = await createOutput(admin, 'bench-java-out');
-  const produced = javaTool('ProducerPerformance', [
-    '--bootstrap-server',
-    BROKERS.join(','),
-    '--topic',
-    topic,
-    '--num-records',
-    String(count),
-    '--record-size',
-    '14',
-    '--throughput',
-    '-1',
-    '--producer-props',
-    'acks=all',
-    'enable.idempotence=true',
-  ]);
-  // "200000 records sent, 98765.4 records/sec (1.32 MB/sec), …" is the summary line.
-  // The last such line is the summary (the ones before are progress reports).
-  const producedRate = Number([...produced.matchAll(/records sent, ([\d.]+) records\/sec/g)].at(-1)?.[1]);
-  const consumed = javaTool('ConsumerPerformance', [
-    '--bootstrap-server',
-    BROKERS.join(','),
-    '--topic',
-    input,
-    '--num-records',
-    String(count),
-    '--group',
-    uniqueName('bench-java'),
-    '--timeout',
-    '30000',
-  ]);
-  // CSV: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, …
-  const row = consumed
-    .trim()
-    .split('\n')
-    .at(-1)!
-    .split(',')
-    .map((c) => c.trim());
-  const consumedRate = Number(row[5]);
-  if (!Number.isFinite(producedRate) || !Number.isFinite(consumedRate))
-    throw new Error(`could not read the Java tools' figures:\n${produced}\n${consumed}`);
-  return { producedRate: Math.round(producedRate), consumedRate: Math.round(consumedRate) };
-}
-
-/**
- * `pnpm bench` section: every pipeline on the same broker, same input, in the same run. Env:
- * KAFKA_BENCH_MESSAGES (200,000), KAFKA_BENCH_RUNS (7, alternated hand/Tributary), KAFKA_BENCH_WARMUP
- * (20,000; 0 = none), KAFKA_BENCH_JAVA=0 to skip the Java tools.
- */
-export async function runKafkaBench(): Promise<Record<string, number | number[] | string>> {
-  const count = Number(process.env.KAFKA_BENCH_MESSAGES ?? 200_000);
-  const runs = Number(process.env.KAFKA_BENCH_RUNS ?? 7);
-  const kafka = kafkaClient();
-  const admin = await connectAdmin(kafka);
-  try {
-    // One input for every run (each run reads it with a new group), so all read warm pages.
-    const input = uniqueName('bench-in');
-    await seedTopic(kafka, admin, input, count);
-    // The machine's load beside the figures: on a shared machine the ratios mean more than the rates.
-    const results: Record<string, number | number[] | string> = {
-      messages: count,
-      load_1m_before: Math.round(loadavg()[0]! * 10) / 10,
-    };
-    const hand = {
-      kafkajs: (from: string, out: string, n: number) => runHandWrittenLoop(kafka, from, out, n),
-      platformatic: (from: string, out: string, n: number) => runPlatformaticHandLoop(from, out, n),
-    };
-    // One untimed run of each on a small topic first: the first run in a process also compiles
-    // (JIT) its code paths, and Tributary has more of them than a hand loop; neither should pay it
-    // in the figures.
-    const warmup = Number(process.env.KAFKA_BENCH_WARMUP ?? 20_000);
-    const warmInput = uniqueName('bench-warm-in');
-    if (warmup > 0) await seedTopic(kafka, admin, warmInput, warmup);
-    for (const client of ['kafkajs', 'platformatic'] as const) {
-      if (warmup > 0) {
-        await hand[client](warmInput, await createOutput(admin, 'bench-warm-out'), warmup);
-        await runTributaryPipeline(warmInput, await createOutput(admin, 'bench-warm-out'), warmup, 120_000, client);
-      }
-      const handRuns: number[] = [];
-      const ours: number[] = [];
-      const handCpu: number[] = [];
-      const oursCpu: number[] = [];
-      // Alternated, so that a noisy neighbour on the machine hits both about equally.
-      for (let i = 0; i < runs; i++) {
-        const handOut = await createOutput(admin, 'bench-hand-out');
-        collectGarbage();
-        let cpu = process.cpuUsage();
-        const h = await hand[client](input, handOut, count);
-        handCpu.push(cpuMicrosPerMessage(cpu, count));
-        handRuns.push(Math.round(count / h.seconds));
-        const tribOut = await createOutput(admin, 'bench-trib-out');
-        collectGarbage();
-        cpu = process.cpuUsage();
-        const t = await runTributaryPipeline(input, tribOut, count, 120_000, client);
-        oursCpu.push(cpuMicrosPerMessage(cpu, count));
-        ours.push(Math.round(count / t.seconds));
-      }
-      const handRate = medianOf(handRuns);
-      const oursRate = medianOf(ours);
-      results[`${client}_hand_written_msgs_per_s`] = handRate;
-      results[`${client}_tributary_msgs_per_s`] = oursRate;
-      results[`${client}_tributary_vs_hand_written_pct`] = Math.round((oursRate / handRate) * 1000) / 10;
-      // Each run against the hand-written run beside it: how far one set of runs can say.
-      const paired = ours.map((rate, i) => Math.round((rate / handRuns[i]!) * 100));
-      results[`${client}_paired_pct_range`] = [Math.min(...paired), Math.max(...paired)];
-      results[`${client}_hand_written_runs`] = handRuns;
-      results[`${client}_tributary_runs`] = ours;
-      // CPU time of this process per message (all its threads, connect and group join included):
-      // steadier than the rates when the broker, on the same machine, competes for the cores.
-      results[`${client}_hand_written_cpu_us_per_msg`] = medianOf(handCpu);
-      results[`${client}_tributary_cpu_us_per_msg`] = medianOf(oursCpu);
-    }
-    if (process.env.KAFKA_BENCH_JAVA !== '0') {
-      const java = await runJavaTools(admin, input, count);
-      // A consume → produce pipeline cannot beat the slower of the two halves.
-      const ceiling = Math.min(java.producedRate, java.consumedRate);
-      results.java_producer_perf_msgs_per_s = java.producedRate;
-      results.java_consumer_perf_msgs_per_s = java.consumedRate;
-      results.java_ceiling_msgs_per_s = ceiling;
-      for (const client of ['kafkajs', 'platformatic'])
-        results[`${client}_tributary_vs_java_pct`] =
-          Math.round(((results[`${client}_tributary_msgs_per_s`] as number) / ceiling) * 1000) / 10;
-    }
-    results.load_1m_after = Math.round(loadavg()[0]! * 10) / 10;
-    // Kept for the README table and older readers of the JSON: the default client's figures.
-    results.hand_written_msgs_per_s = results.platformatic_hand_written_msgs_per_s!;
-    results.tributary_msgs_per_s = results.platformatic_tributary_msgs_per_s!;
-    results.tributary_vs_hand_written_pct = results.platformatic_tributary_vs_hand_written_pct!;
-    results.hand_written_runs = results.platformatic_hand_written_runs!;
-    results.tributary_runs = results.platformatic_tributary_runs!;
-    return results;
-  } finally {
-    await admin.disconnect();
   }
 }

@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     [
       'kafka',
       async (out) => {
-        const fn = await optional('kafka-pipeline', 'runKafkaBench');
+        const fn = await optional('kafka-bench', 'runKafkaBench');
         if (!fn) return;
         const r = (await fn()) as Record<string, number | number[] | string>;
         out.kafka = r;
