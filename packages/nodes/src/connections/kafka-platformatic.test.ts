@@ -17,6 +17,7 @@ import {
   uniqueName,
 } from './kafka-test-broker.js';
 import { platformaticPort } from './kafka-platformatic.js';
+import type { ProducedRecord } from './kafka-port.js';
 import {
   expectKeptPartitionInOrder,
   firstMember,
@@ -31,54 +32,46 @@ const fetches = tracingChannel<unknown, object>('plt:kafka:consumer:fetches');
 const values = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => ({ value: String(from + i), partition: 0 }));
 
+/** Sends each batch with the adapter's producer (one send call each) to a new 6-partition topic. */
+async function produceBatches(topic: string, batches: ProducedRecord[][]): Promise<void> {
+  await requireBroker();
+  await createTopic(topic, 6);
+  const port = platformaticPort({
+    brokers: TEST_BROKERS,
+    clientId: uniqueName('plt'),
+    tls: undefined,
+    sasl: undefined,
+    connectTimeoutMs: 10_000,
+  });
+  const producer = port.producer({ idempotent: true, acks: -1, gzip: false });
+  await producer.connect();
+  try {
+    for (const batch of batches) await producer.send(new Map([[topic, batch]]));
+  } finally {
+    await producer.close();
+  }
+}
+
 describe('platformatic adapter', () => {
   it('spreads records without a key over the partitions, a batch to a partition', async () => {
-    await requireBroker();
     const topic = uniqueName('plt-keyless');
-    await createTopic(topic, 6);
-    const port = platformaticPort({
-      brokers: TEST_BROKERS,
-      clientId: uniqueName('plt'),
-      tls: undefined,
-      sasl: undefined,
-      connectTimeoutMs: 10_000,
-    });
-    const producer = port.producer({ idempotent: true, acks: -1, gzip: false });
-    await producer.connect();
-    try {
-      for (let batch = 0; batch < 3; batch++)
-        await producer.send(
-          new Map([[topic, Array.from({ length: 10 }, (_, i) => ({ key: null, value: `${batch}-${i}` }))]]),
-        );
-    } finally {
-      await producer.close();
-    }
+    await produceBatches(
+      topic,
+      [0, 1, 2].map((batch) => Array.from({ length: 10 }, (_, i) => ({ key: null, value: `${batch}-${i}` }))),
+    );
     // Before the fix every one of them was on partition 0.
     const counts = Object.values(await endOffsets(topic)).filter((n) => n > 0);
     expect(counts).toEqual([10, 10, 10]);
   });
 
   it('writes each keyed record to the partition kafkajs (and the Java client) chooses for its key', async () => {
-    await requireBroker();
     const topic = uniqueName('plt-keyed');
-    await createTopic(topic, 6);
-    const port = platformaticPort({
-      brokers: TEST_BROKERS,
-      clientId: uniqueName('plt'),
-      tls: undefined,
-      sasl: undefined,
-      connectTimeoutMs: 10_000,
-    });
-    const producer = port.producer({ idempotent: true, acks: -1, gzip: false });
-    await producer.connect();
     const keys = Array.from({ length: 40 }, (_, i) => `customer-${i}`);
-    try {
-      // Each key twice, in two batches: the same partition both times.
-      for (let round = 0; round < 2; round++)
-        await producer.send(new Map([[topic, keys.map((key) => ({ key, value: `${round}` }))]]));
-    } finally {
-      await producer.close();
-    }
+    // Each key twice, in two batches: the same partition both times.
+    await produceBatches(
+      topic,
+      [0, 1].map((round) => keys.map((key) => ({ key, value: `${round}` }))),
+    );
     const kafkajs = Partitioners.DefaultPartitioner();
     const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({
       partitionId,
