@@ -3,7 +3,7 @@
  * warm-up run on a small topic (the first run in a process also compiles its code paths), a full
  * collection, then the timed run. Its last line of output is the result as JSON.
  *
- * A process per run, so that no run's figures depend on what ran before it in the process: sharing
+ * A process per run, so that no run's figures can depend on what ran before it in the process: sharing
  * one, the Tributary runs of the second client section ran engine and node code the first section
  * had already compiled (its hand-written loop shares none of it), each kafkajs side ran the client's
  * encoder right after the other side had, and each paid for the garbage of the run before.
