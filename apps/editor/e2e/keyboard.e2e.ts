@@ -182,7 +182,8 @@ describe('comments, groups and the dark theme', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     const bg = () => page.locator('.topbar').evaluate((el) => getComputedStyle(el).backgroundColor);
     await expect.poll(bg).toBe('rgb(29, 33, 39)');
-    expect(await page.locator('.react-flow').getAttribute('class')).toContain('dark');
+    // The canvas follows in a React render after the media change: later than the CSS on a busy machine.
+    await expect.poll(() => page.locator('.react-flow').getAttribute('class')).toContain('dark');
     await page.screenshot({ path: join(results, 'dark-1440x900.png') });
     await page.emulateMedia({ colorScheme: 'light' });
     await expect.poll(bg).toBe('rgb(255, 255, 255)');
