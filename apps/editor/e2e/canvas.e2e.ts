@@ -123,4 +123,49 @@ describe('canvas', () => {
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
     await page.locator('[data-testid="node-orders"]').screenshot({ path: join(results, 'canvas-long-title.png') });
   });
+
+  it('draws every wire when the node types arrive after the flow', async () => {
+    const flow = {
+      schemaVersion: 1,
+      id: 'late-types',
+      name: 'Node types late',
+      nodes: [
+        { id: 'numbers', type: 'sequence', typeVersion: 1, position: { x: 0, y: 0 }, config: { rate: 1 } },
+        { id: 'twice', type: 'function', typeVersion: 1, position: { x: 320, y: 0 }, config: { code: 'return msg;' } },
+        { id: 'total', type: 'counter', typeVersion: 1, position: { x: 640, y: 0 }, config: {} },
+      ],
+      edges: [edge('numbers', 'twice'), edge('twice', 'total')],
+    };
+    expect((await runtime.api('POST', '/api/flows', flow)).status).toBe(201);
+    // As on a busy machine now and then: the node types come once the flow's nodes are drawn and
+    // measured, with no ports known. The counter (a sink) is as tall with its `in` port as without.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/node-types', async (route) => {
+      await released;
+      await route.continue();
+    });
+    try {
+      // A new page load (not a change of address in this one), which fetches the node types again.
+      await page.goto('about:blank');
+      await page.goto(`${runtime.url}/#/flows/late-types`);
+      await page.locator('[data-testid="node-total"]').waitFor();
+      expect(await page.locator('[data-id="total"] .react-flow__handle[data-handleid="in"]').count()).toBe(0);
+      release();
+      await page.locator('[data-id="total"] .react-flow__handle[data-handleid="in"]').waitFor();
+      const wires = () =>
+        page
+          .locator('.react-flow__edge')
+          .evaluateAll((els) =>
+            els
+              .filter((el) => el.querySelector('path.react-flow__edge-path')?.getAttribute('d'))
+              .map((el) => el.getAttribute('data-id')),
+          );
+      await expect.poll(wires).toEqual(flow.edges.map((e) => e.id));
+      await page.screenshot({ path: join(results, 'canvas-late-types.png') });
+    } finally {
+      release();
+      await page.unroute('**/api/node-types');
+    }
+  });
 });

@@ -32,6 +32,15 @@ const flow = {
 
 const dirty = () => page.locator('[data-testid="dirty"]').textContent();
 const menu = () => page.locator('[data-testid="context-menu"]');
+/** Ids of the wires drawn (a React Flow edge with a path), in order. */
+const wires = () =>
+  page
+    .locator('.react-flow__edge')
+    .evaluateAll((els) =>
+      els
+        .filter((el) => el.querySelector('path.react-flow__edge-path')?.getAttribute('d'))
+        .map((el) => el.getAttribute('data-id')),
+    );
 
 /**
  * The middle of a wire on screen, read from its path once the canvas stopped moving: after an undo
@@ -104,6 +113,8 @@ describe('keyboard and menus', () => {
     await expect.poll(() => page.locator('.tnode.disabled').count()).toBe(3);
     await page.keyboard.press('ControlOrMeta+z');
     await expect.poll(() => page.locator('.tnode.disabled').count()).toBe(0);
+    // Undo brings back node objects of an earlier snapshot: their wires are still drawn.
+    await expect.poll(wires).toEqual(flow.edges.map((e) => e.id));
   });
 
   it('node, wire and canvas menus: help, duplicate, tap', async () => {

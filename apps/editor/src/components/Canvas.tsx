@@ -89,22 +89,27 @@ function estimatedFit(nodes: readonly EditorNode[], width: number, height: numbe
 }
 
 /**
- * Far out, nodes have no handles (see `FlowNodeView`). Zoomed in again, the nodes on screen get
- * them back at the same size, which React Flow does not notice by itself: it measures their
- * handles again so that the edges it draws have ends.
+ * React Flow measures a node's handles when the node mounts or changes size, not when its handles
+ * change. Two things change them at the same size, after which it measures the nodes on screen
+ * again so that the edges it draws have ends:
+ * - zooming in from far: the nodes get their handles back (see `FlowNodeView`);
+ * - the node types arriving after the flow: until then a node has only an `error` handle, and a
+ *   sink is as tall with its `in` handle, so edges into it were not drawn.
  */
-function useHandlesMeasuredBack(detail: Detail, container: RefObject<HTMLDivElement | null>): void {
+function useHandlesMeasuredAgain(detail: Detail, container: RefObject<HTMLDivElement | null>): void {
   const updateNodeInternals = useUpdateNodeInternals();
-  const previous = useRef(detail);
+  const byType = useCatalog((s) => s.byType);
+  const previous = useRef({ detail, byType });
   useEffect(() => {
-    const wasFar = previous.current === 'far';
-    previous.current = detail;
-    if (!wasFar || detail === 'far' || !container.current) return;
+    const was = previous.current;
+    previous.current = { detail, byType };
+    const handlesChanged = was.detail === 'far' || was.byType !== byType;
+    if (!handlesChanged || detail === 'far' || !container.current) return;
     const ids = [...container.current.querySelectorAll<HTMLElement>('.react-flow__node')].flatMap((el) =>
       el.dataset.id ? [el.dataset.id] : [],
     );
     updateNodeInternals(ids);
-  }, [detail, container, updateNodeInternals]);
+  }, [detail, byType, container, updateNodeInternals]);
 }
 
 export function Canvas() {
@@ -143,7 +148,7 @@ export function Canvas() {
   // Far out, edges are drawn with a width in screen pixels (`--zoom-inverse` in styles.css): set
   // here, outside React, only when the zoom changes (never on a pan step).
   const container = useRef<HTMLDivElement>(null);
-  useHandlesMeasuredBack(detail, container);
+  useHandlesMeasuredAgain(detail, container);
   useEffect(() => {
     let last = 0;
     const update = (zoom: number) => {

@@ -148,7 +148,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, type, selected }: N
   );
   // Far out, a plain block: no text and no handles (the edge overview draws the edges from
   // positions; each handle is a React Flow store subscriber called on every pan step). The canvas
-  // has the handles measured again when it zooms in (see `useHandlesMeasuredBack`).
+  // has the handles measured again when it zooms in (see `useHandlesMeasuredAgain`).
   if (detail === 'far')
     return (
       <div
