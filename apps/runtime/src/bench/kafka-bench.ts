@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
 import type { BenchRunJob, BenchRunResult } from './kafka-bench-run.js';
 import { BROKERS, connectAdmin, createOutput, kafkaClient, seedTopic, uniqueName } from './kafka-pipeline.js';
+import { medianOf } from './median.js';
 
 const runScript = fileURLToPath(new URL('./kafka-bench-run.js', import.meta.url));
 
@@ -29,12 +30,6 @@ async function runInOwnProcess(job: BenchRunJob): Promise<BenchRunResult> {
   } catch {
     throw new Error(`a ${job.kind} run on ${job.client} printed no result: ${stdout.slice(-1500)}`);
   }
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const kafkaToolsScript = fileURLToPath(new URL('../../../../scripts/kafka/kafka-tools.mjs', import.meta.url));

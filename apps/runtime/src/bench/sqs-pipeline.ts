@@ -19,6 +19,7 @@ import type { FlowDocument } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
 import { startFlow } from '../engine/index.js';
 import { uniqueName } from './kafka-pipeline.js';
+import { medianOf } from './median.js';
 
 export const SQS_ENDPOINT = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:9324';
 /** Receive requests open at once, for both sides. */
@@ -150,12 +151,6 @@ export async function runHandWrittenSqs(client: SQSClient, queueUrl: string, cou
   if (sum < 0) throw new Error('unreachable'); // keeps the parse from being optimised away
   return (performance.now() - started) / 1000;
 }
-
-const medianOf = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** `pnpm bench` section: both consumers on the same ElasticMQ, alternated, same number of messages. */
 export async function runSqsBench(): Promise<Record<string, number | number[]>> {

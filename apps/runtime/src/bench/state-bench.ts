@@ -19,6 +19,7 @@ import type { FlowDocument } from '@tributary/shared';
 import { createNodeRegistry } from '@tributary/nodes/runtime';
 import { startFlow } from '../engine/index.js';
 import { benchPipeline } from './engine-bench.js';
+import { medianOf } from './median.js';
 
 const REDIS = { host: process.env.REDIS_HOST ?? '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379) };
 const DB = { host: '127.0.0.1', port: 5432, database: 'test', user: process.env.PGUSER ?? 'postgres' };
@@ -27,8 +28,6 @@ const BATCH = 1024;
 const ROW_BATCH = 1000;
 
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
-const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function runToEnd(flow: FlowDocument): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-state-bench-'));
   try {

@@ -18,6 +18,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createNodeRegistry, EndpointHub } from '@tributary/nodes/runtime';
 import { startFlow } from '../engine/index.js';
 import { benchPipeline } from './engine-bench.js';
+import { medianOf } from './median.js';
 
 const FRAMES = Number(process.env.BENCH_WS_FRAMES ?? 300_000);
 const SSE_RATE = 10_000;
@@ -36,8 +37,6 @@ function inChild(args: string[]): Promise<Figures> {
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export async function runWebIoBench(): Promise<Figures> {
   const runs = Number(process.env.RUNS ?? 3);
   const bare: number[] = [];
@@ -49,9 +48,9 @@ export async function runWebIoBench(): Promise<Figures> {
   const sse = await inChild(['--sse']);
   return {
     ws_frames: FRAMES,
-    ws_bare_frames_per_s: median(bare),
-    ws_tributary_frames_per_s: median(ours),
-    ws_tributary_vs_bare_pct: Math.round((median(ours) / median(bare)) * 100),
+    ws_bare_frames_per_s: medianOf(bare),
+    ws_tributary_frames_per_s: medianOf(ours),
+    ws_tributary_vs_bare_pct: Math.round((medianOf(ours) / medianOf(bare)) * 100),
     ...Object.fromEntries(Object.entries(sse).map(([k, v]) => [`sse_${k}`, v])),
   };
 }
