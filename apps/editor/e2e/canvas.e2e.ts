@@ -151,6 +151,11 @@ describe('canvas', () => {
       await page.goto(`${runtime.url}/#/flows/late-types`);
       await page.locator('[data-testid="node-total"]').waitFor();
       expect(await page.locator('[data-id="total"] .react-flow__handle[data-handleid="in"]').count()).toBe(0);
+      // The minimap (on at this width) paints nodes of no known type grey until then.
+      const fills = () =>
+        page.locator('.react-flow__minimap-node').evaluateAll((els) => els.map((el) => getComputedStyle(el).fill));
+      const grey = 'rgb(153, 153, 153)';
+      await expect.poll(fills).toEqual([grey, grey, grey]);
       release();
       await page.locator('[data-id="total"] .react-flow__handle[data-handleid="in"]').waitFor();
       const wires = () =>
@@ -162,6 +167,9 @@ describe('canvas', () => {
               .map((el) => el.getAttribute('data-id')),
           );
       await expect.poll(wires).toEqual(flow.edges.map((e) => e.id));
+      // …and in its kind's colour once the types are known (a source, a handler, a sink).
+      await expect.poll(async () => new Set(await fills()).size).toBe(3);
+      expect(await fills()).not.toContain(grey);
       await page.screenshot({ path: join(results, 'canvas-late-types.png') });
     } finally {
       release();

@@ -62,9 +62,20 @@ const MINIMAP_SIZE = { width: 160, height: 110 };
 
 export const PALETTE_MIME = 'application/x-tributary-type';
 
-function miniMapColour(node: EditorNode): string {
-  const info = useCatalog.getState().byType.get(node.type ?? '');
-  return info ? KIND_COLOUR[info.kind] : '#999';
+/**
+ * The minimap's colour of each node, by its kind. A new function when the node types change: the
+ * minimap paints a node again only when its colour function does, and a flow drawn before the node
+ * types arrived would otherwise keep its grey squares.
+ */
+function useMiniMapColour(): (node: EditorNode) => string {
+  const byType = useCatalog((s) => s.byType);
+  return useCallback(
+    (node: EditorNode) => {
+      const info = byType.get(node.type ?? '');
+      return info ? KIND_COLOUR[info.kind] : '#999';
+    },
+    [byType],
+  );
 }
 
 /**
@@ -125,6 +136,7 @@ export function Canvas() {
   countRender('Canvas');
   // The minimap covers a corner of the canvas: on by default only where there is room for it.
   const [showMap, setShowMap] = useState(() => typeof window === 'undefined' || window.innerWidth >= 1280);
+  const miniMapColour = useMiniMapColour();
 
   // Another flow was loaded (not an edit, nor a rename of this one, nor "load theirs"): frame it
   // from its positions in the same render that mounts its nodes (zustand calls this inside the
