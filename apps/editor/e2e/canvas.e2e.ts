@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diamonds, edge, openEditor, pickFlow, results, type Editor, type Runtime } from './harness.js';
+import { diamonds, drawnWires, edge, openEditor, pickFlow, results, type Editor, type Runtime } from './harness.js';
 
 let editor: Editor;
 let runtime: Runtime;
@@ -158,15 +158,7 @@ describe('canvas', () => {
       await expect.poll(fills).toEqual([grey, grey, grey]);
       release();
       await page.locator('[data-id="total"] .react-flow__handle[data-handleid="in"]').waitFor();
-      const wires = () =>
-        page
-          .locator('.react-flow__edge')
-          .evaluateAll((els) =>
-            els
-              .filter((el) => el.querySelector('path.react-flow__edge-path')?.getAttribute('d'))
-              .map((el) => el.getAttribute('data-id')),
-          );
-      await expect.poll(wires).toEqual(flow.edges.map((e) => e.id));
+      await expect.poll(() => drawnWires(page)).toEqual(flow.edges.map((e) => e.id));
       // …and in its kind's colour once the types are known (a source, a handler, a sink).
       await expect.poll(async () => new Set(await fills()).size).toBe(3);
       expect(await fills()).not.toContain(grey);

@@ -104,6 +104,20 @@ export function edge(source: string, target: string) {
 }
 
 /**
+ * Ids of the wires React Flow drew (an edge with a path), in order: an edge can be in the document
+ * and not drawn, when React Flow has no measured handle for one of its ends.
+ */
+export function drawnWires(page: Page): Promise<(string | null)[]> {
+  return page
+    .locator('.react-flow__edge')
+    .evaluateAll((els) =>
+      els
+        .filter((el) => el.querySelector('path.react-flow__edge-path')?.getAttribute('d'))
+        .map((el) => el.getAttribute('data-id')),
+    );
+}
+
+/**
  * `groups` diamonds of 4 nodes (sequence → map and filter → counter), `columns` groups a row: a
  * running flow of any size with live figures on every node and edge.
  */

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { edge, openEditor, results, WIDE, type Editor, type Runtime } from './harness.js';
+import { drawnWires, edge, openEditor, results, WIDE, type Editor, type Runtime } from './harness.js';
 
 let editor: Editor;
 let runtime: Runtime;
@@ -32,15 +32,7 @@ const flow = {
 
 const dirty = () => page.locator('[data-testid="dirty"]').textContent();
 const menu = () => page.locator('[data-testid="context-menu"]');
-/** Ids of the wires drawn (a React Flow edge with a path), in order. */
-const wires = () =>
-  page
-    .locator('.react-flow__edge')
-    .evaluateAll((els) =>
-      els
-        .filter((el) => el.querySelector('path.react-flow__edge-path')?.getAttribute('d'))
-        .map((el) => el.getAttribute('data-id')),
-    );
+const wires = () => drawnWires(page);
 
 /**
  * The middle of a wire on screen, read from its path once the canvas stopped moving: after an undo
