@@ -49,7 +49,12 @@ export class FetchedRecords {
   private parts = new Map<string, PartitionRecords>();
   /** The partition of the last record: a fetch pushes each partition's records as one run. */
   private last: PartitionRecords | null = null;
-  size = 0;
+  private count = 0;
+
+  /** Records waiting, all partitions together. */
+  get size(): number {
+    return this.count;
+  }
 
   add(r: ClientRecord): void {
     let part = this.last;
@@ -60,7 +65,7 @@ export class FetchedRecords {
       this.last = part;
     }
     part.records.push(toConsumed(r));
-    this.size++;
+    this.count++;
   }
 
   /** Everything waiting, per partition in order of first arrival; the buffer is empty after. */
@@ -75,13 +80,13 @@ export class FetchedRecords {
     const part = this.parts.get(key);
     if (part === undefined) return;
     this.parts.delete(key);
-    this.size -= part.records.length;
+    this.count -= part.records.length;
     if (this.last === part) this.last = null;
   }
 
   clear(): void {
     this.parts = new Map();
     this.last = null;
-    this.size = 0;
+    this.count = 0;
   }
 }
